@@ -1,0 +1,201 @@
+//! The application: its state, the router with its middleware, and serving with graceful
+//! shutdown. `app(state)` is what tests serve on port 0.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderName, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::json;
+use tokio::net::TcpListener;
+use tower::{Layer, ServiceBuilder};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::normalize_path::NormalizePathLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::blobs::Blobs;
+use crate::config::Settings;
+use crate::domain::Clock;
+use crate::omise::auth::KeyCache;
+use crate::omise::render::{Renderer, json};
+use crate::omise::version::ApiVersion;
+use crate::omise::{self, ApiError};
+use crate::signing::Signer;
+use crate::store::DynStore;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: DynStore,
+    pub blobs: Blobs,
+    pub settings: Arc<Settings>,
+    pub clock: Clock,
+    pub signer: Signer,
+    pub keys: Arc<KeyCache>,
+    /// `settings.public_base_url()`, computed once.
+    pub base_url: Arc<str>,
+}
+
+impl AppState {
+    pub fn new(store: DynStore, blobs: Blobs, settings: Settings, clock: Clock) -> AppState {
+        if settings.signing_secret.is_none() {
+            tracing::warn!(
+                "SIGNING_SECRET is not set: download links will not survive a restart or work across servers"
+            );
+        }
+        let signer = Signer::new(
+            settings.signing_secret.as_ref().map(|s| s.expose()),
+            settings.download_url_ttl(),
+        );
+        let keys = Arc::new(KeyCache::new(Duration::from_secs(
+            settings.auth_cache_ttl.into(),
+        )));
+        let base_url = settings.public_base_url().into();
+        AppState {
+            store,
+            blobs,
+            settings: Arc::new(settings),
+            clock,
+            signer,
+            keys,
+            base_url,
+        }
+    }
+
+    /// Opens the configured store and blob store and migrates the store.
+    pub async fn from_settings(settings: Settings) -> anyhow::Result<AppState> {
+        let store = crate::store::connect(&settings.database_url).await?;
+        store.migrate().await?;
+        let blobs = Blobs::from_url(&settings.blob_store_url)?;
+        Ok(AppState::new(store, blobs, settings, Clock::default()))
+    }
+
+    pub fn renderer(&self, version: ApiVersion) -> Renderer<'_> {
+        Renderer {
+            version,
+            now: self.clock.now(),
+            base_url: &self.base_url,
+            signer: &self.signer,
+        }
+    }
+}
+
+/// The whole HTTP surface with its middleware.
+pub fn app(state: AppState) -> Router {
+    let (api, files) = omise::routes();
+    let timeout = Duration::from_secs(state.settings.request_timeout.into());
+    let mut api = api
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            timeout,
+        ));
+    if state.settings.ops_token.is_some() {
+        api = api.merge(crate::ops::routes(&state));
+    }
+    let request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        .merge(api)
+        .merge(files)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                        let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+                        tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                    }),
+                )
+                .layer(PropagateRequestIdLayer::new(request_id))
+                .layer(CatchPanicLayer::custom(|_| ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response()))
+                .layer(CompressionLayer::new().gzip(true)),
+        )
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound("the requested resource was not found".into())
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}
+
+async fn healthz() -> Response {
+    json(&json!({"object": "health", "status": "ok"}))
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => json(&json!({"object": "health", "status": "ready"})),
+        Err(e) => ApiError::Unavailable(e.into()).into_response(),
+    }
+}
+
+/// Serves until `shutdown` resolves, then finishes the requests in flight. Trailing slashes
+/// are trimmed before routing, so `/disputes/` is `/disputes`.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let service = NormalizePathLayer::trim_trailing_slash().layer(app(state));
+    axum::serve(
+        listener,
+        axum::ServiceExt::<Request>::into_make_service(service),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
+    Ok(())
+}
+
+/// Resolves on ctrl-c or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = terminate => {} }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// Sweeps orphaned blobs now and then every `SWEEP_INTERVAL` seconds, in the background.
+pub fn spawn_sweeper(state: &AppState) {
+    let (store, blobs, clock) = (
+        state.store.clone(),
+        state.blobs.clone(),
+        state.clock.clone(),
+    );
+    let every = state.settings.sweep_interval;
+    tokio::spawn(async move {
+        loop {
+            match crate::sweep::sweep(&store, &blobs, clock.now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(removed = n, "blob sweep done"),
+                Err(e) => tracing::warn!(error = %e, "blob sweep failed"),
+            }
+            if every == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_secs(every.into())).await;
+        }
+    });
+}

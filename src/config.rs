@@ -1,0 +1,171 @@
+//! Settings, from the environment (and a `.env` file when present) or the command line. Every
+//! setting has a default that works on a laptop; `.env.example` documents them all.
+
+use std::fmt;
+use std::net::SocketAddr;
+
+use chrono::TimeDelta;
+
+/// A value that must never reach a log: `Debug` shows only that it is set.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Secret, String> {
+        if s.len() < 16 {
+            Err("must be at least 16 characters".into())
+        } else {
+            Ok(Secret(s.to_owned()))
+        }
+    }
+}
+
+/// The embedded default database.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/dispute-docs.db";
+
+#[derive(clap::Args, Clone)]
+pub struct Settings {
+    /// Where rows live: postgres://… (production) or sqlite://… (embedded).
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    pub database_url: String,
+
+    /// Where file bytes live: a directory path, file:///abs/dir, s3://bucket/prefix or memory://.
+    #[arg(
+        long,
+        env = "BLOB_STORE_URL",
+        default_value = "./data/blobs",
+        global = true
+    )]
+    pub blob_store_url: String,
+
+    /// The address the server listens on.
+    #[arg(
+        long,
+        env = "LISTEN_ADDR",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    pub listen_addr: SocketAddr,
+
+    /// The server's public URL, used in download_uri (default: http:// + LISTEN_ADDR).
+    #[arg(long, env = "PUBLIC_BASE_URL", global = true)]
+    pub public_base_url: Option<String>,
+
+    /// Bearer token for the operator API under /ops/ (no token: /ops/ is off).
+    #[arg(long, env = "OPS_TOKEN", global = true, hide_env_values = true)]
+    pub ops_token: Option<Secret>,
+
+    /// Key that signs download URLs; servers behind one load balancer must share it
+    /// (default: random per process, so download URLs die with the process).
+    #[arg(long, env = "SIGNING_SECRET", global = true, hide_env_values = true)]
+    pub signing_secret: Option<Secret>,
+
+    /// Seconds a download_uri stays valid.
+    #[arg(long, env = "DOWNLOAD_URL_TTL", default_value_t = 3600, global = true)]
+    pub download_url_ttl: u32,
+
+    /// Seconds a verified API key is remembered in-process (0: look it up on every request).
+    /// A key revoked elsewhere stops working after at most this long.
+    #[arg(long, env = "AUTH_CACHE_TTL", default_value_t = 5, global = true)]
+    pub auth_cache_ttl: u32,
+
+    /// Seconds between sweeps of blobs that no document names (0: only at start-up).
+    #[arg(long, env = "SWEEP_INTERVAL", default_value_t = 3600, global = true)]
+    pub sweep_interval: u32,
+
+    /// Seconds a request other than an upload or download may take.
+    #[arg(long, env = "REQUEST_TIMEOUT", default_value_t = 30, global = true)]
+    pub request_timeout: u32,
+}
+
+impl Settings {
+    pub fn public_base_url(&self) -> String {
+        let url = match &self.public_base_url {
+            Some(url) => url.clone(),
+            None => format!("http://{}", self.listen_addr),
+        };
+        url.trim_end_matches('/').to_owned()
+    }
+
+    pub fn download_url_ttl(&self) -> TimeDelta {
+        TimeDelta::seconds(i64::from(self.download_url_ttl))
+    }
+
+    /// Settings for tests and embedding: the given store URLs, every other value its default.
+    pub fn for_urls(database_url: &str, blob_store_url: &str) -> Settings {
+        Settings {
+            database_url: database_url.to_owned(),
+            blob_store_url: blob_store_url.to_owned(),
+            listen_addr: ([127, 0, 0, 1], 0).into(),
+            public_base_url: None,
+            ops_token: None,
+            signing_secret: None,
+            download_url_ttl: 3600,
+            auth_cache_ttl: 5,
+            sweep_interval: 3600,
+            request_timeout: 30,
+        }
+    }
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("blob_store_url", &self.blob_store_url)
+            .field("listen_addr", &self.listen_addr)
+            .field("public_base_url", &self.public_base_url)
+            .field("ops_token", &self.ops_token)
+            .field("signing_secret", &self.signing_secret)
+            .field("download_url_ttl", &self.download_url_ttl)
+            .field("auth_cache_ttl", &self.auth_cache_ttl)
+            .field("sweep_interval", &self.sweep_interval)
+            .field("request_timeout", &self.request_timeout)
+            .finish()
+    }
+}
+
+/// The URL with any password replaced.
+pub fn redact_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => raw.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_secrets_and_database_passwords() {
+        let mut s = Settings::for_urls("postgres://app:hunter2hunter2@db/x", "memory://");
+        s.ops_token = Some("a-very-long-ops-token".parse().unwrap());
+        let shown = format!("{s:?}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("a-very-long-ops-token"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn short_secrets_are_refused() {
+        assert!("short".parse::<Secret>().is_err());
+    }
+}

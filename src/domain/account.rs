@@ -1,0 +1,148 @@
+//! Accounts, modes and secret keys. A key belongs to one account and one mode; everything a
+//! merchant request can see is bounded by that pair, its `Scope`.
+
+use std::fmt;
+
+use rand::Rng;
+use sha2::{Digest, Sha256};
+
+use super::ids::{ID_BODY_LEN, Id, base36};
+
+/// Test or live: every key, dispute and document lives in exactly one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Mode {
+    Test,
+    Live,
+}
+
+impl Mode {
+    pub fn is_live(self) -> bool {
+        self == Mode::Live
+    }
+
+    pub fn from_live(live: bool) -> Mode {
+        if live { Mode::Live } else { Mode::Test }
+    }
+}
+
+/// What a merchant request may see: one account, one mode.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Scope {
+    pub account: Id,
+    pub mode: Mode,
+}
+
+/// A secret API key as presented by a caller. Its `Debug` never shows the secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretKey(String);
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("not a secret key")]
+pub struct NotASecretKey;
+
+impl SecretKey {
+    /// `skey_test_…` or `skey_…`, followed by base36 characters. Public keys (`pkey_…`) and
+    /// anything else are refused.
+    pub fn parse(s: &str) -> Result<SecretKey, NotASecretKey> {
+        let body = s.strip_prefix("skey_").ok_or(NotASecretKey)?;
+        let body = body.strip_prefix("test_").unwrap_or(body);
+        let ok = (1..=64).contains(&body.len())
+            && body
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase());
+        if ok {
+            Ok(SecretKey(s.to_owned()))
+        } else {
+            Err(NotASecretKey)
+        }
+    }
+
+    /// A fresh random key of `mode`: 19 base36 characters, about 98 random bits.
+    pub fn generate(mode: Mode) -> SecretKey {
+        let random: u128 = rand::rng().random::<u128>() >> 30;
+        let prefix = match mode {
+            Mode::Test => "skey_test_",
+            Mode::Live => "skey_",
+        };
+        SecretKey(format!("{prefix}{}", base36(random, ID_BODY_LEN)))
+    }
+
+    pub fn mode(&self) -> Mode {
+        if self.0.starts_with("skey_test_") {
+            Mode::Test
+        } else {
+            Mode::Live
+        }
+    }
+
+    /// What the store keeps instead of the key: its SHA-256. Keys are long random strings, so
+    /// a fast hash is enough; nothing short enough to brute-force is ever hashed here.
+    pub fn hash(&self) -> [u8; 32] {
+        Sha256::digest(self.0.as_bytes()).into()
+    }
+
+    /// The last four characters, for telling keys apart in operator listings.
+    pub fn hint(&self) -> String {
+        self.0[self.0.len().saturating_sub(4)..].to_owned()
+    }
+
+    /// The secret itself: only for showing once to the operator who issued it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SecretKey(…{})", self.hint())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_and_live_keys_parse_with_their_mode() {
+        assert_eq!(
+            SecretKey::parse("skey_test_4xs8breq3htbkj03d2x")
+                .unwrap()
+                .mode(),
+            Mode::Test
+        );
+        assert_eq!(
+            SecretKey::parse("skey_5g5ih3pybo7v4wwrlv1").unwrap().mode(),
+            Mode::Live
+        );
+    }
+
+    #[test]
+    fn public_and_malformed_keys_are_refused() {
+        for bad in [
+            "pkey_test_4xs8breq3htbkj03d2x",
+            "",
+            "skey_",
+            "skey_test_",
+            "skey_test_A!",
+            "skey",
+        ] {
+            assert_eq!(SecretKey::parse(bad), Err(NotASecretKey), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn generated_keys_parse_and_differ() {
+        let a = SecretKey::generate(Mode::Test);
+        let b = SecretKey::generate(Mode::Test);
+        assert_ne!(a, b);
+        assert_eq!(SecretKey::parse(a.expose()).unwrap(), a);
+        assert_eq!(SecretKey::generate(Mode::Live).mode(), Mode::Live);
+    }
+
+    #[test]
+    fn debug_never_shows_the_secret() {
+        let key = SecretKey::parse("skey_test_4xs8breq3htbkj03d2x").unwrap();
+        let shown = format!("{key:?}");
+        assert!(!shown.contains("4xs8breq3htbkj"), "{shown}");
+    }
+}

@@ -1,0 +1,240 @@
+//! The `dispute-docs` command: serve (the default), migrate, seed, and the operator commands.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use dispute_docs::app::{self, AppState};
+use dispute_docs::config::{DEFAULT_DATABASE_URL, Settings};
+use dispute_docs::domain::{Action, Id, IdKind, Mode};
+use dispute_docs::omise::params::Params;
+use dispute_docs::store::Change;
+use dispute_docs::{ops, seed};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(version, about = "An Omise-compatible dispute documents server")]
+struct Cli {
+    #[command(flatten)]
+    settings: Settings,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (the default). On a new embedded database, loads the demo data first.
+    Serve,
+    /// Create or update the database schema.
+    Migrate,
+    /// Load a fixture file (default: the demo fixture built into the binary). Idempotent.
+    Seed { file: Option<PathBuf> },
+    /// Remove blobs that no document names (the server also does this on a timer).
+    Sweep,
+    #[command(subcommand)]
+    Account(AccountCommand),
+    #[command(subcommand)]
+    Key(KeyCommand),
+    #[command(subcommand)]
+    Dispute(DisputeCommand),
+}
+
+#[derive(Subcommand)]
+enum AccountCommand {
+    /// Create an account; prints its id.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "2019-05-29")]
+        default_version: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Issue a secret key; prints it once (only its hash is stored).
+    Issue {
+        #[arg(long)]
+        account: String,
+        #[arg(long, value_parser = ["test", "live"], default_value = "test")]
+        mode: String,
+    },
+    /// Revoke a key by its id.
+    Revoke { id: String },
+}
+
+#[derive(Subcommand)]
+enum DisputeCommand {
+    /// Open a dispute on a charge, as the card issuer does.
+    Open {
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        charge: String,
+        #[arg(long)]
+        amount: Option<i64>,
+        #[arg(long)]
+        currency: Option<String>,
+        #[arg(long)]
+        reason_code: Option<String>,
+    },
+    /// The bank's decision on a pending dispute.
+    Resolve {
+        id: String,
+        #[arg(value_parser = ["won", "lost"])]
+        outcome: String,
+        #[arg(long)]
+        admin_message: Option<String>,
+    },
+    /// The bank asks for more evidence: a pending dispute opens again.
+    Reopen { id: String },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let _ = dotenvy::dotenv();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+    let cli = Cli::parse();
+    let command = cli.command.unwrap_or(Command::Serve);
+    let settings = cli.settings;
+    let embedded_default = settings.database_url == DEFAULT_DATABASE_URL;
+    let state = AppState::from_settings(settings).await?;
+    match command {
+        Command::Serve => serve(state, embedded_default).await?,
+        Command::Migrate => println!("migrations applied"),
+        Command::Seed { file } => {
+            let seeded = match file {
+                Some(path) => seed::seed_file(&state, &path).await?,
+                None => seed::seed_demo(&state).await?,
+            };
+            println!("seeded: {seeded:?}");
+        }
+        Command::Sweep => {
+            let removed =
+                dispute_docs::sweep::sweep(&state.store, &state.blobs, state.clock.now()).await?;
+            println!("removed {removed} orphaned blobs");
+        }
+        Command::Account(AccountCommand::Create {
+            name,
+            default_version,
+        }) => {
+            println!(
+                "{}",
+                ops::create_account(&state, &name, &default_version).await?
+            );
+        }
+        Command::Key(KeyCommand::Issue { account, mode }) => {
+            let mode = if mode == "live" {
+                Mode::Live
+            } else {
+                Mode::Test
+            };
+            let (id, secret) =
+                ops::issue_key(&state, &parse(IdKind::Account, &account)?, mode).await?;
+            println!(
+                "key id: {id}\nsecret: {}\n(the secret is shown only now)",
+                secret.expose()
+            );
+        }
+        Command::Key(KeyCommand::Revoke { id }) => {
+            ops::revoke_key(&state, &parse(IdKind::Key, &id)?).await?;
+            println!("revoked {id}");
+        }
+        Command::Dispute(cmd) => dispute(&state, cmd).await?,
+    }
+    Ok(())
+}
+
+async fn dispute(state: &AppState, cmd: DisputeCommand) -> anyhow::Result<()> {
+    let (id, action, change) = match cmd {
+        DisputeCommand::Open {
+            account,
+            charge,
+            amount,
+            currency,
+            reason_code,
+        } => {
+            let charge = parse(IdKind::Charge, &charge)?;
+            let mut params = Params::default();
+            for (k, v) in [
+                ("amount", amount.map(|a| a.to_string())),
+                ("currency", currency),
+                ("reason_code", reason_code),
+            ] {
+                if let Some(v) = v {
+                    params.0.insert(k.into(), v.into());
+                }
+            }
+            let mode = charge.mode();
+            let new = dispute_docs::omise::disputes::new_dispute(
+                &params,
+                parse(IdKind::Account, &account)?,
+                mode,
+                charge,
+            )?;
+            println!("{}", ops::open_dispute(state, &new).await?.id);
+            return Ok(());
+        }
+        DisputeCommand::Resolve {
+            id,
+            outcome,
+            admin_message,
+        } => {
+            let action = if outcome == "won" {
+                Action::Win
+            } else {
+                Action::Lose
+            };
+            (
+                id,
+                action,
+                Change {
+                    admin_message,
+                    ..Change::default()
+                },
+            )
+        }
+        DisputeCommand::Reopen { id } => (id, Action::Reopen, Change::default()),
+    };
+    let dispute = ops::decide(state, &parse(IdKind::Dispute, &id)?, action, change).await?;
+    println!("{} is now {}", dispute.id, dispute.status.as_str());
+    Ok(())
+}
+
+fn parse(kind: IdKind, s: &str) -> anyhow::Result<Id> {
+    Id::parse(kind, s).map_err(anyhow::Error::from)
+}
+
+/// Serves; on the embedded default database, loads the demo data the first time (while the
+/// demo key is unknown to it).
+async fn serve(state: AppState, embedded_default: bool) -> anyhow::Result<()> {
+    let demo_key =
+        dispute_docs::domain::SecretKey::parse(seed::DEMO_TEST_KEY).expect("the demo key parses");
+    let mut has_demo = state.store.find_key(&demo_key.hash()).await?.is_some();
+    if embedded_default && !has_demo {
+        let seeded = seed::seed_demo(&state)
+            .await
+            .context("loading the demo data")?;
+        tracing::info!(?seeded, "new embedded database: demo data loaded");
+        has_demo = true;
+    }
+    app::spawn_sweeper(&state);
+    let listener = tokio::net::TcpListener::bind(state.settings.listen_addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", state.settings.listen_addr))?;
+    let addr = listener.local_addr()?;
+    println!("dispute-docs listening on http://{addr}");
+    if has_demo {
+        println!("demo test key: {}", seed::DEMO_TEST_KEY);
+        println!(
+            "try: curl -u {}: {}/disputes",
+            seed::DEMO_TEST_KEY,
+            state.base_url
+        );
+    }
+    app::serve(listener, state, app::shutdown_signal()).await
+}

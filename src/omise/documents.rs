@@ -1,0 +1,335 @@
+//! Document endpoints: upload (streamed), list, retrieve, delete, and the signed download.
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::Response;
+use base64::Engine;
+use http_body_util::Limited;
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+
+use super::auth::Caller;
+use super::params::Params;
+use super::render::json;
+use super::{ApiError, ApiResult, PathParams, path_id};
+use crate::app::AppState;
+use crate::domain::{DisputeStatus, DocumentKind, Id, IdKind};
+use crate::service::{self, StoredFile, UploadError};
+
+/// The most a whole upload request may carry, multipart framing and ignored fields included.
+/// Past it the body is no longer read, even to drain it.
+const MAX_UPLOAD_BODY: usize = 64 * 1024 * 1024;
+
+/// The longest filename kept, in characters.
+pub const MAX_FILENAME_CHARS: usize = 1024;
+
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    PathParams(id): PathParams<String>,
+    params: Params,
+) -> ApiResult<Response> {
+    let id = path_id(IdKind::Dispute, &id, &caller)?;
+    let render = state.renderer(caller.version);
+    let query = params.list_query(render.now)?;
+    let page = state
+        .store
+        .list_documents(&caller.scope, &id, &query)
+        .await?
+        .ok_or_else(|| ApiError::dispute_not_found(id.as_str()))?;
+    let items = page
+        .items
+        .iter()
+        .map(|d| render.document(d, false))
+        .collect();
+    Ok(json(&render.list(
+        items,
+        page.total,
+        &query,
+        format!("/disputes/{id}/documents"),
+    )))
+}
+
+fn ids(caller: &Caller, dispute: &str, document: &str) -> ApiResult<(Id, Id)> {
+    Ok((
+        path_id(IdKind::Dispute, dispute, caller)?,
+        path_id(IdKind::Document, document, caller)?,
+    ))
+}
+
+pub async fn retrieve(
+    State(state): State<AppState>,
+    caller: Caller,
+    PathParams((dispute, document)): PathParams<(String, String)>,
+) -> ApiResult<Response> {
+    let (dispute, document) = ids(&caller, &dispute, &document)?;
+    let doc = state
+        .store
+        .document(Some(&caller.scope), &dispute, &document)
+        .await?
+        .ok_or_else(|| ApiError::document_not_found(document.as_str()))?;
+    Ok(json(&state.renderer(caller.version).document(&doc, false)))
+}
+
+pub async fn destroy(
+    State(state): State<AppState>,
+    caller: Caller,
+    PathParams((dispute, document)): PathParams<(String, String)>,
+) -> ApiResult<Response> {
+    let (dispute, document) = ids(&caller, &dispute, &document)?;
+    let doc = service::delete_document(&state, &caller.scope, &dispute, &document)
+        .await
+        .map_err(|r| ApiError::from_refusal(r, dispute.as_str(), Some(document.as_str())))?;
+    Ok(json(&state.renderer(caller.version).document(&doc, true)))
+}
+
+/// `multipart/form-data` with `file` (required) and `kind` (optional), streamed into the blob
+/// store as it arrives.
+pub async fn upload(
+    State(state): State<AppState>,
+    caller: Caller,
+    PathParams(id): PathParams<String>,
+    request: Request,
+) -> ApiResult<Response> {
+    let id = path_id(IdKind::Dispute, &id, &caller)?;
+    // Refuse before any byte is stored; the guarded insert decides for good.
+    match state.store.dispute_status(&caller.scope, &id).await? {
+        None => return Err(ApiError::dispute_not_found(id.as_str())),
+        Some(DisputeStatus::Open) => {}
+        Some(_) => {
+            return Err(ApiError::DisputeNotOpen(format!(
+                "dispute {id} is not open"
+            )));
+        }
+    }
+    let boundary = request
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| multer::parse_boundary(v).ok())
+        .ok_or_else(|| {
+            ApiError::bad_request("the body must be multipart/form-data with a file field")
+        })?;
+    let body = Body::new(Limited::new(request.into_body(), MAX_UPLOAD_BODY));
+    let mut multipart = multer::Multipart::new(body.into_data_stream(), boundary);
+
+    let (file, filename, kind) = match read_fields(&state, &mut multipart).await {
+        Ok(fields) => fields,
+        Err(e @ (UploadError::TooLarge | UploadError::InvalidFileType)) => {
+            // Read the rest so that the client, still sending, gets this answer.
+            while let Ok(Some(mut field)) = multipart.next_field().await {
+                while let Ok(Some(_)) = field.chunk().await {}
+            }
+            return Err(ApiError::from_upload(e, id.as_str()));
+        }
+        Err(e) => return Err(ApiError::from_upload(e, id.as_str())),
+    };
+    let Some(file) = file else {
+        return Err(ApiError::bad_request("file is required"));
+    };
+    let checked = check_fields(filename, kind.as_deref());
+    let (filename, kind) = match checked {
+        Ok(fields) => fields,
+        Err(e) => {
+            service::discard(&state.blobs, &file.blob_key).await;
+            return Err(e);
+        }
+    };
+    let doc = service::attach(&state, &caller.scope, &id, file, filename, kind)
+        .await
+        .map_err(|e| ApiError::from_upload(e, id.as_str()))?;
+    Ok(json(&state.renderer(caller.version).document(&doc, false)))
+}
+
+type Fields = (Option<StoredFile>, Option<String>, Option<String>);
+
+/// Reads every field: the first `file` into the blob store, `kind` as text, the rest skipped.
+/// A stored file is removed again if a later field fails.
+async fn read_fields(
+    state: &AppState,
+    multipart: &mut multer::Multipart<'_>,
+) -> Result<Fields, UploadError> {
+    let (mut file, mut filename, mut kind) = (None::<StoredFile>, None, None);
+    let outcome: Result<(), UploadError> = async {
+        while let Some(mut field) = multipart
+            .next_field()
+            .await
+            .map_err(|e| UploadError::Body(e.to_string()))?
+        {
+            match field.name() {
+                Some("file") if file.is_none() => {
+                    filename = Some(field.file_name().unwrap_or("document").to_owned());
+                    file = Some(service::store_file(&state.blobs, &mut field).await?);
+                }
+                Some("kind") => kind = Some(small_text(&mut field).await?),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+    .await;
+    match outcome {
+        Ok(()) => Ok((file, filename, kind)),
+        Err(e) => {
+            if let Some(f) = file {
+                service::discard(&state.blobs, &f.blob_key).await;
+            }
+            Err(e)
+        }
+    }
+}
+
+/// A short text field, refused past 256 bytes.
+async fn small_text(field: &mut multer::Field<'_>) -> Result<String, UploadError> {
+    let mut text = Vec::new();
+    while let Some(chunk) = field
+        .chunk()
+        .await
+        .map_err(|e| UploadError::Body(e.to_string()))?
+    {
+        text.extend_from_slice(&chunk);
+        if text.len() > 256 {
+            return Err(UploadError::Body("a text field is too long".into()));
+        }
+    }
+    String::from_utf8(text).map_err(|_| UploadError::Body("a text field is not UTF-8".into()))
+}
+
+fn check_fields(
+    filename: Option<String>,
+    kind: Option<&str>,
+) -> ApiResult<(String, Option<DocumentKind>)> {
+    let filename = filename.unwrap_or_else(|| "document".to_owned());
+    if filename.chars().count() > MAX_FILENAME_CHARS {
+        return Err(ApiError::bad_request(format!(
+            "filename is too long (at most {MAX_FILENAME_CHARS} characters)"
+        )));
+    }
+    let kind = match kind.map(str::trim) {
+        None | Some("") => None,
+        Some(k) => Some(DocumentKind::parse(k).ok_or_else(|| {
+            ApiError::bad_request(
+                "kind must be one of cardholder_details, details_of_purchase, proof_of_receipt, proof_of_acceptance",
+            )
+        })?),
+    };
+    Ok((filename, kind))
+}
+
+/// The file itself, for anyone holding an unexpired signed link; no key needed.
+pub async fn download(
+    State(state): State<AppState>,
+    PathParams((dispute, document, token)): PathParams<(String, String, String)>,
+) -> ApiResult<Response> {
+    let gone = || ApiError::NotFound("the download link is invalid or has expired".into());
+    let (Ok(dispute), Ok(document)) = (
+        Id::parse(IdKind::Dispute, &dispute),
+        Id::parse(IdKind::Document, &document),
+    ) else {
+        return Err(gone());
+    };
+    if !state.signer.verify(&document, &token, state.clock.now()) {
+        return Err(gone());
+    }
+    let doc = state
+        .store
+        .document(None, &dispute, &document)
+        .await?
+        .ok_or_else(gone)?;
+    let stream = match state.blobs.get(&doc.blob_key).await {
+        Ok(stream) => stream,
+        Err(object_store::Error::NotFound { .. }) => return Err(gone()),
+        Err(e) => return Err(ApiError::Internal(e.into())),
+    };
+    let mut response = Response::new(Body::from_stream(stream));
+    let headers = response.headers_mut();
+    set(headers, CONTENT_TYPE, &doc.content_type);
+    set(headers, CONTENT_LENGTH, &doc.size.to_string());
+    set(
+        headers,
+        CONTENT_DISPOSITION,
+        &content_disposition(&doc.filename),
+    );
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        "cache-control",
+        HeaderValue::from_static("private, no-store"),
+    );
+    let digest = hex::decode(&doc.sha256).map_err(|e| ApiError::Internal(e.into()))?;
+    let digest = base64::engine::general_purpose::STANDARD.encode(digest);
+    set(headers, "repr-digest", &format!("sha-256=:{digest}:"));
+    Ok(response)
+}
+
+fn set(headers: &mut HeaderMap, name: impl axum::http::header::IntoHeaderName, value: &str) {
+    if let Ok(v) = HeaderValue::from_str(value) {
+        headers.insert(name, v);
+    }
+}
+
+/// `attachment` with an ASCII fallback name that cannot break out of the header or name a
+/// path, and the original (control characters removed) in RFC 5987 form.
+pub fn content_disposition(filename: &str) -> String {
+    let base = filename.rsplit(['/', '\\']).next().unwrap_or_default();
+    let ascii: String = base
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ' ') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(150)
+        .collect();
+    let ascii = ascii.trim_start_matches(['.', ' ']).trim_end();
+    let ascii = if ascii.is_empty() { "document" } else { ascii };
+    let clean: String = base
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_FILENAME_CHARS)
+        .collect();
+    let clean = if clean.trim().is_empty() {
+        ascii.to_owned()
+    } else {
+        clean
+    };
+    format!(
+        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
+        utf8_percent_encode(&clean, NON_ALPHANUMERIC)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_disposition_is_always_a_safe_attachment() {
+        for name in [
+            "../../etc/passwd",
+            "a\"b\r\nSet-Cookie: x=1.png",
+            "évidence 証拠.pdf",
+            "..",
+            "",
+            &"x".repeat(1000),
+        ] {
+            let value = content_disposition(name);
+            assert!(value.starts_with("attachment; filename=\""), "{value}");
+            assert!(HeaderValue::from_str(&value).is_ok(), "{value}");
+            assert!(
+                !value.contains('/') && !value.contains('\\') && !value.contains('\r'),
+                "{value}"
+            );
+            let fallback = value.split('"').nth(1).unwrap();
+            assert!(
+                !fallback.is_empty() && !fallback.starts_with('.'),
+                "{value}"
+            );
+        }
+    }
+}

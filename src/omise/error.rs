@@ -1,0 +1,168 @@
+//! The Omise error object and every way a request can fail, with its status.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::domain::TransitionError;
+use crate::service::UploadError;
+use crate::store::{Refusal, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: a malformed parameter, body or id.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 400: the uploaded bytes are not PNG, JPEG or PDF.
+    #[error("invalid content-type")]
+    InvalidFileType,
+    /// 413: the upload passed the size limit while streaming.
+    #[error("file is too large (the limit is 10485760 bytes)")]
+    FileTooLarge,
+    /// 401, with a `WWW-Authenticate` challenge.
+    #[error("{0}")]
+    Authentication(&'static str),
+    /// 404: unknown, foreign or deleted, all alike.
+    #[error("{0}")]
+    NotFound(String),
+    /// 405: a known path with another method.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// 422: the dispute has left `open`.
+    #[error("{0}")]
+    DisputeNotOpen(String),
+    /// 422: an operator decision on a dispute that is not `pending`.
+    #[error("{0}")]
+    DisputeNotPending(String),
+    /// 422: the document went to the bank already.
+    #[error("{0}")]
+    DocumentAlreadySubmitted(String),
+    /// 503: the database cannot be reached.
+    #[error("service is temporarily unavailable, please retry")]
+    Unavailable(#[source] anyhow::Error),
+    /// 500: a bug or a broken dependency; logged, never shown.
+    #[error("an internal error occurred")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest(_) => "bad_request",
+            ApiError::InvalidFileType => "invalid_file_type",
+            ApiError::FileTooLarge => "file_too_large",
+            ApiError::Authentication(_) => "authentication_failure",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::DisputeNotOpen(_) => "dispute_not_open",
+            ApiError::DisputeNotPending(_) => "dispute_not_pending",
+            ApiError::DocumentAlreadySubmitted(_) => "document_already_submitted",
+            ApiError::Unavailable(_) => "service_unavailable",
+            ApiError::Internal(_) => "internal_error",
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) | ApiError::InvalidFileType => StatusCode::BAD_REQUEST,
+            ApiError::FileTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Authentication(_) => StatusCode::UNAUTHORIZED,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::DisputeNotOpen(_)
+            | ApiError::DisputeNotPending(_)
+            | ApiError::DocumentAlreadySubmitted(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError::BadRequest(message.into())
+    }
+
+    pub fn dispute_not_found(id: &str) -> ApiError {
+        ApiError::NotFound(format!("dispute {id} was not found"))
+    }
+
+    pub fn document_not_found(id: &str) -> ApiError {
+        ApiError::NotFound(format!("document {id} was not found"))
+    }
+
+    /// A refused change to dispute `dispute` (and document `document`, where one is named).
+    pub fn from_refusal(refusal: Refusal, dispute: &str, document: Option<&str>) -> ApiError {
+        match refusal {
+            Refusal::DisputeNotFound => ApiError::dispute_not_found(dispute),
+            Refusal::DocumentNotFound => ApiError::document_not_found(document.unwrap_or_default()),
+            Refusal::Transition(TransitionError::NotOpen) => {
+                ApiError::DisputeNotOpen(format!("dispute {dispute} is not open"))
+            }
+            Refusal::Transition(TransitionError::NotPending) => {
+                ApiError::DisputeNotPending(format!("dispute {dispute} is not pending"))
+            }
+            Refusal::DocumentAlreadySubmitted => ApiError::DocumentAlreadySubmitted(format!(
+                "document {} was already submitted and cannot be deleted",
+                document.unwrap_or_default()
+            )),
+            Refusal::Store(e) => e.into(),
+        }
+    }
+
+    pub fn from_upload(e: UploadError, dispute: &str) -> ApiError {
+        match e {
+            UploadError::InvalidFileType => ApiError::InvalidFileType,
+            UploadError::TooLarge => ApiError::FileTooLarge,
+            UploadError::Body(detail) => {
+                ApiError::BadRequest(format!("malformed multipart body: {detail}"))
+            }
+            UploadError::Blob(e) => ApiError::Internal(e.into()),
+            UploadError::Refused(r) => ApiError::from_refusal(r, dispute, None),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        match e {
+            StoreError::Unavailable(_) => ApiError::Unavailable(e.into()),
+            StoreError::Conflict(_) => ApiError::bad_request("the object exists already"),
+            other => ApiError::Internal(other.into()),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    object: &'static str,
+    location: String,
+    code: &'a str,
+    message: String,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match &self {
+            ApiError::Internal(cause) | ApiError::Unavailable(cause) => {
+                tracing::error!(error = ?cause, code = self.code(), "request failed");
+            }
+            _ => {}
+        }
+        let code = self.code();
+        let body = ErrorBody {
+            object: "error",
+            location: format!("https://www.omise.co/api-errors#{}", code.replace('_', "-")),
+            code,
+            message: self.to_string(),
+        };
+        let mut response = (self.status(), super::render::json(&body)).into_response();
+        if matches!(self, ApiError::Authentication(_)) {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"dispute-docs\""),
+            );
+        }
+        response
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

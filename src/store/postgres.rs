@@ -1,0 +1,31 @@
+//! The production store: Postgres. Write transactions are ordinary READ COMMITTED ones: the
+//! conditional `update disputes … where status = …` that opens each takes the row lock and is
+//! re-checked against the newest row version once the lock is granted.
+
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Postgres, Transaction};
+
+static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
+
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    pub async fn connect(url: &str) -> Result<PgStore, sqlx::Error> {
+        let options: PgConnectOptions = url.parse()?;
+        let pool = PgPoolOptions::new()
+            .max_connections(32)
+            .acquire_timeout(std::time::Duration::from_secs(5))
+            .connect_with(options.application_name("dispute-docs"))
+            .await?;
+        Ok(PgStore { pool })
+    }
+
+    async fn begin_write(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+        self.pool.begin().await
+    }
+}
+
+super::sql::impl_store!(PgStore, Postgres);
