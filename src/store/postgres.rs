@@ -28,4 +28,4 @@ impl PgStore {
     }
 }
 
-super::sql::impl_store!(PgStore, Postgres);
+super::sql::impl_store!(PgStore, Postgres, lock_row = " for update");

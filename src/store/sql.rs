@@ -1,6 +1,7 @@
 //! The SQL both backends run, written once. `impl_store!` stamps the `Store` implementation
 //! out for a backend type that has a `pool`, a `MIGRATOR` and a `begin_write` (how that backend
-//! starts a transaction that will write). Parameters are `$N` in both: SQLite reads `$N` as
+//! starts a transaction that will write), given the clause that locks a selected row
+//! (`for update` on Postgres; nothing on SQLite, whose write transactions lock the database). Parameters are `$N` in both: SQLite reads `$N` as
 //! the N-th argument too. Scoped queries take the scope as nullable parameters compared with
 //! `coalesce($n, column)`, so the operator's unscoped view is the same statement.
 
@@ -159,7 +160,7 @@ pub(super) fn list_documents_sql(order: Order) -> &'static str {
 }
 
 macro_rules! impl_store {
-    ($store:ty, $db:ty) => {
+    ($store:ty, $db:ty, lock_row = $lock_row:literal) => {
         use std::collections::{HashMap, HashSet};
 
         use async_trait::async_trait;
@@ -532,18 +533,20 @@ macro_rules! impl_store {
 
             async fn delete_document(&self, scope: &Scope, dispute: &Id, id: &Id) -> Result<Document, Refusal> {
                 let mut tx = self.begin_write().await?;
-                let counted = sqlx::query(
-                    "update disputes set document_count = document_count - 1 \
-                     where id = $1 and account_id = $2 and livemode = $3 and status = 'open'",
-                )
+                // Hold the dispute row while its documents change, so a status change waits.
+                let status: Option<String> = sqlx::query_scalar(concat!(
+                    "select status from disputes where id = $1 and account_id = $2 and livemode = $3",
+                    $lock_row
+                ))
                 .bind(dispute.as_str())
                 .bind(scope.account.as_str())
                 .bind(scope.mode.is_live())
-                .execute(&mut *tx)
+                .fetch_optional(&mut *tx)
                 .await?;
-                if counted.rows_affected() == 0 {
-                    tx.rollback().await?;
-                    return Err(diagnose(self.status_of(Some(scope), dispute).await?, Action::Submit));
+                match status.as_deref() {
+                    None => return Err(Refusal::DisputeNotFound),
+                    Some("open") => {}
+                    Some(_) => return Err(Refusal::Transition(Action::Submit.refusal())),
                 }
                 let row: Option<DocumentRow> = sqlx::query_as(concat!(
                     "delete from documents where id = $1 and dispute_id = $2 and submitted_at is null returning ",
@@ -558,6 +561,10 @@ macro_rules! impl_store {
                     let exists = self.document(Some(scope), dispute, id).await?.is_some();
                     return Err(if exists { Refusal::DocumentAlreadySubmitted } else { Refusal::DocumentNotFound });
                 };
+                sqlx::query("update disputes set document_count = document_count - 1 where id = $1")
+                    .bind(dispute.as_str())
+                    .execute(&mut *tx)
+                    .await?;
                 tx.commit().await?;
                 Ok(row.into())
             }

@@ -41,4 +41,4 @@ impl SqliteStore {
     }
 }
 
-super::sql::impl_store!(SqliteStore, Sqlite);
+super::sql::impl_store!(SqliteStore, Sqlite, lock_row = "");

@@ -1,0 +1,12 @@
+//! The behavioural suite: every test runs against a real server on port 0, once over Postgres
+//! (`postgres::…`) and once over SQLite (`sqlite::…`), each on a fresh database.
+
+#[macro_use]
+mod helpers;
+
+mod auth;
+mod concurrency;
+mod disputes;
+mod documents;
+mod operator;
+mod params;
