@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{HeaderName, StatusCode};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use serde_json::json;
 use tokio::net::TcpListener;
 use tower::{Layer, ServiceBuilder};
 use tower_http::catch_panic::CatchPanicLayer;
@@ -18,6 +18,8 @@ use tower_http::normalize_path::NormalizePathLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::blobs::Blobs;
 use crate::config::Settings;
@@ -85,38 +87,61 @@ impl AppState {
     }
 }
 
-/// The whole HTTP surface with its middleware.
+/// Every annotated route, unlayered: what the OpenAPI document describes.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .merge(omise::routes())
+        .merge(omise::download_routes())
+        .merge(crate::ops::routes())
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(openapi_json))
+}
+
+/// The whole HTTP surface with its middleware. Uploads and downloads have no overall time
+/// limit (a slow client may take minutes over 10 MB); everything else has `REQUEST_TIMEOUT`.
 pub fn app(state: AppState) -> Router {
-    let (api, files) = omise::routes();
     let timeout = Duration::from_secs(state.settings.request_timeout.into());
-    let mut api = api
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            timeout,
-        ));
+    let (api, _) = omise::routes()
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(openapi_json))
+        .split_for_parts();
+    let api = api.layer(TimeoutLayer::with_status_code(
+        StatusCode::SERVICE_UNAVAILABLE,
+        timeout,
+    ));
+    let (downloads, _) = omise::download_routes().split_for_parts();
+    let mut router = Router::new().merge(api).merge(downloads);
     if state.settings.ops_token.is_some() {
-        api = api.merge(crate::ops::routes(&state));
+        let (ops, _) = crate::ops::routes().split_for_parts();
+        let ops = ops
+            .route_layer(middleware::from_fn_with_state(
+                state.clone(),
+                crate::ops::require_token,
+            ))
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::SERVICE_UNAVAILABLE,
+                timeout,
+            ));
+        router = router.merge(ops);
     }
     let request_id = HeaderName::from_static("x-request-id");
-    Router::new()
-        .merge(api)
-        .merge(files)
+    router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
-                .layer(
-                    TraceLayer::new_for_http().make_span_with(|req: &Request| {
-                        let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
-                        tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
-                    }),
-                )
+                .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                    let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                }))
                 .layer(PropagateRequestIdLayer::new(request_id))
-                .layer(CatchPanicLayer::custom(|_| ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response()))
+                .layer(CatchPanicLayer::custom(|_| {
+                    ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response()
+                }))
                 .layer(CompressionLayer::new().gzip(true)),
         )
 }
@@ -129,15 +154,49 @@ async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
 }
 
-async fn healthz() -> Response {
-    json(&json!({"object": "health", "status": "ok"}))
+#[derive(utoipa::ToSchema, serde::Serialize)]
+struct Health {
+    object: &'static str,
+    /// ok (the process is up) or ready (and the database answers).
+    status: &'static str,
 }
 
+/// The process is up.
+#[utoipa::path(get, operation_id = "healthz", path = "/healthz", tag = "health", security(()),
+    responses((status = 200, description = "Up", body = Health)))]
+async fn healthz() -> Response {
+    json(&Health {
+        object: "health",
+        status: "ok",
+    })
+}
+
+/// The process is up and its database answers.
+#[utoipa::path(get, operation_id = "readyz", path = "/readyz", tag = "health", security(()),
+    responses((status = 200, description = "Ready", body = Health),
+        (status = 503, description = "The database is unavailable", body = crate::openapi::Error)))]
 async fn readyz(State(state): State<AppState>) -> Response {
     match state.store.ping().await {
-        Ok(()) => json(&json!({"object": "health", "status": "ready"})),
+        Ok(()) => json(&Health {
+            object: "health",
+            status: "ready",
+        }),
         Err(e) => ApiError::Unavailable(e.into()).into_response(),
     }
+}
+
+/// This API's OpenAPI 3.1 document.
+#[utoipa::path(get, operation_id = "openapi", path = "/openapi.json", tag = "health", security(()),
+    responses((status = 200, description = "The OpenAPI document", content_type = "application/json")))]
+async fn openapi_json() -> Response {
+    static DOCUMENT: std::sync::LazyLock<bytes::Bytes> =
+        std::sync::LazyLock::new(|| crate::openapi::document_json().into());
+    let mut response = DOCUMENT.clone().into_response();
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    response
 }
 
 /// Serves until `shutdown` resolves, then finishes the requests in flight. Trailing slashes

@@ -9,6 +9,7 @@ pub mod blobs;
 pub mod config;
 pub mod domain;
 pub mod omise;
+pub mod openapi;
 pub mod ops;
 pub mod seed;
 pub mod service;

@@ -31,6 +31,8 @@ enum Command {
     Seed { file: Option<PathBuf> },
     /// Remove blobs that no document names (the server also does this on a timer).
     Sweep,
+    /// Print the OpenAPI document (the one committed as openapi.json and served at /openapi.json).
+    Openapi,
     #[command(subcommand)]
     Account(AccountCommand),
     #[command(subcommand)]
@@ -100,12 +102,17 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::Openapi = command {
+        print!("{}", dispute_docs::openapi::document_json());
+        return Ok(());
+    }
     let settings = cli.settings;
     let embedded_default = settings.database_url == DEFAULT_DATABASE_URL;
     let state = AppState::from_settings(settings).await?;
     match command {
         Command::Serve => serve(state, embedded_default).await?,
         Command::Migrate => println!("migrations applied"),
+        Command::Openapi => unreachable!("answered before connecting"),
         Command::Seed { file } => {
             let seeded = match file {
                 Some(path) => seed::seed_file(&state, &path).await?,

@@ -2,22 +2,24 @@
 //! accounts and keys, opening disputes, and the bank's decisions. Reached through the CLI and,
 //! when `OPS_TOKEN` is set, through `/ops/` with that token as a bearer token.
 
-use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::header::AUTHORIZATION;
-use axum::middleware::{self, Next};
+use axum::middleware::Next;
 use axum::response::Response;
-use axum::routing::{delete, post};
 use serde_json::json;
 use subtle::ConstantTimeEq;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::app::AppState;
 use crate::domain::dispute::NewDispute;
 use crate::domain::{Action, Dispute, Id, IdKind, Mode, SecretKey};
 use crate::omise::params::Params;
-use crate::omise::render::json;
+use crate::omise::render::{DisputeJson, json};
 use crate::omise::version::ApiVersion;
 use crate::omise::{ApiError, ApiResult, PathParams};
+use crate::openapi::Error;
 use crate::store::{Change, NewKey, Refusal, StoreError};
 
 /// Creates an account; returns its id.
@@ -103,19 +105,19 @@ pub async fn decide(
         .map_err(|r: Refusal| ApiError::from_refusal(r, id.as_str(), None))
 }
 
-/// `/ops/…`, behind the bearer token.
-pub fn routes(state: &AppState) -> Router<AppState> {
-    Router::new()
-        .route("/ops/accounts", post(http_create_account))
-        .route("/ops/accounts/{id}/keys", post(http_issue_key))
-        .route("/ops/keys/{id}", delete(http_revoke_key))
-        .route("/ops/disputes", post(http_open_dispute))
-        .route("/ops/disputes/{id}/resolve", post(http_resolve))
-        .route("/ops/disputes/{id}/reopen", post(http_reopen))
-        .route_layer(middleware::from_fn_with_state(state.clone(), require_token))
+/// `/ops/…`; `app` puts them behind the bearer token.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(http_create_account))
+        .routes(routes!(http_issue_key))
+        .routes(routes!(http_revoke_key))
+        .routes(routes!(http_open_dispute))
+        .routes(routes!(http_resolve))
+        .routes(routes!(http_reopen))
 }
 
-async fn require_token(
+/// Lets a request through only with `Authorization: Bearer $OPS_TOKEN`.
+pub async fn require_token(
     State(state): State<AppState>,
     request: Request,
     next: Next,
@@ -141,6 +143,10 @@ async fn require_token(
     }
 }
 
+#[utoipa::path(post, operation_id = "createAccount", path = "/ops/accounts", tag = "ops", security(("ops_token" = [])),
+    request_body(content = NewAccount, content_type = "application/json"),
+    responses((status = 200, description = "The account", body = AccountJson), (status = 400, description = "Bad input", body = Error),
+        (status = 401, description = "No valid operator token", body = Error)))]
 async fn http_create_account(State(state): State<AppState>, params: Params) -> ApiResult<Response> {
     let name = params
         .str("name")?
@@ -166,6 +172,12 @@ fn parse_mode(params: &Params) -> ApiResult<Mode> {
     }
 }
 
+#[utoipa::path(post, operation_id = "issueKey", path = "/ops/accounts/{id}/keys", tag = "ops", security(("ops_token" = [])),
+    params(("id" = String, Path, description = "An account id")),
+    request_body(content = NewKeyRequest, content_type = "application/json"),
+    responses((status = 200, description = "The key, with its secret shown this once", body = KeyJson),
+        (status = 400, description = "Bad input", body = Error), (status = 401, description = "No valid operator token", body = Error),
+        (status = 404, description = "No such account", body = Error)))]
 async fn http_issue_key(
     State(state): State<AppState>,
     PathParams(account): PathParams<String>,
@@ -180,6 +192,10 @@ async fn http_issue_key(
     })))
 }
 
+#[utoipa::path(delete, operation_id = "revokeKey", path = "/ops/keys/{id}", tag = "ops", security(("ops_token" = [])),
+    params(("id" = String, Path, description = "A key id")),
+    responses((status = 200, description = "Revoked", body = RevokedKeyJson), (status = 400, description = "Bad input", body = Error),
+        (status = 401, description = "No valid operator token", body = Error), (status = 404, description = "No such key", body = Error)))]
 async fn http_revoke_key(
     State(state): State<AppState>,
     PathParams(key): PathParams<String>,
@@ -200,6 +216,10 @@ async fn render(state: &AppState, id: &Id) -> ApiResult<Response> {
     Ok(json(&state.renderer(ApiVersion::DEFAULT).dispute(&view)))
 }
 
+#[utoipa::path(post, operation_id = "openDispute", path = "/ops/disputes", tag = "ops", security(("ops_token" = [])),
+    request_body(content = OpsOpenDispute, content_type = "application/json"),
+    responses((status = 200, description = "The new open dispute", body = DisputeJson), (status = 400, description = "Bad input", body = Error),
+        (status = 401, description = "No valid operator token", body = Error), (status = 404, description = "No such account", body = Error)))]
 async fn http_open_dispute(State(state): State<AppState>, params: Params) -> ApiResult<Response> {
     let account = parse_id(IdKind::Account, params.str("account")?.unwrap_or_default())?;
     let mode = parse_mode(&params)?;
@@ -214,6 +234,12 @@ async fn http_open_dispute(State(state): State<AppState>, params: Params) -> Api
     render(&state, &dispute.id).await
 }
 
+#[utoipa::path(post, operation_id = "resolveDispute", path = "/ops/disputes/{id}/resolve", tag = "ops", security(("ops_token" = [])),
+    params(("id" = String, Path, description = "A dispute id")),
+    request_body(content = Resolution, content_type = "application/json"),
+    responses((status = 200, description = "The decided dispute", body = DisputeJson), (status = 400, description = "Bad input", body = Error),
+        (status = 401, description = "No valid operator token", body = Error), (status = 404, description = "No such dispute", body = Error),
+        (status = 422, description = "The dispute is not pending (dispute_not_pending)", body = Error)))]
 async fn http_resolve(
     State(state): State<AppState>,
     PathParams(id): PathParams<String>,
@@ -233,6 +259,12 @@ async fn http_resolve(
     render(&state, &id).await
 }
 
+#[utoipa::path(post, operation_id = "reopenDispute", path = "/ops/disputes/{id}/reopen", tag = "ops", security(("ops_token" = [])),
+    params(("id" = String, Path, description = "A dispute id")),
+    request_body(content = AdminNote, content_type = "application/json"),
+    responses((status = 200, description = "The dispute, open again", body = DisputeJson), (status = 400, description = "Bad input", body = Error),
+        (status = 401, description = "No valid operator token", body = Error), (status = 404, description = "No such dispute", body = Error),
+        (status = 422, description = "The dispute is not pending (dispute_not_pending)", body = Error)))]
 async fn http_reopen(
     State(state): State<AppState>,
     PathParams(id): PathParams<String>,
@@ -245,4 +277,75 @@ async fn http_reopen(
     };
     decide(&state, &id, Action::Reopen, change).await?;
     render(&state, &id).await
+}
+
+// Request and response shapes of the operator API, for the OpenAPI document.
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct NewAccount {
+    name: String,
+    /// 2019-05-29 (default) or 2017-11-02.
+    default_version: Option<String>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct AccountJson {
+    object: String,
+    id: String,
+    name: String,
+    default_version: String,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct NewKeyRequest {
+    /// test (default) or live.
+    mode: Option<String>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct KeyJson {
+    object: String,
+    id: String,
+    account: String,
+    livemode: bool,
+    /// Shown only in this response; only its hash is stored.
+    secret: String,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct RevokedKeyJson {
+    object: String,
+    id: String,
+    revoked: bool,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct OpsOpenDispute {
+    account: String,
+    /// test (default) or live; the charge id's mode must match.
+    mode: Option<String>,
+    charge: String,
+    amount: Option<i64>,
+    currency: Option<String>,
+    reason_code: Option<String>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct Resolution {
+    /// won or lost.
+    outcome: String,
+    admin_message: Option<String>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct AdminNote {
+    admin_message: Option<String>,
 }

@@ -115,7 +115,7 @@ impl Action {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReasonCode(&'static str, &'static str);
 
-const REASONS: [ReasonCode; 16] = [
+pub const REASONS: [ReasonCode; 16] = [
     ReasonCode(
         "cancelled_recurring_transaction",
         "Cancelled Recurring Transaction",

@@ -7,11 +7,12 @@ use serde_json::{Map, Value};
 
 use super::auth::Caller;
 use super::params::Params;
-use super::render::json;
+use super::render::{DisputeJson, ListJson, json};
 use super::{ApiError, ApiResult, PathParams, path_id};
 use crate::app::AppState;
 use crate::domain::dispute::{NewDispute, parse_currency};
 use crate::domain::{Action, DisputeStatus, Id, IdKind, Mode, ReasonCode};
+use crate::openapi::{Error, ListParams, OpenDispute, UpdateDispute};
 use crate::service;
 use crate::store::{Change, StatusFilter, StoreError};
 
@@ -34,6 +35,8 @@ async fn list(
     Ok(json(&render.disputes(&page, &query, location)))
 }
 
+#[utoipa::path(get, operation_id = "listDisputes", path = "/disputes", tag = "disputes", params(ListParams),
+    responses((status = 200, description = "Every dispute, paged", body = ListJson<DisputeJson>)))]
 pub async fn list_all(
     State(state): State<AppState>,
     caller: Caller,
@@ -42,6 +45,8 @@ pub async fn list_all(
     list(&state, &caller, &params, StatusFilter::All, "/disputes").await
 }
 
+#[utoipa::path(get, operation_id = "listOpenDisputes", path = "/disputes/open", tag = "disputes", params(ListParams),
+    responses((status = 200, description = "Open disputes, paged", body = ListJson<DisputeJson>)))]
 pub async fn list_open(
     State(state): State<AppState>,
     caller: Caller,
@@ -57,6 +62,8 @@ pub async fn list_open(
     .await
 }
 
+#[utoipa::path(get, operation_id = "listPendingDisputes", path = "/disputes/pending", tag = "disputes", params(ListParams),
+    responses((status = 200, description = "Pending disputes, paged", body = ListJson<DisputeJson>)))]
 pub async fn list_pending(
     State(state): State<AppState>,
     caller: Caller,
@@ -72,6 +79,8 @@ pub async fn list_pending(
     .await
 }
 
+#[utoipa::path(get, operation_id = "listClosedDisputes", path = "/disputes/closed", tag = "disputes", params(ListParams),
+    responses((status = 200, description = "Closed (won and lost) disputes, paged", body = ListJson<DisputeJson>)))]
 pub async fn list_closed(
     State(state): State<AppState>,
     caller: Caller,
@@ -97,6 +106,8 @@ async fn render_dispute(state: &AppState, caller: &Caller, id: &Id) -> ApiResult
     Ok(json(&state.renderer(caller.version).dispute(&view)))
 }
 
+#[utoipa::path(get, operation_id = "retrieveDispute", path = "/disputes/{id}", tag = "disputes", params(("id" = String, Path, description = "A dispute id (dspt_test_… or dspt_…)")),
+    responses((status = 200, description = "The dispute", body = DisputeJson)))]
 pub async fn retrieve(
     State(state): State<AppState>,
     caller: Caller,
@@ -106,6 +117,10 @@ pub async fn retrieve(
     render_dispute(&state, &caller, &id).await
 }
 
+#[utoipa::path(patch, operation_id = "updateDispute", path = "/disputes/{id}", tag = "disputes", params(("id" = String, Path, description = "A dispute id (dspt_test_… or dspt_…)")),
+    request_body(content((UpdateDispute = "application/json"), (UpdateDispute = "application/x-www-form-urlencoded"))),
+    responses((status = 200, description = "The dispute, now pending", body = DisputeJson),
+        (status = 422, description = "The dispute is not open (dispute_not_open)", body = Error)))]
 /// Submits the merchant's explanation: `message` (required) and `metadata` (optional, replaces).
 pub async fn update(
     State(state): State<AppState>,
@@ -130,6 +145,9 @@ pub async fn update(
     transition(&state, &caller, &id, Action::Submit, change).await
 }
 
+#[utoipa::path(patch, operation_id = "acceptDispute", path = "/disputes/{id}/accept", tag = "disputes", params(("id" = String, Path, description = "A dispute id (dspt_test_… or dspt_…)")),
+    responses((status = 200, description = "The dispute, now lost", body = DisputeJson),
+        (status = 422, description = "The dispute is not open (dispute_not_open)", body = Error)))]
 pub async fn accept(
     State(state): State<AppState>,
     caller: Caller,
@@ -169,6 +187,10 @@ fn checked_metadata(metadata: &Map<String, Value>) -> ApiResult<Map<String, Valu
     Ok(metadata.clone())
 }
 
+#[utoipa::path(post, operation_id = "openTestDispute", path = "/charges/{id}/disputes", tag = "disputes",
+    params(("id" = String, Path, description = "A test charge id (chrg_test_…); live keys get 404")),
+    request_body(content((OpenDispute = "application/json"), (OpenDispute = "application/x-www-form-urlencoded"))),
+    responses((status = 200, description = "The new open dispute", body = DisputeJson)))]
 /// The test API: opens a dispute on a charge. Live keys cannot: the bank opens live disputes.
 pub async fn open(
     State(state): State<AppState>,

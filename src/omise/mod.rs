@@ -9,39 +9,30 @@ pub mod params;
 pub mod render;
 pub mod version;
 
-use axum::Router;
-use axum::routing::{get, patch, post};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::app::AppState;
 
 pub use error::{ApiError, ApiResult};
 
-/// Every merchant route. Uploads and downloads are returned apart so that the app can give them
-/// their own body and time limits.
-pub fn routes() -> (Router<AppState>, Router<AppState>) {
-    let api = Router::new()
-        .route("/disputes", get(disputes::list_all))
-        .route("/disputes/open", get(disputes::list_open))
-        .route("/disputes/pending", get(disputes::list_pending))
-        .route("/disputes/closed", get(disputes::list_closed))
-        .route(
-            "/disputes/{id}",
-            get(disputes::retrieve).patch(disputes::update),
-        )
-        .route("/disputes/{id}/accept", patch(disputes::accept))
-        .route("/charges/{id}/disputes", post(disputes::open))
-        .route("/disputes/{id}/documents", get(documents::list))
-        .route(
-            "/disputes/{id}/documents/{document}",
-            get(documents::retrieve).delete(documents::destroy),
-        );
-    let files = Router::new()
-        .route("/disputes/{id}/documents", post(documents::upload))
-        .route(
-            "/disputes/{id}/documents/{document}/downloads/{token}",
-            get(documents::download),
-        );
-    (api, files)
+/// The merchant routes that read parameters and answer with JSON.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(disputes::list_all))
+        .routes(routes!(disputes::list_open))
+        .routes(routes!(disputes::list_pending))
+        .routes(routes!(disputes::list_closed))
+        .routes(routes!(disputes::retrieve, disputes::update))
+        .routes(routes!(disputes::accept))
+        .routes(routes!(disputes::open))
+        .routes(routes!(documents::list, documents::upload))
+        .routes(routes!(documents::retrieve, documents::destroy))
+}
+
+/// The download route: no key, a body that streams for as long as the file takes.
+pub fn download_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(documents::download))
 }
 
 /// Path parameters, with extraction failures answered as Omise errors.

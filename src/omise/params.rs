@@ -66,8 +66,12 @@ impl Params {
         }
     }
 
+    /// A parameter's value; `null` and the empty string (`limit=`, as some clients send a
+    /// null) mean it was not given.
     fn get(&self, name: &str) -> Option<&Value> {
-        self.0.get(name).filter(|v| !v.is_null())
+        self.0
+            .get(name)
+            .filter(|v| !v.is_null() && v.as_str() != Some(""))
     }
 
     pub fn str(&self, name: &str) -> Result<Option<&str>, ApiError> {

@@ -42,7 +42,8 @@ pub struct Renderer<'a> {
     pub signer: &'a Signer,
 }
 
-#[derive(Serialize)]
+/// A page of a list.
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ListJson<T> {
     object: &'static str,
     data: Vec<T>,
@@ -50,12 +51,18 @@ pub struct ListJson<T> {
     offset: i64,
     total: i64,
     location: String,
+    /// null in the embedded lists of the 2017-11-02 shape.
+    #[schema(schema_with = crate::openapi::nullable_order_schema, required)]
     order: Option<&'static str>,
+    #[schema(format = DateTime)]
     from: String,
+    #[schema(format = DateTime)]
     to: String,
 }
 
-#[derive(Serialize)]
+/// A dispute. `funding_*`, `transactions`, `admin_message` and `created_at` appear in the
+/// 2019-05-29 shape; `created` and `transaction` (the debit's id) in the 2017-11-02 one.
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct DisputeJson<'a> {
     object: &'static str,
     id: &'a str,
@@ -67,6 +74,7 @@ pub struct DisputeJson<'a> {
     funding_amount: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     funding_currency: Option<&'a str>,
+    #[schema(value_type = Object)]
     metadata: &'a Map<String, Value>,
     charge: &'a str,
     documents: ListJson<DocumentJson<'a>>,
@@ -75,19 +83,27 @@ pub struct DisputeJson<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     transaction: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
     admin_message: Option<Option<&'a str>>,
+    #[schema(required)]
     message: Option<&'a str>,
+    #[schema(schema_with = crate::openapi::reason_schema)]
     reason_code: &'static str,
     reason_message: &'static str,
+    #[schema(schema_with = crate::openapi::status_schema)]
     status: &'static str,
+    #[schema(format = DateTime, required)]
     closed_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
     created_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
     created: Option<String>,
 }
 
-#[derive(Serialize)]
+/// A ledger entry a dispute caused.
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct TransactionJson<'a> {
     object: &'static str,
     id: String,
@@ -98,11 +114,14 @@ pub struct TransactionJson<'a> {
     direction: &'static str,
     key: &'static str,
     origin: &'a str,
+    #[schema(format = DateTime)]
     transferable_at: String,
+    #[schema(format = DateTime)]
     created_at: String,
 }
 
-#[derive(Serialize)]
+/// An evidence document. `content_type`, `size` and `sha256` go beyond Omise's shape.
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct DocumentJson<'a> {
     object: &'static str,
     id: &'a str,
@@ -110,14 +129,19 @@ pub struct DocumentJson<'a> {
     location: String,
     deleted: bool,
     filename: &'a str,
+    #[schema(schema_with = crate::openapi::optional_kind_schema, required)]
     kind: Option<&'static str>,
+    /// A signed link that works without the key until it expires; null once deleted.
+    #[schema(required)]
     download_uri: Option<String>,
     content_type: &'a str,
     size: i64,
     sha256: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
     created_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
     created: Option<String>,
 }
 

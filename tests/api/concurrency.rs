@@ -16,10 +16,14 @@ async fn race(app: &Arc<TestApp>) {
     for i in 0..UPLOADS {
         if i == UPLOADS / 2 {
             let (app, dispute) = (app.clone(), dispute.clone());
-            patch = Some(tokio::spawn(async move { app.update(&dispute, "racing").await }));
+            patch = Some(tokio::spawn(
+                async move { app.update(&dispute, "racing").await },
+            ));
         }
         let (app, dispute) = (app.clone(), dispute.clone());
-        uploads.push(tokio::spawn(async move { app.upload(&dispute, &format!("{i}.png"), PNG, None).await }));
+        uploads.push(tokio::spawn(async move {
+            app.upload(&dispute, &format!("{i}.png"), PNG, None).await
+        }));
     }
     patch.unwrap().await.unwrap().expect(200);
     let mut accepted = Vec::new();
@@ -33,17 +37,36 @@ async fn race(app: &Arc<TestApp>) {
     }
 
     let id = Id::parse(IdKind::Dispute, &dispute).unwrap();
-    let query = ListQuery { limit: 100, ..ListQuery::first_page(app.state.clock.now() + chrono::TimeDelta::hours(1)) };
-    let rows = app.state.store.list_documents(&app.scope(), &id, &query).await.unwrap().unwrap();
+    let query = ListQuery {
+        limit: 100,
+        ..ListQuery::first_page(app.state.clock.now() + chrono::TimeDelta::hours(1))
+    };
+    let rows = app
+        .state
+        .store
+        .list_documents(&app.scope(), &id, &query)
+        .await
+        .unwrap()
+        .unwrap();
     let mut row_ids: Vec<String> = rows.items.iter().map(|d| d.id.to_string()).collect();
     row_ids.sort();
     accepted.sort();
-    assert_eq!(row_ids, accepted, "every accepted upload, and only those, has a row");
+    assert_eq!(
+        row_ids, accepted,
+        "every accepted upload, and only those, has a row"
+    );
     // The PATCH marked every row it could see submitted; a row committed after it would not be.
-    assert!(rows.items.iter().all(|d| d.submitted_at.is_some()), "a document row was committed after the PATCH");
+    assert!(
+        rows.items.iter().all(|d| d.submitted_at.is_some()),
+        "a document row was committed after the PATCH"
+    );
     let embedded = app.get(&format!("/disputes/{dispute}")).await.expect(200);
     assert_eq!(embedded["documents"]["total"], accepted.len());
-    assert_eq!(app.blob_keys().await, app.row_blob_keys().await, "blobs and rows disagree");
+    assert_eq!(
+        app.blob_keys().await,
+        app.row_blob_keys().await,
+        "blobs and rows disagree"
+    );
 }
 
 each_backend! {

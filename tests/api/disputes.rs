@@ -5,13 +5,31 @@ use reqwest::Method;
 use serde_json::json;
 
 const DISPUTE_FIELDS: [&str; 19] = [
-    "object", "id", "livemode", "location", "currency", "amount", "funding_amount", "funding_currency",
-    "metadata", "charge", "documents", "transactions", "admin_message", "message", "reason_code",
-    "reason_message", "status", "closed_at", "created_at",
+    "object",
+    "id",
+    "livemode",
+    "location",
+    "currency",
+    "amount",
+    "funding_amount",
+    "funding_currency",
+    "metadata",
+    "charge",
+    "documents",
+    "transactions",
+    "admin_message",
+    "message",
+    "reason_code",
+    "reason_message",
+    "status",
+    "closed_at",
+    "created_at",
 ];
 
 fn is_wire_time(v: &serde_json::Value) -> bool {
-    v.as_str().is_some_and(|s| s.len() == 20 && s.ends_with('Z') && chrono::DateTime::parse_from_rfc3339(s).is_ok())
+    v.as_str().is_some_and(|s| {
+        s.len() == 20 && s.ends_with('Z') && chrono::DateTime::parse_from_rfc3339(s).is_ok()
+    })
 }
 
 each_backend! {

@@ -8,7 +8,11 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 async fn download(app: &TestApp, uri: &str) -> reqwest::Response {
-    app.client.get(uri).send().await.expect("the download is answered")
+    app.client
+        .get(uri)
+        .send()
+        .await
+        .expect("the download is answered")
 }
 
 each_backend! {

@@ -77,7 +77,12 @@ impl Reply {
     /// Asserts the status and returns the body.
     #[track_caller]
     pub fn expect(self, status: u16) -> Value {
-        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.body);
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body: {}",
+            self.body
+        );
         self.body
     }
 
@@ -88,14 +93,21 @@ impl Reply {
         assert_eq!(body["object"], "error", "{body}");
         assert_eq!(body["code"], code, "{body}");
         let anchor = code.replace('_', "-");
-        assert_eq!(body["location"], format!("https://www.omise.co/api-errors#{anchor}"));
-        assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+        assert_eq!(
+            body["location"],
+            format!("https://www.omise.co/api-errors#{anchor}")
+        );
+        assert!(
+            body["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{body}"
+        );
         body
     }
 }
 
 fn test_database_url() -> String {
-    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 async fn fresh_postgres() -> (String, Database) {
@@ -109,7 +121,10 @@ async fn fresh_postgres() -> (String, Database) {
         )
     });
     let name = format!("dd_test_{}", uuid::Uuid::new_v4().simple());
-    sqlx::query(&format!("create database {name}")).execute(&mut admin).await.expect("create the test database");
+    sqlx::query(&format!("create database {name}"))
+        .execute(&mut admin)
+        .await
+        .expect("create the test database");
     let mut url = url::Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
     url.set_path(&name);
     (url.to_string(), Database::Postgres { admin_url, name })
@@ -131,15 +146,21 @@ impl TestApp {
         settings.signing_secret = Some("test-signing-secret-0123456789".parse().unwrap());
         // Revocation must show at once in tests that revoke through the store.
         settings.auth_cache_ttl = 0;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind port 0");
         let addr = listener.local_addr().unwrap();
         let base = format!("http://{addr}");
         settings.public_base_url = Some(base.clone());
-        let store = dispute_docs::store::connect(&database_url).await.expect("connect the store");
+        let store = dispute_docs::store::connect(&database_url)
+            .await
+            .expect("connect the store");
         store.migrate().await.expect("migrate");
         let blobs = Blobs::from_url(blob_dir.path().to_str().unwrap()).unwrap();
         let state = AppState::new(store, blobs, settings, Clock::default());
-        dispute_docs::seed::seed_demo(&state).await.expect("seed the demo data");
+        dispute_docs::seed::seed_demo(&state)
+            .await
+            .expect("seed the demo data");
         let (tx, rx) = oneshot::channel();
         let server = tokio::spawn({
             let state = state.clone();
@@ -164,7 +185,10 @@ impl TestApp {
     }
 
     pub fn scope(&self) -> Scope {
-        Scope { account: Id::parse(IdKind::Account, DEMO_ACCOUNT).unwrap(), mode: Mode::Test }
+        Scope {
+            account: Id::parse(IdKind::Account, DEMO_ACCOUNT).unwrap(),
+            mode: Mode::Test,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -176,12 +200,19 @@ impl TestApp {
         let status = response.status();
         let headers = response.headers().clone();
         let text = response.text().await.expect("a body");
-        let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("a JSON body, got {status}: {text:?}"));
-        Reply { status, headers, body }
+        let body = serde_json::from_str(&text)
+            .unwrap_or_else(|_| panic!("a JSON body, got {status}: {text:?}"));
+        Reply {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
-        self.client.request(method, self.url(path)).basic_auth(KEY, Some(""))
+        self.client
+            .request(method, self.url(path))
+            .basic_auth(KEY, Some(""))
     }
 
     pub async fn get(&self, path: &str) -> Reply {
@@ -189,11 +220,16 @@ impl TestApp {
     }
 
     pub async fn get_as(&self, key: &str, path: &str) -> Reply {
-        self.send(self.client.get(self.url(path)).basic_auth(key, Some(""))).await
+        self.send(self.client.get(self.url(path)).basic_auth(key, Some("")))
+            .await
     }
 
     pub async fn get_versioned(&self, version: &str, path: &str) -> Reply {
-        self.send(self.request(Method::GET, path).header("Omise-Version", version)).await
+        self.send(
+            self.request(Method::GET, path)
+                .header("Omise-Version", version),
+        )
+        .await
     }
 
     pub async fn patch_form(&self, path: &str, form: &str) -> Reply {
@@ -205,38 +241,70 @@ impl TestApp {
     }
 
     pub async fn patch_json(&self, path: &str, body: Value) -> Reply {
-        self.send(self.request(Method::PATCH, path).json(&body)).await
+        self.send(self.request(Method::PATCH, path).json(&body))
+            .await
     }
 
     pub async fn update(&self, dispute: &str, message: &str) -> Reply {
-        self.patch_json(&format!("/disputes/{dispute}"), serde_json::json!({ "message": message })).await
+        self.patch_json(
+            &format!("/disputes/{dispute}"),
+            serde_json::json!({ "message": message }),
+        )
+        .await
     }
 
     pub async fn accept(&self, dispute: &str) -> Reply {
-        self.send(self.request(Method::PATCH, &format!("/disputes/{dispute}/accept"))).await
+        self.send(self.request(Method::PATCH, &format!("/disputes/{dispute}/accept")))
+            .await
     }
 
     /// Opens a fresh test dispute through the test API; returns its id.
     pub async fn open_dispute(&self) -> String {
         let charge = Id::generate(IdKind::Charge, Mode::Test, chrono::Utc::now().timestamp());
-        let body = self.send(self.request(Method::POST, &format!("/charges/{charge}/disputes"))).await.expect(200);
+        let body = self
+            .send(self.request(Method::POST, &format!("/charges/{charge}/disputes")))
+            .await
+            .expect(200);
         body["id"].as_str().unwrap().to_owned()
     }
 
-    pub async fn upload(&self, dispute: &str, filename: &str, bytes: &[u8], kind: Option<&str>) -> Reply {
-        let mut form = Form::new().part("file", Part::bytes(bytes.to_vec()).file_name(filename.to_owned()));
+    pub async fn upload(
+        &self,
+        dispute: &str,
+        filename: &str,
+        bytes: &[u8],
+        kind: Option<&str>,
+    ) -> Reply {
+        let mut form = Form::new().part(
+            "file",
+            Part::bytes(bytes.to_vec()).file_name(filename.to_owned()),
+        );
         if let Some(kind) = kind {
             form = form.text("kind", kind.to_owned());
         }
-        self.send(self.request(Method::POST, &format!("/disputes/{dispute}/documents")).multipart(form)).await
+        self.send(
+            self.request(Method::POST, &format!("/disputes/{dispute}/documents"))
+                .multipart(form),
+        )
+        .await
     }
 
     pub async fn delete_document(&self, dispute: &str, document: &str) -> Reply {
-        self.send(self.request(Method::DELETE, &format!("/disputes/{dispute}/documents/{document}"))).await
+        self.send(self.request(
+            Method::DELETE,
+            &format!("/disputes/{dispute}/documents/{document}"),
+        ))
+        .await
     }
 
     pub async fn ops(&self, method: Method, path: &str, body: Value) -> Reply {
-        self.send(self.client.request(method, self.url(path)).bearer_auth(OPS_TOKEN).json(&body)).await
+        self.send(
+            self.client
+                .request(method, self.url(path))
+                .bearer_auth(OPS_TOKEN)
+                .json(&body),
+        )
+        .await
     }
 
     /// Every blob key in the blob store, sorted.
@@ -248,7 +316,8 @@ impl TestApp {
 
     /// Every document row's blob key, read straight from the database, sorted.
     pub async fn row_blob_keys(&self) -> Vec<String> {
-        self.sql_strings("select blob_key from documents order by blob_key").await
+        self.sql_strings("select blob_key from documents order by blob_key")
+            .await
     }
 
     /// Runs a query returning one text column, on the test's own database, bypassing the app.
@@ -280,11 +349,17 @@ impl Drop for TestApp {
             let (admin_url, name) = (admin_url.clone(), name.clone());
             // Drop the database from a thread of its own: Drop cannot await.
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
                 rt.block_on(async {
                     use sqlx::Connection;
                     if let Ok(mut admin) = sqlx::PgConnection::connect(&admin_url).await {
-                        let _ = sqlx::query(&format!("drop database if exists {name} with (force)")).execute(&mut admin).await;
+                        let _ =
+                            sqlx::query(&format!("drop database if exists {name} with (force)"))
+                                .execute(&mut admin)
+                                .await;
                     }
                 });
             })

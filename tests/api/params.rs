@@ -6,7 +6,12 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 fn ids(list: &Value) -> Vec<String> {
-    list["data"].as_array().unwrap().iter().map(|d| d["id"].as_str().unwrap().to_owned()).collect()
+    list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 /// Five new disputes, an hour apart (the clock is moved, not slept), on the other account so
@@ -16,7 +21,10 @@ async fn five_disputes_an_hour_apart(app: &TestApp) -> (Vec<String>, Vec<String>
     let mut times = Vec::new();
     for i in 0..5 {
         let charge = format!("chrg_test_5pagingcharge{i:05}0");
-        let req = app.client.post(app.url(&format!("/charges/{charge}/disputes"))).basic_auth(OTHER_ACCOUNT_KEY, Some(""));
+        let req = app
+            .client
+            .post(app.url(&format!("/charges/{charge}/disputes")))
+            .basic_auth(OTHER_ACCOUNT_KEY, Some(""));
         let d = app.send(req).await.expect(200);
         ids.push(d["id"].as_str().unwrap().to_owned());
         times.push(d["created_at"].as_str().unwrap().to_owned());
@@ -26,7 +34,9 @@ async fn five_disputes_an_hour_apart(app: &TestApp) -> (Vec<String>, Vec<String>
 }
 
 async fn list(app: &TestApp, query: &str) -> Value {
-    app.get_as(OTHER_ACCOUNT_KEY, &format!("/disputes{query}")).await.expect(200)
+    app.get_as(OTHER_ACCOUNT_KEY, &format!("/disputes{query}"))
+        .await
+        .expect(200)
 }
 
 each_backend! {

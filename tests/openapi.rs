@@ -1,0 +1,55 @@
+//! The OpenAPI document: generated from the handlers, committed as `openapi.json`, and the two
+//! must never differ.
+
+#[test]
+fn the_committed_openapi_json_is_the_generated_document() {
+    let generated = dispute_docs::openapi::document_json();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json");
+    if std::env::var_os("UPDATE_OPENAPI").is_some() {
+        std::fs::write(path, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "openapi.json differs from the document the code generates: \
+         run `UPDATE_OPENAPI=1 cargo test --test openapi` (or `cargo run -- openapi > openapi.json`) and commit it"
+    );
+}
+
+#[test]
+fn every_operation_is_unique_tagged_and_documents_its_errors() {
+    let doc: serde_json::Value =
+        serde_json::from_str(&dispute_docs::openapi::document_json()).unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let mut ids = std::collections::HashSet::new();
+    let mut operations = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            operations += 1;
+            let id = op["operationId"].as_str().unwrap();
+            assert!(ids.insert(id.to_owned()), "operationId {id} twice");
+            assert!(
+                op["tags"].as_array().is_some_and(|t| !t.is_empty()),
+                "{method} {path} has no tag"
+            );
+            let responses = op["responses"].as_object().unwrap();
+            assert!(
+                responses.contains_key("200") && responses.contains_key("500"),
+                "{method} {path}"
+            );
+            if path.starts_with("/ops/") {
+                assert_eq!(op["tags"][0], "ops");
+                assert!(responses.contains_key("401"), "{method} {path}");
+            }
+            if path.starts_with("/disputes") && !path.contains("/downloads/") {
+                for status in ["400", "401", "404"] {
+                    assert!(
+                        responses.contains_key(status),
+                        "{method} {path} lacks {status}"
+                    );
+                }
+            }
+        }
+    }
+    assert_eq!(operations, 22);
+}
