@@ -36,6 +36,9 @@ pub struct ListQuery {
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
     pub order: Order,
+    /// The range is all time up to the request (from the epoch, to now or later), so a kept
+    /// count of the records can stand in for counting them.
+    pub unbounded: bool,
 }
 
 impl ListQuery {
@@ -47,6 +50,7 @@ impl ListQuery {
             from: DateTime::UNIX_EPOCH,
             to: now,
             order: Order::Chronological,
+            unbounded: true,
         }
     }
 }

@@ -135,12 +135,14 @@ impl Params {
         if from > to {
             return Err(ApiError::bad_request("from must not be later than to"));
         }
+        let unbounded = from == DateTime::UNIX_EPOCH && to >= now;
         Ok(ListQuery {
             offset,
             limit,
             from,
             to,
             order,
+            unbounded,
         })
     }
 }

@@ -118,6 +118,21 @@ static COUNT_DISPUTES: LazyLock<Vec<String>> = LazyLock::new(|| {
         .collect()
 });
 
+/// The total of an unbounded list, from the kept counts: $1 account, $2 livemode, then the
+/// status parameters.
+static SUM_DISPUTE_COUNTS: LazyLock<Vec<String>> = LazyLock::new(|| {
+    FILTERS
+        .iter()
+        .map(|&f| {
+            format!(
+                "select cast(coalesce(sum(count), 0) as bigint) from dispute_counts \
+                 where account_id = $1 and livemode = $2{}",
+                status_clause(f).replace("$5", "$3").replace("$6", "$4")
+            )
+        })
+        .collect()
+});
+
 static LIST_DOCUMENTS: LazyLock<Vec<String>> = LazyLock::new(|| {
     ORDERS
         .iter()
@@ -153,6 +168,10 @@ pub(super) fn list_disputes_sql(filter: StatusFilter, order: Order) -> &'static 
 
 pub(super) fn count_disputes_sql(filter: StatusFilter) -> &'static str {
     &COUNT_DISPUTES[filter_index(filter)]
+}
+
+pub(super) fn sum_dispute_counts_sql(filter: StatusFilter) -> &'static str {
+    &SUM_DISPUTE_COUNTS[filter_index(filter)]
 }
 
 pub(super) fn list_documents_sql(order: Order) -> &'static str {
@@ -329,6 +348,7 @@ macro_rules! impl_store {
                 let id = new.id.clone().unwrap_or_else(|| {
                     Id::generate(crate::domain::IdKind::Dispute, new.mode, now.timestamp())
                 });
+                let mut tx = self.begin_write().await?;
                 let row: Option<DisputeRow> = sqlx::query_as(concat!(
                     "insert into disputes (id, account_id, livemode, charge_id, amount, currency, \
                      funding_amount, funding_currency, status, reason_code, metadata, debit_transaction_id, created_at) \
@@ -346,8 +366,12 @@ macro_rules! impl_store {
                 .bind(Json(serde_json::Map::new()))
                 .bind(debit.as_str())
                 .bind(Ts(now))
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *tx)
                 .await?;
+                if row.is_some() {
+                    count_status(&mut tx, &new.account, new.mode.is_live(), DisputeStatus::Open, 1).await?;
+                }
+                tx.commit().await?;
                 Ok(row.map(|r| r.into_domain().0))
             }
 
@@ -383,11 +407,17 @@ macro_rules! impl_store {
                     .bind(scope.mode.is_live())
                     .bind(Ts(query.from))
                     .bind(Ts(query.to));
-                let mut count = sqlx::query_scalar::<$db, i64>(sql::count_disputes_sql(filter))
-                    .bind(scope.account.as_str())
-                    .bind(scope.mode.is_live())
-                    .bind(Ts(query.from))
-                    .bind(Ts(query.to));
+                let mut count = if query.unbounded {
+                    sqlx::query_scalar::<$db, i64>(sql::sum_dispute_counts_sql(filter))
+                        .bind(scope.account.as_str())
+                        .bind(scope.mode.is_live())
+                } else {
+                    sqlx::query_scalar::<$db, i64>(sql::count_disputes_sql(filter))
+                        .bind(scope.account.as_str())
+                        .bind(scope.mode.is_live())
+                        .bind(Ts(query.from))
+                        .bind(Ts(query.to))
+                };
                 for status in statuses {
                     page = page.bind(*status);
                     count = count.bind(*status);
@@ -435,6 +465,8 @@ macro_rules! impl_store {
                     tx.rollback().await?;
                     return Err(diagnose(self.status_of(scope, id).await?, action));
                 };
+                count_status(&mut tx, &Id::from_trusted(row.account_id.clone()), row.livemode, from, -1).await?;
+                count_status(&mut tx, &Id::from_trusted(row.account_id.clone()), row.livemode, to, 1).await?;
                 if action.submits_documents() {
                     sqlx::query("update documents set submitted_at = $1 where dispute_id = $2 and submitted_at is null")
                         .bind(Ts(now))
@@ -493,9 +525,15 @@ macro_rules! impl_store {
                 dispute: &Id,
                 query: &ListQuery,
             ) -> Result<Option<Page<Document>>, StoreError> {
-                if self.status_of(Some(scope), dispute).await?.is_none() {
-                    return Ok(None);
-                }
+                let kept: Option<i32> = sqlx::query_scalar(
+                    "select document_count from disputes where id = $1 and account_id = $2 and livemode = $3",
+                )
+                .bind(dispute.as_str())
+                .bind(scope.account.as_str())
+                .bind(scope.mode.is_live())
+                .fetch_optional(&self.pool)
+                .await?;
+                let Some(kept) = kept else { return Ok(None) };
                 let page = sqlx::query_as::<$db, DocumentRow>(sql::list_documents_sql(query.order))
                     .bind(dispute.as_str())
                     .bind(Ts(query.from))
@@ -503,14 +541,18 @@ macro_rules! impl_store {
                     .bind(query.limit)
                     .bind(query.offset)
                     .fetch_all(&self.pool);
-                let count = sqlx::query_scalar::<$db, i64>(
-                    "select count(*) from documents where dispute_id = $1 and created_at >= $2 and created_at <= $3",
-                )
-                .bind(dispute.as_str())
-                .bind(Ts(query.from))
-                .bind(Ts(query.to))
-                .fetch_one(&self.pool);
-                let (rows, total) = futures::try_join!(page, count)?;
+                let (rows, total) = if query.unbounded {
+                    (page.await?, i64::from(kept))
+                } else {
+                    let count = sqlx::query_scalar::<$db, i64>(
+                        "select count(*) from documents where dispute_id = $1 and created_at >= $2 and created_at <= $3",
+                    )
+                    .bind(dispute.as_str())
+                    .bind(Ts(query.from))
+                    .bind(Ts(query.to))
+                    .fetch_one(&self.pool);
+                    futures::try_join!(page, count)?
+                };
                 Ok(Some(Page { items: rows.into_iter().map(Document::from).collect(), total }))
             }
 
@@ -582,6 +624,31 @@ macro_rules! impl_store {
                 let found: Vec<String> = query.build_query_scalar().fetch_all(&self.pool).await?;
                 Ok(found.into_iter().collect())
             }
+        }
+
+        /// Moves an account's kept count of disputes in `status` by `delta`. A count that goes
+        /// down exists already (the dispute was counted when it got its status).
+        async fn count_status(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            account: &Id,
+            live: bool,
+            status: DisputeStatus,
+            delta: i64,
+        ) -> Result<(), sqlx::Error> {
+            let sql = if delta < 0 {
+                "update dispute_counts set count = count + $4 where account_id = $1 and livemode = $2 and status = $3"
+            } else {
+                "insert into dispute_counts (account_id, livemode, status, count) values ($1, $2, $3, $4) \
+                 on conflict (account_id, livemode, status) do update set count = dispute_counts.count + excluded.count"
+            };
+            sqlx::query(sql)
+                .bind(account.as_str())
+                .bind(live)
+                .bind(status.as_str())
+                .bind(delta)
+                .execute(&mut **tx)
+                .await
+                .map(|_| ())
         }
 
         async fn insert_document_row(

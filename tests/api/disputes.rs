@@ -163,6 +163,12 @@ each_backend! {
         app.accept(PENDING_DISPUTE).await.expect_error(422, "dispute_not_open");
         let closed = app.get("/disputes/closed").await.expect(200);
         assert!(closed["data"].as_array().unwrap().iter().any(|d| d["id"] == OPEN_DISPUTE));
+        // The kept totals moved with the status: 4 open, 3 pending, 5 closed of 12.
+        let mut totals = Vec::new();
+        for path in ["/disputes/open", "/disputes/pending", "/disputes/closed", "/disputes"] {
+            totals.push(app.get(path).await.expect(200)["total"].as_i64().unwrap());
+        }
+        assert_eq!(totals, vec![4, 3, 5, 12]);
     }
 
     async fn the_test_api_opens_a_dispute_on_a_charge(app) {
