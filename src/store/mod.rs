@@ -54,6 +54,15 @@ impl From<sqlx::Error> for StoreError {
             | sqlx::Error::PoolTimedOut
             | sqlx::Error::PoolClosed
             | sqlx::Error::Tls(_) => StoreError::Unavailable(e),
+            // Connection exceptions, a server shutting down or refusing connections, a missing
+            // database: the database is unreachable, not the request wrong.
+            sqlx::Error::Database(db)
+                if db.code().is_some_and(|c| {
+                    c.starts_with("08") || c.starts_with("57P") || c == "3D000"
+                }) =>
+            {
+                StoreError::Unavailable(e)
+            }
             sqlx::Error::Database(db) if db.is_unique_violation() => {
                 StoreError::Conflict(db.constraint().unwrap_or("unique").to_owned())
             }

@@ -221,3 +221,27 @@ each_backend! {
         assert_eq!(ready["status"], "ready");
     }
 }
+
+/// Postgres only: the database disappears under a running server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_an_unreachable_database_is_a_503_not_a_500() {
+    let app = TestApp::spawn(Backend::Postgres).await;
+    app.get("/disputes").await.expect(200);
+    app.drop_database().await;
+    let ready = app
+        .send(app.client.get(app.url("/readyz")))
+        .await
+        .expect_error(503, "service_unavailable");
+    assert!(
+        !ready["message"].as_str().unwrap().contains("dd_test_"),
+        "{ready}"
+    );
+    app.get("/disputes")
+        .await
+        .expect_error(503, "service_unavailable");
+    let health = app
+        .send(app.client.get(app.url("/healthz")))
+        .await
+        .expect(200);
+    assert_eq!(health["status"], "ok");
+}

@@ -337,6 +337,21 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// Drops a Postgres test database now, cutting the server's connections.
+    pub async fn drop_database(&self) {
+        use sqlx::Connection;
+        let Database::Postgres { admin_url, name } = &self.database else {
+            panic!("Postgres only")
+        };
+        let mut admin = sqlx::PgConnection::connect(admin_url).await.unwrap();
+        sqlx::query(&format!("drop database {name} with (force)"))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         if let Some(tx) = self.shutdown.take() {
