@@ -43,7 +43,11 @@ pub struct AppState {
     pub keys: Arc<KeyCache>,
     /// `settings.public_base_url()`, computed once.
     pub base_url: Arc<str>,
+    /// Per-key request budget, when `RATE_LIMIT` is set.
+    pub limiter: Option<Arc<KeyLimiter>>,
 }
+
+pub type KeyLimiter = governor::DefaultKeyedRateLimiter<crate::domain::Id>;
 
 impl AppState {
     pub fn new(store: DynStore, blobs: Blobs, settings: Settings, clock: Clock) -> AppState {
@@ -60,6 +64,8 @@ impl AppState {
             settings.auth_cache_ttl.into(),
         )));
         let base_url = settings.public_base_url().into();
+        let limiter = std::num::NonZeroU32::new(settings.rate_limit)
+            .map(|per_minute| Arc::new(KeyLimiter::keyed(governor::Quota::per_minute(per_minute))));
         AppState {
             store,
             blobs,
@@ -68,6 +74,7 @@ impl AppState {
             signer,
             keys,
             base_url,
+            limiter,
         }
     }
 
@@ -266,6 +273,7 @@ pub fn spawn_sweeper(state: &AppState) {
         state.blobs.clone(),
         state.clock.clone(),
     );
+    let limiter = state.limiter.clone();
     let every = state.settings.sweep_interval;
     tokio::spawn(async move {
         loop {
@@ -273,6 +281,10 @@ pub fn spawn_sweeper(state: &AppState) {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(removed = n, "blob sweep done"),
                 Err(e) => tracing::warn!(error = %e, "blob sweep failed"),
+            }
+            if let Some(limiter) = &limiter {
+                // Forget the budgets of keys that have been quiet for a while.
+                limiter.retain_recent();
             }
             if every == 0 {
                 break;

@@ -82,6 +82,10 @@ pub struct Settings {
     #[arg(long, env = "AUTH_CACHE_TTL", default_value_t = 5, global = true)]
     pub auth_cache_ttl: u32,
 
+    /// Requests a minute each API key may make (0: no limit). Counted per server process.
+    #[arg(long, env = "RATE_LIMIT", default_value_t = 0, global = true)]
+    pub rate_limit: u32,
+
     /// Seconds between sweeps of blobs that no document names (0: only at start-up).
     #[arg(long, env = "SWEEP_INTERVAL", default_value_t = 3600, global = true)]
     pub sweep_interval: u32,
@@ -115,6 +119,7 @@ impl Settings {
             signing_secret: None,
             download_url_ttl: 3600,
             auth_cache_ttl: 5,
+            rate_limit: 0,
             sweep_interval: 3600,
             request_timeout: 30,
         }
@@ -132,6 +137,7 @@ impl fmt::Debug for Settings {
             .field("signing_secret", &self.signing_secret)
             .field("download_url_ttl", &self.download_url_ttl)
             .field("auth_cache_ttl", &self.auth_cache_ttl)
+            .field("rate_limit", &self.rate_limit)
             .field("sweep_interval", &self.sweep_interval)
             .field("request_timeout", &self.request_timeout)
             .finish()

@@ -156,13 +156,17 @@ pub struct UploadDocument {
 /// operation. Merchant operations also all take `Omise-Version`.
 struct CommonErrors;
 
-const MERCHANT_ERRORS: [(&str, &str); 5] = [
+const MERCHANT_ERRORS: [(&str, &str); 6] = [
     (
         "400",
         "A malformed parameter, body or id, or an unknown Omise-Version",
     ),
     ("401", "No valid secret key"),
     ("404", "Not found, or not the caller's"),
+    (
+        "429",
+        "The key's per-minute budget is spent (RATE_LIMIT); see Retry-After",
+    ),
     ("500", "An internal error"),
     ("503", "The database is unavailable"),
 ];
@@ -198,8 +202,8 @@ impl Modify for CommonErrors {
             let health = ["/healthz", "/readyz", "/openapi.json"].contains(&path.as_str());
             let errors: &[(&str, &str)] = match (merchant, health) {
                 (true, _) => &MERCHANT_ERRORS,
-                (false, true) => &MERCHANT_ERRORS[3..4],
-                (false, false) => &MERCHANT_ERRORS[3..],
+                (false, true) => &MERCHANT_ERRORS[4..5],
+                (false, false) => &MERCHANT_ERRORS[4..],
             };
             let operations: [&mut Option<Operation>; 4] = [
                 &mut item.get,

@@ -33,6 +33,12 @@ impl FromRequestParts<AppState> for Caller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
         let key = secret_key(parts).ok_or(FAILED)?;
         let record = state.keys.verify(&key, state).await?.ok_or(FAILED)?;
+        if let Some(limiter) = &state.limiter {
+            limiter.check_key(&record.key_id).map_err(|wait| {
+                let now = governor::clock::Clock::now(&governor::clock::DefaultClock::default());
+                ApiError::TooManyRequests(wait.wait_time_from(now).as_secs().max(1))
+            })?;
+        }
         let version = match parts.headers.get("omise-version") {
             Some(v) => ApiVersion::parse(
                 v.to_str()

@@ -37,6 +37,9 @@ pub enum ApiError {
     /// 422: the document went to the bank already.
     #[error("{0}")]
     DocumentAlreadySubmitted(String),
+    /// 429: the key spent its per-minute budget; retry after the given seconds.
+    #[error("too many requests: retry in {0} seconds")]
+    TooManyRequests(u64),
     /// 503: the database cannot be reached.
     #[error("service is temporarily unavailable, please retry")]
     Unavailable(#[source] anyhow::Error),
@@ -57,6 +60,7 @@ impl ApiError {
             ApiError::DisputeNotOpen(_) => "dispute_not_open",
             ApiError::DisputeNotPending(_) => "dispute_not_pending",
             ApiError::DocumentAlreadySubmitted(_) => "document_already_submitted",
+            ApiError::TooManyRequests(_) => "too_many_requests",
             ApiError::Unavailable(_) => "service_unavailable",
             ApiError::Internal(_) => "internal_error",
         }
@@ -72,6 +76,7 @@ impl ApiError {
             ApiError::DisputeNotOpen(_)
             | ApiError::DisputeNotPending(_)
             | ApiError::DocumentAlreadySubmitted(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -155,6 +160,11 @@ impl IntoResponse for ApiError {
             message: self.to_string(),
         };
         let mut response = (self.status(), super::render::json(&body)).into_response();
+        if let ApiError::TooManyRequests(seconds) = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         if matches!(self, ApiError::Authentication(_)) {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

@@ -64,4 +64,18 @@ each_backend! {
         assert_eq!(a["total"], b["total"]);
         assert_eq!(a["data"][0]["id"], b["data"][0]["id"]);
     }
+
+    async fn past_its_rate_limit_a_key_gets_429_with_retry_after(base) {
+        let app = TestApp::spawn_with(base.backend, |s| s.rate_limit = 3).await;
+        drop(base);
+        for _ in 0..3 {
+            app.get("/disputes").await.expect(200);
+        }
+        let reply = app.get("/disputes").await;
+        let retry = reply.headers.get("retry-after").map(|v| v.to_str().unwrap().parse::<u64>().unwrap());
+        reply.expect_error(429, "too_many_requests");
+        assert!(retry.is_some_and(|s| (1..=60).contains(&s)), "{retry:?}");
+        // Budgets are per key: another key of the same account still gets through.
+        app.get_as(SECOND_KEY, "/disputes").await.expect(200);
+    }
 }

@@ -57,6 +57,7 @@ enum Database {
 }
 
 pub struct TestApp {
+    pub backend: Backend,
     pub base: String,
     pub state: AppState,
     pub client: reqwest::Client,
@@ -132,6 +133,11 @@ async fn fresh_postgres() -> (String, Database) {
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> TestApp {
+        TestApp::spawn_with(backend, |_| {}).await
+    }
+
+    /// A server whose settings `configure` adjusts first.
+    pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Settings)) -> TestApp {
         let blob_dir = tempfile::tempdir().expect("a temp dir");
         let (database_url, database) = match backend {
             Backend::Postgres => fresh_postgres().await,
@@ -152,6 +158,7 @@ impl TestApp {
         let addr = listener.local_addr().unwrap();
         let base = format!("http://{addr}");
         settings.public_base_url = Some(base.clone());
+        configure(&mut settings);
         let store = dispute_docs::store::connect(&database_url)
             .await
             .expect("connect the store");
@@ -173,6 +180,7 @@ impl TestApp {
             }
         });
         TestApp {
+            backend,
             base,
             state,
             client: reqwest::Client::new(),
