@@ -80,7 +80,9 @@ impl AppState {
 
     /// Opens the configured store and blob store and migrates the store.
     pub async fn from_settings(settings: Settings) -> anyhow::Result<AppState> {
-        let store = crate::store::connect(&settings.database_url).await?;
+        let store =
+            crate::store::connect(&settings.database_url, settings.database_max_connections)
+                .await?;
         store.migrate().await?;
         let blobs = Blobs::from_url(&settings.blob_store_url)?;
         Ok(AppState::new(store, blobs, settings, Clock::default()))

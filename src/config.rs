@@ -42,6 +42,15 @@ pub struct Settings {
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
     pub database_url: String,
 
+    /// The most database connections this process opens.
+    #[arg(
+        long,
+        env = "DATABASE_MAX_CONNECTIONS",
+        default_value_t = 16,
+        global = true
+    )]
+    pub database_max_connections: u32,
+
     /// Where file bytes live: a directory path, file:///abs/dir, s3://bucket/prefix or memory://.
     #[arg(
         long,
@@ -113,6 +122,7 @@ impl Settings {
         Settings {
             database_url: database_url.to_owned(),
             blob_store_url: blob_store_url.to_owned(),
+            database_max_connections: 16,
             listen_addr: ([127, 0, 0, 1], 0).into(),
             public_base_url: None,
             ops_token: None,
@@ -130,6 +140,7 @@ impl fmt::Debug for Settings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Settings")
             .field("database_url", &redact_url(&self.database_url))
+            .field("database_max_connections", &self.database_max_connections)
             .field("blob_store_url", &self.blob_store_url)
             .field("listen_addr", &self.listen_addr)
             .field("public_base_url", &self.public_base_url)

@@ -238,12 +238,16 @@ pub trait Store: Send + Sync + 'static {
 
 pub type DynStore = Arc<dyn Store>;
 
-/// Opens the store `database_url` names, by its scheme.
-pub async fn connect(database_url: &str) -> anyhow::Result<DynStore> {
+/// Opens the store `database_url` names, by its scheme, with at most `max_connections`.
+pub async fn connect(database_url: &str, max_connections: u32) -> anyhow::Result<DynStore> {
     if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
-        Ok(Arc::new(PgStore::connect(database_url).await?))
+        Ok(Arc::new(
+            PgStore::connect(database_url, max_connections).await?,
+        ))
     } else if database_url.starts_with("sqlite:") {
-        Ok(Arc::new(SqliteStore::connect(database_url).await?))
+        Ok(Arc::new(
+            SqliteStore::connect(database_url, max_connections).await?,
+        ))
     } else {
         anyhow::bail!("DATABASE_URL must start with postgres:// or sqlite:")
     }

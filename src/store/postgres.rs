@@ -13,10 +13,10 @@ pub struct PgStore {
 }
 
 impl PgStore {
-    pub async fn connect(url: &str) -> Result<PgStore, sqlx::Error> {
+    pub async fn connect(url: &str, max_connections: u32) -> Result<PgStore, sqlx::Error> {
         let options: PgConnectOptions = url.parse()?;
         let pool = PgPoolOptions::new()
-            .max_connections(32)
+            .max_connections(max_connections)
             .acquire_timeout(std::time::Duration::from_secs(5))
             .connect_with(options.application_name("dispute-docs"))
             .await?;

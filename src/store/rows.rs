@@ -55,6 +55,14 @@ impl DisputeRow {
     }
 }
 
+/// A dispute on a list page, with the list's total.
+#[derive(Debug, sqlx::FromRow)]
+pub struct PageRow {
+    #[sqlx(flatten)]
+    pub dispute: DisputeRow,
+    pub total: i64,
+}
+
 #[derive(Debug, sqlx::FromRow)]
 pub struct DocumentRow {
     pub id: String,

@@ -77,58 +77,109 @@ fn filter_index(filter: StatusFilter) -> usize {
     }
 }
 
-/// Dispute list pages: $1 account, $2 livemode, $3 from, $4 to, then the status parameters,
-/// then limit and offset. Built once for every filter shape and order.
-static LIST_DISPUTES: LazyLock<Vec<Vec<String>>> = LazyLock::new(|| {
-    FILTERS
-        .iter()
-        .map(|&f| {
-            let (limit, offset) = match status_params_len(f) {
-                0 => ("$5", "$6"),
-                1 => ("$6", "$7"),
-                _ => ("$7", "$8"),
-            };
-            ORDERS
-                .iter()
-                .map(|&o| {
-                    let dir = direction(o);
-                    format!(
-                        "select {} from disputes where account_id = $1 and livemode = $2 \
-                         and created_at >= $3 and created_at <= $4{} \
-                         order by created_at {dir}, id {dir} limit {limit} offset {offset}",
-                        dispute_columns!(),
-                        status_clause(f)
-                    )
+/// Past this offset a page is found through the covering index alone (the ids of the page
+/// first, then their rows), so skipped records cost no row reads.
+pub(super) const DEFERRED_JOIN_OFFSET: i64 = 100;
+
+/// The total of a list: counted over the range, or, for an unbounded list, summed from the
+/// kept counts. $1 account, $2 livemode, $3 from, $4 to (counting only), then the statuses.
+fn total_sql(filter: StatusFilter, unbounded: bool) -> String {
+    if unbounded {
+        format!(
+            "select cast(coalesce(sum(count), 0) as bigint) from dispute_counts \
+             where account_id = $1 and livemode = $2{}",
+            status_clause(filter)
+        )
+    } else {
+        format!(
+            "select count(*) from disputes where account_id = $1 and livemode = $2 \
+             and created_at >= $3 and created_at <= $4{}",
+            status_clause(filter)
+        )
+    }
+}
+
+/// The shape of a dispute list query.
+#[derive(Clone, Copy)]
+pub(super) struct ListShape {
+    pub filter: StatusFilter,
+    pub order: Order,
+    pub unbounded: bool,
+    pub deferred: bool,
+}
+
+impl ListShape {
+    const COUNT: usize = 3 * 2 * 2 * 2;
+
+    fn index(self) -> usize {
+        ((filter_index(self.filter) * 2 + order_index(self.order)) * 2
+            + usize::from(self.unbounded))
+            * 2
+            + usize::from(self.deferred)
+    }
+
+    fn all() -> impl Iterator<Item = ListShape> {
+        FILTERS.into_iter().flat_map(|filter| {
+            ORDERS.into_iter().flat_map(move |order| {
+                [false, true].into_iter().flat_map(move |unbounded| {
+                    [false, true].into_iter().map(move |deferred| ListShape {
+                        filter,
+                        order,
+                        unbounded,
+                        deferred,
+                    })
                 })
-                .collect()
+            })
         })
-        .collect()
+    }
+
+    /// One page and the list's total in one statement: $1 account, $2 livemode, $3 from,
+    /// $4 to, the statuses, then limit and offset. The total rides along as a column (an
+    /// uncorrelated subquery, evaluated once), so an empty page carries none.
+    fn sql(self) -> String {
+        let (limit, offset) = match status_params_len(self.filter) {
+            0 => ("$5", "$6"),
+            1 => ("$6", "$7"),
+            _ => ("$7", "$8"),
+        };
+        let dir = direction(self.order);
+        let range = format!(
+            "account_id = $1 and livemode = $2 and created_at >= $3 and created_at <= $4{}",
+            status_clause(self.filter)
+        );
+        let order = format!("order by created_at {dir}, id {dir}");
+        let page = if self.deferred {
+            format!(
+                "id in (select id from disputes where {range} {order} limit {limit} offset {offset}) {order}"
+            )
+        } else {
+            format!("{range} {order} limit {limit} offset {offset}")
+        };
+        format!(
+            "select {}, ({}) as total from disputes where {page}",
+            dispute_columns!(),
+            total_sql(self.filter, self.unbounded)
+        )
+    }
+}
+
+static LIST_DISPUTES: LazyLock<Vec<String>> = LazyLock::new(|| {
+    let mut all = vec![String::new(); ListShape::COUNT];
+    for shape in ListShape::all() {
+        all[shape.index()] = shape.sql();
+    }
+    all
 });
 
-static COUNT_DISPUTES: LazyLock<Vec<String>> = LazyLock::new(|| {
+/// The totals on their own. The unbounded ones take no range, so their statuses are $3, $4.
+static TOTALS: LazyLock<Vec<String>> = LazyLock::new(|| {
     FILTERS
-        .iter()
-        .map(|&f| {
-            format!(
-                "select count(*) from disputes where account_id = $1 and livemode = $2 \
-                 and created_at >= $3 and created_at <= $4{}",
-                status_clause(f)
-            )
-        })
-        .collect()
-});
-
-/// The total of an unbounded list, from the kept counts: $1 account, $2 livemode, then the
-/// status parameters.
-static SUM_DISPUTE_COUNTS: LazyLock<Vec<String>> = LazyLock::new(|| {
-    FILTERS
-        .iter()
-        .map(|&f| {
-            format!(
-                "select cast(coalesce(sum(count), 0) as bigint) from dispute_counts \
-                 where account_id = $1 and livemode = $2{}",
-                status_clause(f).replace("$5", "$3").replace("$6", "$4")
-            )
+        .into_iter()
+        .flat_map(|f| {
+            [
+                total_sql(f, false),
+                total_sql(f, true).replace("$5", "$3").replace("$6", "$4"),
+            ]
         })
         .collect()
 });
@@ -162,16 +213,14 @@ fn order_index(order: Order) -> usize {
     }
 }
 
-pub(super) fn list_disputes_sql(filter: StatusFilter, order: Order) -> &'static str {
-    &LIST_DISPUTES[filter_index(filter)][order_index(order)]
+pub(super) fn list_disputes_sql(shape: ListShape) -> &'static str {
+    &LIST_DISPUTES[shape.index()]
 }
 
-pub(super) fn count_disputes_sql(filter: StatusFilter) -> &'static str {
-    &COUNT_DISPUTES[filter_index(filter)]
-}
-
-pub(super) fn sum_dispute_counts_sql(filter: StatusFilter) -> &'static str {
-    &SUM_DISPUTE_COUNTS[filter_index(filter)]
+/// The total alone, for a page past the end (which has no row to carry it): $1 account,
+/// $2 livemode, then (when bounded) $3 from and $4 to, then the statuses.
+pub(super) fn total_disputes_sql(filter: StatusFilter, unbounded: bool) -> &'static str {
+    &TOTALS[filter_index(filter) * 2 + usize::from(unbounded)]
 }
 
 pub(super) fn list_documents_sql(order: Order) -> &'static str {
@@ -189,7 +238,7 @@ macro_rules! impl_store {
         use crate::domain::dispute::NewDispute;
         use crate::domain::document::NewDocument;
         use crate::domain::{Action, Dispute, DisputeStatus, Document, Id, ListQuery, Page, Scope};
-        use crate::store::rows::{DisputeRow, DocumentRow, KeyRow};
+        use crate::store::rows::{DisputeRow, DocumentRow, KeyRow, PageRow};
         use crate::store::sql::{self, dispute_columns, document_columns};
         use crate::store::ts::Ts;
         use crate::store::{
@@ -402,28 +451,38 @@ macro_rules! impl_store {
                 query: &ListQuery,
             ) -> Result<Page<DisputeView>, StoreError> {
                 let statuses = sql::status_params(filter);
-                let mut page = sqlx::query_as::<$db, DisputeRow>(sql::list_disputes_sql(filter, query.order))
+                let shape = sql::ListShape {
+                    filter,
+                    order: query.order,
+                    unbounded: query.unbounded,
+                    deferred: query.offset >= sql::DEFERRED_JOIN_OFFSET,
+                };
+                let mut page = sqlx::query_as::<$db, PageRow>(sql::list_disputes_sql(shape))
                     .bind(scope.account.as_str())
                     .bind(scope.mode.is_live())
                     .bind(Ts(query.from))
                     .bind(Ts(query.to));
-                let mut count = if query.unbounded {
-                    sqlx::query_scalar::<$db, i64>(sql::sum_dispute_counts_sql(filter))
-                        .bind(scope.account.as_str())
-                        .bind(scope.mode.is_live())
-                } else {
-                    sqlx::query_scalar::<$db, i64>(sql::count_disputes_sql(filter))
-                        .bind(scope.account.as_str())
-                        .bind(scope.mode.is_live())
-                        .bind(Ts(query.from))
-                        .bind(Ts(query.to))
-                };
                 for status in statuses {
                     page = page.bind(*status);
-                    count = count.bind(*status);
                 }
-                let page = page.bind(query.limit).bind(query.offset);
-                let (rows, total) = futures::try_join!(page.fetch_all(&self.pool), count.fetch_one(&self.pool))?;
+                let rows = page.bind(query.limit).bind(query.offset).fetch_all(&self.pool).await?;
+                let total = match rows.first() {
+                    Some(row) => row.total,
+                    None if query.offset == 0 => 0,
+                    None => {
+                        let mut count = sqlx::query_scalar::<$db, i64>(sql::total_disputes_sql(filter, query.unbounded))
+                            .bind(scope.account.as_str())
+                            .bind(scope.mode.is_live());
+                        if !query.unbounded {
+                            count = count.bind(Ts(query.from)).bind(Ts(query.to));
+                        }
+                        for status in statuses {
+                            count = count.bind(*status);
+                        }
+                        count.fetch_one(&self.pool).await?
+                    }
+                };
+                let rows: Vec<DisputeRow> = rows.into_iter().map(|r| r.dispute).collect();
                 let mut views: Vec<DisputeView> = rows.into_iter().map(view).collect();
                 self.embed_documents(&mut views).await?;
                 Ok(Page { items: views, total })

@@ -159,7 +159,7 @@ impl TestApp {
         let base = format!("http://{addr}");
         settings.public_base_url = Some(base.clone());
         configure(&mut settings);
-        let store = dispute_docs::store::connect(&database_url)
+        let store = dispute_docs::store::connect(&database_url, settings.database_max_connections)
             .await
             .expect("connect the store");
         store.migrate().await.expect("migrate");

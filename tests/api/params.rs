@@ -95,6 +95,28 @@ each_backend! {
         app.send(bad_json).await.expect_error(400, "bad_request");
     }
 
+    async fn deep_offsets_page_through_the_same_records_as_shallow_ones(app) {
+        for i in 0..110 {
+            let charge = format!("chrg_test_5deeppaging{i:07}0");
+            let req = app.client.post(app.url(&format!("/charges/{charge}/disputes"))).basic_auth(OTHER_ACCOUNT_KEY, Some(""));
+            app.send(req).await.expect(200);
+        }
+        let first = list(&app, "?limit=100").await;
+        let rest = list(&app, "?limit=100&offset=100").await;
+        let all: Vec<String> = ids(&first).into_iter().chain(ids(&rest)).collect();
+        assert_eq!((all.len(), rest["total"].clone()), (111, json!(111)));
+        let deep = list(&app, "?limit=5&offset=103").await;
+        assert_eq!(ids(&deep), all[103..108].to_vec());
+        let deep_reversed = list(&app, "?limit=5&offset=103&order=reverse_chronological").await;
+        let mut reversed = all.clone();
+        reversed.reverse();
+        assert_eq!(ids(&deep_reversed), reversed[103..108].to_vec());
+        let open = app.get_as(OTHER_ACCOUNT_KEY, "/disputes/open?limit=3&offset=105").await.expect(200);
+        assert_eq!((ids(&open), open["total"].clone()), (all[105..108].to_vec(), json!(111)));
+        let past_the_end = list(&app, "?offset=500").await;
+        assert_eq!((past_the_end["data"].as_array().unwrap().len(), past_the_end["total"].clone()), (0, json!(111)));
+    }
+
     async fn unknown_parameters_are_ignored(app) {
         let list = app.get("/disputes?colour=blue&limit=1").await.expect(200);
         assert_eq!(list["limit"], 1);
