@@ -102,7 +102,7 @@ impl AppState {
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(omise::routes())
-        .merge(omise::download_routes())
+        .merge(omise::file_routes())
         .merge(crate::ops::routes())
         .routes(routes!(healthz))
         .routes(routes!(readyz))
@@ -110,7 +110,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// The whole HTTP surface with its middleware. Uploads and downloads have no overall time
-/// limit (a slow client may take minutes over 10 MB); everything else has `REQUEST_TIMEOUT`.
+/// limit (a slow client may take minutes over 10 MB) and are never compressed (a download's
+/// Content-Length and Repr-Digest describe the stored bytes); everything else has
+/// `REQUEST_TIMEOUT` and gzip when the client asks.
 pub fn app(state: AppState) -> Router {
     let timeout = Duration::from_secs(state.settings.request_timeout.into());
     let (api, _) = omise::routes()
@@ -118,12 +120,14 @@ pub fn app(state: AppState) -> Router {
         .routes(routes!(readyz))
         .routes(routes!(openapi_json))
         .split_for_parts();
-    let api = api.layer(TimeoutLayer::with_status_code(
-        StatusCode::SERVICE_UNAVAILABLE,
-        timeout,
-    ));
-    let (downloads, _) = omise::download_routes().split_for_parts();
-    let mut router = Router::new().merge(api).merge(downloads);
+    let api = api
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            timeout,
+        ))
+        .layer(CompressionLayer::new().gzip(true));
+    let (files, _) = omise::file_routes().split_for_parts();
+    let mut router = Router::new().merge(api).merge(files);
     if state.settings.ops_token.is_some() {
         let (ops, _) = crate::ops::routes().split_for_parts();
         let ops = ops
@@ -134,7 +138,8 @@ pub fn app(state: AppState) -> Router {
             .layer(TimeoutLayer::with_status_code(
                 StatusCode::SERVICE_UNAVAILABLE,
                 timeout,
-            ));
+            ))
+            .layer(CompressionLayer::new().gzip(true));
         router = router.merge(ops);
     }
     let request_id = HeaderName::from_static("x-request-id");
@@ -158,8 +163,7 @@ pub fn app(state: AppState) -> Router {
                 .layer(PropagateRequestIdLayer::new(request_id))
                 .layer(CatchPanicLayer::custom(|_| {
                     ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response()
-                }))
-                .layer(CompressionLayer::new().gzip(true)),
+                })),
         )
 }
 

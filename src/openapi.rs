@@ -3,7 +3,7 @@
 //! shapes that handlers read through `Params`, enums built from the domain's own value lists,
 //! and the error responses every merchant operation can give.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{Object, ObjectBuilder, SchemaType, Type};
@@ -12,7 +12,8 @@ use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder};
 use utoipa::{IntoParams, Modify, ToSchema};
 
 use crate::domain::dispute::REASONS;
-use crate::domain::{DisputeStatus, DocumentKind, Order};
+use crate::domain::{DisputeStatus, DocumentKind, IdKind, Order};
+use crate::omise::ApiError;
 
 fn string_enum<'a>(values: impl IntoIterator<Item = &'a str>, description: &str) -> Object {
     ObjectBuilder::new()
@@ -53,6 +54,28 @@ fn nullable_enum<'a>(values: impl IntoIterator<Item = &'a str>, description: &st
         .build()
 }
 
+pub fn nullable_reason_schema() -> Object {
+    nullable_enum(
+        REASONS.iter().map(|r| r.code()),
+        "the card network's dispute reason",
+    )
+}
+
+pub fn outcome_schema() -> Object {
+    string_enum(["won", "lost"], "the bank's decision")
+}
+
+pub fn mode_schema() -> Object {
+    nullable_enum(["test", "live"], "test (default) or live")
+}
+
+pub fn version_schema() -> Object {
+    nullable_enum(
+        VERSIONS,
+        "the account's default Omise-Version (default 2019-05-29)",
+    )
+}
+
 pub fn reason_schema() -> Object {
     string_enum(
         REASONS.iter().map(|r| r.code()),
@@ -84,9 +107,7 @@ pub struct Error {
     object: String,
     /// `https://www.omise.co/api-errors#<code>`.
     location: String,
-    /// bad_request, invalid_file_type, file_too_large, authentication_failure, not_found,
-    /// method_not_allowed, dispute_not_open, dispute_not_pending, document_already_submitted,
-    /// internal_error or service_unavailable.
+    /// What went wrong, in a word (the statuses of SPEC §4).
     code: String,
     /// A short, safe explanation.
     message: String,
@@ -137,7 +158,7 @@ pub struct OpenDispute {
     #[schema(pattern = "^[A-Za-z]{3}$")]
     currency: Option<String>,
     /// Default goods_or_services_not_provided.
-    #[schema(schema_with = reason_schema)]
+    #[schema(schema_with = nullable_reason_schema)]
     reason_code: Option<String>,
 }
 
@@ -258,20 +279,93 @@ impl Modify for CommonErrors {
 )]
 pub struct ApiDoc;
 
-/// The whole document: the annotated routes merged into `ApiDoc`.
-pub fn document() -> OpenApi {
+/// The whole document: the annotated routes merged into `ApiDoc`, with the conventions
+/// every operation shares, then made as strict as the server is.
+pub fn document() -> Value {
     let (_, doc) = crate::app::routes().split_for_parts();
     let mut base = <ApiDoc as utoipa::OpenApi>::openapi();
     base.merge(doc);
     CommonErrors.modify(&mut base);
-    base
+    let mut doc = serde_json::to_value(&base).expect("the OpenAPI document serializes");
+    tighten(&mut doc);
+    doc
 }
 
 /// The document as served and as committed in `openapi.json`.
 pub fn document_json() -> String {
-    let mut text = document()
-        .to_pretty_json()
-        .expect("the OpenAPI document serializes");
+    let mut text =
+        serde_json::to_string_pretty(&document()).expect("the OpenAPI document serializes");
     text.push('\n');
     text
+}
+
+/// What annotations cannot say, said from the code that decides it: id patterns from
+/// `IdKind::pattern`, the error codes from `ApiError::CODES`, each object's `object` value,
+/// the file types an upload takes, optional bodies, and the headers downloads and refusals carry.
+fn tighten(doc: &mut Value) {
+    for (path, item) in doc["paths"].as_object_mut().into_iter().flatten() {
+        for (_, op) in item.as_object_mut().into_iter().flatten() {
+            // Read with get_mut: indexing a missing key would insert a null.
+            let params = op.get_mut("parameters").and_then(Value::as_array_mut);
+            for param in params.into_iter().flatten() {
+                if param["in"] != "path" {
+                    continue;
+                }
+                let pattern = match param["name"].as_str() {
+                    Some("document") => IdKind::Document.pattern(),
+                    Some("token") => "^[0-9]+\\.[A-Za-z0-9_-]+$".to_owned(),
+                    _ if path.starts_with("/charges/") => IdKind::Charge.pattern(),
+                    _ if path.starts_with("/ops/accounts/") => IdKind::Account.pattern(),
+                    _ if path.starts_with("/ops/keys/") => IdKind::Key.pattern(),
+                    _ => IdKind::Dispute.pattern(),
+                };
+                param["schema"]["pattern"] = pattern.into();
+            }
+            if let Some(refused) = op.get_mut("responses").and_then(|r| r.get_mut("401")) {
+                let challenge = if path.starts_with("/ops/") {
+                    "^Bearer "
+                } else {
+                    "^Basic "
+                };
+                refused["headers"] = json!({"WWW-Authenticate": {"required": true, "schema": {"type": "string", "pattern": challenge}}});
+            }
+            if ["issueKey", "reopenDispute", "openTestDispute"].contains(
+                &op.get("operationId")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default(),
+            ) {
+                op["requestBody"]["required"] = false.into();
+            }
+        }
+    }
+    let upload = &mut doc["paths"]["/disputes/{id}/documents"]["post"]["requestBody"]["content"]["multipart/form-data"];
+    upload["encoding"] = json!({"file": {"contentType": "application/pdf, image/png, image/jpeg"}});
+    doc["paths"]["/disputes/{id}/documents/{document}/downloads/{token}"]["get"]["responses"]["200"]
+        ["headers"] = json!({
+        "Content-Length": {"required": true, "schema": {"type": "integer", "minimum": 0}},
+        "Content-Disposition": {"required": true, "schema": {"type": "string", "pattern": "^attachment(;|$)"}},
+        "X-Content-Type-Options": {"required": true, "schema": {"type": "string", "enum": ["nosniff"]}},
+        "Repr-Digest": {"required": true, "schema": {"type": "string", "pattern": "^sha-256=:[A-Za-z0-9+/]{43}=:$"}},
+    });
+    let schemas = &mut doc["components"]["schemas"];
+    for (name, object) in [
+        ("DisputeJson", "dispute"),
+        ("DocumentJson", "document"),
+        ("TransactionJson", "transaction"),
+        ("ListJson_DisputeJson", "list"),
+        ("ListJson_DocumentJson", "list"),
+        ("Error", "error"),
+        ("AccountJson", "account"),
+        ("KeyJson", "key"),
+        ("RevokedKeyJson", "key"),
+        ("Health", "health"),
+    ] {
+        schemas[name]["properties"]["object"]["const"] = object.into();
+    }
+    let error = &mut schemas["Error"]["properties"];
+    error["code"]["enum"] = json!(ApiError::CODES);
+    error["location"]["pattern"] = "^https://www\\.omise\\.co/api-errors#[a-z-]+$".into();
+    let open = &mut schemas["OpsOpenDispute"]["properties"];
+    open["account"]["pattern"] = IdKind::Account.pattern().into();
+    open["charge"]["pattern"] = IdKind::Charge.pattern().into();
 }

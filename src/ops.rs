@@ -5,7 +5,7 @@
 use axum::extract::{Request, State};
 use axum::http::header::AUTHORIZATION;
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use subtle::ConstantTimeEq;
 use utoipa::ToSchema;
@@ -137,9 +137,15 @@ pub async fn require_token(
         (Some(expected), Some(given)) if bool::from(expected.ct_eq(given)) => {
             Ok(next.run(request).await)
         }
-        _ => Err(ApiError::Authentication(
-            "a valid operator token is required",
-        )),
+        _ => {
+            let mut refused =
+                ApiError::Authentication("a valid operator token is required").into_response();
+            refused.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer realm=\"dispute-docs-ops\""),
+            );
+            Ok(refused)
+        }
     }
 }
 
@@ -150,6 +156,7 @@ pub async fn require_token(
 async fn http_create_account(State(state): State<AppState>, params: Params) -> ApiResult<Response> {
     let name = params
         .str("name")?
+        .filter(|n| !n.trim().is_empty())
         .ok_or_else(|| ApiError::bad_request("name is required"))?;
     let version = params
         .str("default_version")?
@@ -284,8 +291,9 @@ async fn http_reopen(
 #[derive(ToSchema)]
 #[allow(dead_code)]
 struct NewAccount {
+    #[schema(min_length = 1, pattern = "\\S")]
     name: String,
-    /// 2019-05-29 (default) or 2017-11-02.
+    #[schema(schema_with = crate::openapi::version_schema)]
     default_version: Option<String>,
 }
 
@@ -301,7 +309,7 @@ struct AccountJson {
 #[derive(ToSchema)]
 #[allow(dead_code)]
 struct NewKeyRequest {
-    /// test (default) or live.
+    #[schema(schema_with = crate::openapi::mode_schema)]
     mode: Option<String>,
 }
 
@@ -329,17 +337,21 @@ struct RevokedKeyJson {
 struct OpsOpenDispute {
     account: String,
     /// test (default) or live; the charge id's mode must match.
+    #[schema(schema_with = crate::openapi::mode_schema)]
     mode: Option<String>,
     charge: String,
+    #[schema(minimum = 1)]
     amount: Option<i64>,
+    #[schema(pattern = "^[A-Za-z]{3}$")]
     currency: Option<String>,
+    #[schema(schema_with = crate::openapi::nullable_reason_schema)]
     reason_code: Option<String>,
 }
 
 #[derive(ToSchema)]
 #[allow(dead_code)]
 struct Resolution {
-    /// won or lost.
+    #[schema(schema_with = crate::openapi::outcome_schema)]
     outcome: String,
     admin_message: Option<String>,
 }

@@ -186,10 +186,10 @@ pub struct Dispute {
 
 /// A movement of money caused by a dispute.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Transaction {
-    pub id: Id,
+pub struct Transaction<'a> {
+    pub id: &'a Id,
     pub amount: i64,
-    pub currency: String,
+    pub currency: &'a str,
     pub credit: bool,
     pub key: &'static str,
     pub created_at: DateTime<Utc>,
@@ -197,24 +197,24 @@ pub struct Transaction {
 
 impl Dispute {
     /// The debit taken when the dispute opened and, once won, the credit that returns it.
-    pub fn transactions(&self) -> Vec<Transaction> {
+    pub fn transactions(&self) -> impl Iterator<Item = Transaction<'_>> {
         let debit = Transaction {
-            id: self.debit_transaction.clone(),
+            id: &self.debit_transaction,
             amount: self.amount,
-            currency: self.currency.clone(),
+            currency: &self.currency,
             credit: false,
             key: "dispute.started.debit",
             created_at: self.created_at,
         };
         let credit = self.credit_transaction.as_ref().map(|id| Transaction {
-            id: id.clone(),
+            id,
             amount: self.amount,
-            currency: self.currency.clone(),
+            currency: &self.currency,
             credit: true,
             key: "dispute.won.credit",
             created_at: self.closed_at.unwrap_or(self.created_at),
         });
-        std::iter::once(debit).chain(credit).collect()
+        std::iter::once(debit).chain(credit)
     }
 }
 

@@ -34,6 +34,12 @@ impl IdKind {
         }
     }
 
+    /// The regular expression `Id::parse` accepts for this kind, for documentation.
+    pub fn pattern(self) -> String {
+        let mode = if self.has_mode() { "(test_)?" } else { "" };
+        format!("^{}_{mode}[0-9a-z]{{1,64}}$", self.prefix())
+    }
+
     /// Whether ids of this kind carry the mode (`dspt_test_…` vs `dspt_…`).
     fn has_mode(self) -> bool {
         !matches!(self, IdKind::Account | IdKind::Key)

@@ -11,7 +11,7 @@ use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::auth::Caller;
 use super::params::Params;
-use super::render::{DocumentJson, ListJson, json};
+use super::render::{DocumentJson, ListJson, Path, json};
 use super::{ApiError, ApiResult, PathParams, path_id};
 use crate::app::AppState;
 use crate::domain::{DisputeStatus, DocumentKind, Id, IdKind};
@@ -50,7 +50,7 @@ pub async fn list(
         items,
         page.total,
         &query,
-        format!("/disputes/{id}/documents"),
+        Path::of(&["/disputes/", id.as_str(), "/documents"]),
     )))
 }
 

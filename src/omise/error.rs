@@ -49,6 +49,22 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// Every code an error can carry.
+    pub const CODES: [&'static str; 12] = [
+        "bad_request",
+        "invalid_file_type",
+        "file_too_large",
+        "authentication_failure",
+        "not_found",
+        "method_not_allowed",
+        "dispute_not_open",
+        "dispute_not_pending",
+        "document_already_submitted",
+        "too_many_requests",
+        "internal_error",
+        "service_unavailable",
+    ];
+
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::BadRequest(_) => "bad_request",
@@ -176,3 +192,31 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_has_a_listed_code_and_a_non_200_status() {
+        let all = [
+            ApiError::bad_request("x"),
+            ApiError::InvalidFileType,
+            ApiError::FileTooLarge,
+            ApiError::Authentication("x"),
+            ApiError::NotFound("x".into()),
+            ApiError::MethodNotAllowed,
+            ApiError::DisputeNotOpen("x".into()),
+            ApiError::DisputeNotPending("x".into()),
+            ApiError::DocumentAlreadySubmitted("x".into()),
+            ApiError::TooManyRequests(1),
+            ApiError::Internal(anyhow::anyhow!("secret detail")),
+            ApiError::Unavailable(anyhow::anyhow!("secret detail")),
+        ];
+        let codes: Vec<&str> = all.iter().map(ApiError::code).collect();
+        assert_eq!(codes, ApiError::CODES);
+        assert!(all.iter().all(|e| e.status() != StatusCode::OK));
+        // 5xx messages are fixed: the cause stays in the log.
+        assert!(all.iter().all(|e| !e.to_string().contains("secret detail")));
+    }
+}

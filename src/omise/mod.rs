@@ -26,13 +26,15 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(disputes::retrieve, disputes::update))
         .routes(routes!(disputes::accept))
         .routes(routes!(disputes::open))
-        .routes(routes!(documents::list, documents::upload))
+        .routes(routes!(documents::list))
         .routes(routes!(documents::retrieve, documents::destroy))
 }
 
-/// The download route: no key, a body that streams for as long as the file takes.
-pub fn download_routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(documents::download))
+/// Uploads and downloads: bodies that stream for as long as the file takes, uncompressed.
+pub fn file_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(documents::upload))
+        .routes(routes!(documents::download))
 }
 
 /// Path parameters, with extraction failures answered as Omise errors.

@@ -36,18 +36,40 @@ impl FromRequest<AppState> for Params {
         let body = axum::body::to_bytes(req.into_body(), MAX_PARAMS_BODY)
             .await
             .map_err(|_| ApiError::bad_request("request body is too large or unreadable"))?;
-        if body.iter().all(u8::is_ascii_whitespace) {
-            return Ok(params);
+        if !body.iter().all(u8::is_ascii_whitespace) {
+            params.merge_body(&content_type, &body)?;
         }
+        if params.0.iter().any(|(k, v)| k.contains('\0') || has_nul(v)) {
+            // Postgres cannot store U+0000 in text; no client means to send it.
+            return Err(ApiError::bad_request(
+                "parameters must not contain NUL (\\u0000) characters",
+            ));
+        }
+        Ok(params)
+    }
+}
+
+fn has_nul(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(has_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
+}
+
+impl Params {
+    /// Adds the body's parameters, read as its Content-Type says.
+    fn merge_body(&mut self, content_type: &str, body: &[u8]) -> Result<(), ApiError> {
         if content_type.starts_with("application/x-www-form-urlencoded") {
-            params.merge(parse_form(&body));
+            self.merge(parse_form(body));
         } else if content_type.starts_with("application/json") || content_type.is_empty() {
-            match serde_json::from_slice::<Value>(&body) {
-                Ok(Value::Object(map)) => params.merge(map),
+            match serde_json::from_slice::<Value>(body) {
+                Ok(Value::Object(map)) => self.merge(map),
                 Ok(Value::Null) => {}
                 Ok(_) => return Err(ApiError::bad_request("the JSON body must be an object")),
                 // No Content-Type and not JSON: read it as a form, as curl -d sends.
-                Err(_) if content_type.is_empty() => params.merge(parse_form(&body)),
+                Err(_) if content_type.is_empty() => self.merge(parse_form(body)),
                 Err(e) => return Err(ApiError::bad_request(format!("malformed JSON body: {e}"))),
             }
         } else if !content_type.starts_with("multipart/") {
@@ -55,11 +77,9 @@ impl FromRequest<AppState> for Params {
                 "unsupported Content-Type {content_type}"
             )));
         }
-        Ok(params)
+        Ok(())
     }
-}
 
-impl Params {
     fn merge(&mut self, other: Map<String, Value>) {
         for (k, v) in other {
             self.0.insert(k, v);
@@ -86,7 +106,16 @@ impl Params {
         let invalid = || ApiError::bad_request(format!("{name} must be an integer"));
         match self.get(name) {
             None => Ok(None),
-            Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(invalid),
+            // 1000.0 is an integer too, as JSON Schema counts them.
+            Some(Value::Number(n)) => n
+                .as_i64()
+                .or_else(|| {
+                    n.as_f64()
+                        .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                        .map(|f| f as i64)
+                })
+                .map(Some)
+                .ok_or_else(invalid),
             Some(Value::String(s)) => s.trim().parse().map(Some).map_err(|_| invalid()),
             Some(_) => Err(invalid()),
         }
@@ -272,6 +301,15 @@ mod tests {
         ] {
             assert!(params(bad.clone()).list_query(now).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn whole_number_floats_are_integers_and_fractions_are_not() {
+        assert_eq!(
+            params(json!({"limit": 20.0})).int("limit").unwrap(),
+            Some(20)
+        );
+        assert!(params(json!({"limit": 20.5})).int("limit").is_err());
     }
 
     #[test]

@@ -1,11 +1,15 @@
 //! The JSON shapes of the Omise dialect, in both API versions. One struct per object; the
-//! version decides which of its optional fields appear.
+//! version decides which of its optional fields appear. Paths and times are written straight
+//! into the output (`Path`, `WireTime`) rather than built as strings first: a list page renders
+//! hundreds of them.
+
+use std::fmt;
 
 use axum::http::HeaderValue;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, SecondsFormat, Utc};
-use serde::Serialize;
+use chrono::{DateTime, Datelike, Timelike, Utc};
+use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use super::version::ApiVersion;
@@ -29,9 +33,54 @@ pub fn json<T: Serialize>(value: &T) -> Response {
     }
 }
 
-/// `YYYY-MM-DDThh:mm:ssZ`.
-pub fn time(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+/// A time on the wire: `YYYY-MM-DDThh:mm:ssZ`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WireTime(pub DateTime<Utc>);
+
+impl fmt::Display for WireTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let t = self.0;
+        write!(
+            f,
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            t.year(),
+            t.month(),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        )
+    }
+}
+
+impl Serialize for WireTime {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// A path (or URL) made of up to four pieces, serialized as one string.
+#[derive(Debug, Clone, Copy)]
+pub struct Path<'a>([&'a str; 4]);
+
+impl<'a> Path<'a> {
+    pub fn of(pieces: &[&'a str]) -> Path<'a> {
+        let mut all = [""; 4];
+        all[..pieces.len()].copy_from_slice(pieces);
+        Path(all)
+    }
+}
+
+impl fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.iter().try_for_each(|piece| f.write_str(piece))
+    }
+}
+
+impl Serialize for Path<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 /// What rendering needs besides the objects: the shape, the time, and how to sign downloads.
@@ -44,20 +93,21 @@ pub struct Renderer<'a> {
 
 /// A page of a list.
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct ListJson<T> {
+pub struct ListJson<'a, T> {
     object: &'static str,
     data: Vec<T>,
     limit: i64,
     offset: i64,
     total: i64,
-    location: String,
+    #[schema(value_type = String)]
+    location: Path<'a>,
     /// null in the embedded lists of the 2017-11-02 shape.
     #[schema(schema_with = crate::openapi::nullable_order_schema, required)]
     order: Option<&'static str>,
-    #[schema(format = DateTime)]
-    from: String,
-    #[schema(format = DateTime)]
-    to: String,
+    #[schema(value_type = String, format = DateTime)]
+    from: WireTime,
+    #[schema(value_type = String, format = DateTime)]
+    to: WireTime,
 }
 
 /// A dispute. `funding_*`, `transactions`, `admin_message` and `created_at` appear in the
@@ -67,8 +117,10 @@ pub struct DisputeJson<'a> {
     object: &'static str,
     id: &'a str,
     livemode: bool,
-    location: String,
-    currency: String,
+    #[schema(value_type = String)]
+    location: Path<'a>,
+    #[schema(value_type = String)]
+    currency: Currency<'a>,
     amount: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     funding_amount: Option<i64>,
@@ -77,7 +129,7 @@ pub struct DisputeJson<'a> {
     #[schema(value_type = Object)]
     metadata: &'a Map<String, Value>,
     charge: &'a str,
-    documents: ListJson<DocumentJson<'a>>,
+    documents: ListJson<'a, DocumentJson<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     transactions: Option<Vec<TransactionJson<'a>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -92,32 +144,50 @@ pub struct DisputeJson<'a> {
     reason_message: &'static str,
     #[schema(schema_with = crate::openapi::status_schema)]
     status: &'static str,
-    #[schema(format = DateTime, required)]
-    closed_at: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime, required)]
+    closed_at: Option<WireTime>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(format = DateTime)]
-    created_at: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    created_at: Option<WireTime>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(format = DateTime)]
-    created: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    created: Option<WireTime>,
+}
+
+/// A currency code: upper case in the current shape, lower case in the legacy one.
+#[derive(Debug, Clone, Copy)]
+pub struct Currency<'a> {
+    code: &'a str,
+    lower: bool,
+}
+
+impl Serialize for Currency<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if self.lower {
+            s.serialize_str(&self.code.to_ascii_lowercase())
+        } else {
+            s.serialize_str(self.code)
+        }
+    }
 }
 
 /// A ledger entry a dispute caused.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct TransactionJson<'a> {
     object: &'static str,
-    id: String,
+    id: &'a str,
     livemode: bool,
     currency: &'a str,
     amount: i64,
-    location: String,
+    #[schema(value_type = String)]
+    location: Path<'a>,
     direction: &'static str,
     key: &'static str,
     origin: &'a str,
-    #[schema(format = DateTime)]
-    transferable_at: String,
-    #[schema(format = DateTime)]
-    created_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    transferable_at: WireTime,
+    #[schema(value_type = String, format = DateTime)]
+    created_at: WireTime,
 }
 
 /// An evidence document. `content_type`, `size` and `sha256` go beyond Omise's shape.
@@ -126,7 +196,8 @@ pub struct DocumentJson<'a> {
     object: &'static str,
     id: &'a str,
     livemode: bool,
-    location: String,
+    #[schema(value_type = String)]
+    location: Path<'a>,
     deleted: bool,
     filename: &'a str,
     #[schema(schema_with = crate::openapi::optional_kind_schema, required)]
@@ -138,30 +209,30 @@ pub struct DocumentJson<'a> {
     size: i64,
     sha256: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(format = DateTime)]
-    created_at: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    created_at: Option<WireTime>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(format = DateTime)]
-    created: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    created: Option<WireTime>,
 }
 
 impl Renderer<'_> {
     /// `created_at` in the current shape, `created` in the legacy one.
-    fn created(&self, t: DateTime<Utc>) -> (Option<String>, Option<String>) {
+    fn created(&self, t: DateTime<Utc>) -> (Option<WireTime>, Option<WireTime>) {
         if self.version.is_legacy() {
-            (None, Some(time(t)))
+            (None, Some(WireTime(t)))
         } else {
-            (Some(time(t)), None)
+            (Some(WireTime(t)), None)
         }
     }
 
-    pub fn list<T>(
+    pub fn list<'a, T>(
         &self,
         data: Vec<T>,
         total: i64,
         query: &ListQuery,
-        location: String,
-    ) -> ListJson<T> {
+        location: Path<'a>,
+    ) -> ListJson<'a, T> {
         ListJson {
             object: "list",
             data,
@@ -170,13 +241,14 @@ impl Renderer<'_> {
             total,
             location,
             order: Some(query.order.as_str()),
-            from: time(query.from),
-            to: time(query.to),
+            from: WireTime(query.from),
+            to: WireTime(query.to),
         }
     }
 
     pub fn dispute<'a>(&self, view: &'a DisputeView) -> DisputeJson<'a> {
         let d: &Dispute = &view.dispute;
+        let id = d.id.as_str();
         let legacy = self.version.is_legacy();
         let documents = {
             let query = ListQuery::first_page(self.now);
@@ -190,7 +262,7 @@ impl Renderer<'_> {
                 items,
                 view.documents.total,
                 &query,
-                format!("/disputes/{}/documents", d.id),
+                Path::of(&["/disputes/", id, "/documents"]),
             );
             if legacy {
                 list.order = None;
@@ -200,13 +272,12 @@ impl Renderer<'_> {
         let (created_at, created) = self.created(d.created_at);
         DisputeJson {
             object: "dispute",
-            id: d.id.as_str(),
+            id,
             livemode: d.mode.is_live(),
-            location: format!("/disputes/{}", d.id),
-            currency: if legacy {
-                d.currency.to_ascii_lowercase()
-            } else {
-                d.currency.clone()
+            location: Path::of(&["/disputes/", id]),
+            currency: Currency {
+                code: &d.currency,
+                lower: legacy,
             },
             amount: d.amount,
             funding_amount: (!legacy).then_some(d.funding_amount),
@@ -214,43 +285,44 @@ impl Renderer<'_> {
             metadata: &d.metadata,
             charge: d.charge.as_str(),
             documents,
-            transactions: (!legacy).then(|| {
-                d.transactions()
-                    .into_iter()
-                    .map(|t| self.transaction(d, t))
-                    .collect()
-            }),
+            transactions: (!legacy)
+                .then(|| d.transactions().map(|t| self.transaction(d, t)).collect()),
             transaction: legacy.then_some(d.debit_transaction.as_str()),
             admin_message: (!legacy).then_some(d.admin_message.as_deref()),
             message: d.message.as_deref(),
             reason_code: d.reason.code(),
             reason_message: d.reason.message(),
             status: d.status.as_str(),
-            closed_at: d.closed_at.map(time),
+            closed_at: d.closed_at.map(WireTime),
             created_at,
             created,
         }
     }
 
-    fn transaction<'a>(&self, d: &'a Dispute, t: Transaction) -> TransactionJson<'a> {
+    fn transaction<'a>(&self, d: &'a Dispute, t: Transaction<'a>) -> TransactionJson<'a> {
         TransactionJson {
             object: "transaction",
-            location: format!("/transactions/{}", t.id),
-            id: t.id.into_string(),
+            id: t.id.as_str(),
             livemode: d.mode.is_live(),
-            currency: &d.currency,
+            currency: t.currency,
             amount: t.amount,
+            location: Path::of(&["/transactions/", t.id.as_str()]),
             direction: if t.credit { "credit" } else { "debit" },
             key: t.key,
             origin: d.id.as_str(),
-            transferable_at: time(t.created_at),
-            created_at: time(t.created_at),
+            transferable_at: WireTime(t.created_at),
+            created_at: WireTime(t.created_at),
         }
     }
 
     /// A document; `deleted` ones have no download.
     pub fn document<'a>(&self, doc: &'a Document, deleted: bool) -> DocumentJson<'a> {
-        let location = format!("/disputes/{}/documents/{}", doc.dispute, doc.id);
+        let location = Path::of(&[
+            "/disputes/",
+            doc.dispute.as_str(),
+            "/documents/",
+            doc.id.as_str(),
+        ]);
         let download_uri = (!deleted).then(|| {
             format!(
                 "{}{location}/downloads/{}",
@@ -280,9 +352,34 @@ impl Renderer<'_> {
         &self,
         page: &'a Page<DisputeView>,
         query: &ListQuery,
-        location: &str,
-    ) -> ListJson<DisputeJson<'a>> {
+        location: &'a str,
+    ) -> ListJson<'a, DisputeJson<'a>> {
         let items = page.items.iter().map(|v| self.dispute(v)).collect();
-        self.list(items, page.total, query, location.to_owned())
+        self.list(items, page.total, query, Path::of(&[location]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_times_are_whole_seconds_in_utc() {
+        let t = DateTime::parse_from_rfc3339("2025-03-20T09:50:24.999999+07:00")
+            .unwrap()
+            .to_utc();
+        assert_eq!(WireTime(t).to_string(), "2025-03-20T02:50:24Z");
+        assert_eq!(
+            serde_json::to_string(&WireTime(DateTime::UNIX_EPOCH)).unwrap(),
+            "\"1970-01-01T00:00:00Z\""
+        );
+    }
+
+    #[test]
+    fn paths_join_their_pieces() {
+        assert_eq!(
+            Path::of(&["/disputes/", "dspt_1", "/documents"]).to_string(),
+            "/disputes/dspt_1/documents"
+        );
     }
 }

@@ -145,6 +145,8 @@ each_backend! {
             json!({"message": 5}),
             json!({"message": "ok", "metadata": "not an object"}),
             json!({"message": "ok", "metadata": {"big": "x".repeat(20_000)}}),
+            json!({"message": "nul\u{0}inside"}),
+            json!({"message": "ok", "metadata": {"k": {"deep": ["nul\u{0}"]}}}),
         ] {
             app.patch_json(&path, body.clone()).await.expect_error(400, "bad_request");
         }

@@ -49,6 +49,10 @@ each_backend! {
         let digest = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(PDF));
         assert_eq!(headers["repr-digest"], format!("sha-256=:{digest}:").as_str());
         assert_eq!(&file.bytes().await.unwrap()[..], PDF);
+        // Never compressed, whatever the client accepts: the headers describe the stored bytes.
+        let raw = app.client.get(&uri).header("accept-encoding", "gzip").send().await.unwrap();
+        assert!(raw.headers().get("content-encoding").is_none());
+        assert_eq!(raw.headers()["content-length"], PDF.len().to_string().as_str());
 
         let deleted = app.delete_document(&dispute, &id).await.expect(200);
         assert_eq!((deleted["id"].clone(), deleted["deleted"].clone()), (json!(id), json!(true)));

@@ -9,7 +9,10 @@ each_backend! {
         let none = app.client.post(app.url("/ops/accounts")).json(&json!({"name": "x"}));
         app.send(none).await.expect_error(401, "authentication_failure");
         let wrong = app.client.post(app.url("/ops/accounts")).bearer_auth("not-the-token-at-all").json(&json!({"name": "x"}));
-        app.send(wrong).await.expect_error(401, "authentication_failure");
+        let reply = app.send(wrong).await;
+        assert_eq!(reply.headers["www-authenticate"], "Bearer realm=\"dispute-docs-ops\"");
+        reply.expect_error(401, "authentication_failure");
+        app.ops(Method::POST, "/ops/accounts", json!({"name": "  "})).await.expect_error(400, "bad_request");
         let merchant = app.client.post(app.url("/ops/accounts")).basic_auth(KEY, Some("")).json(&json!({"name": "x"}));
         app.send(merchant).await.expect_error(401, "authentication_failure");
     }
