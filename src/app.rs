@@ -51,11 +51,6 @@ pub type KeyLimiter = governor::DefaultKeyedRateLimiter<crate::domain::Id>;
 
 impl AppState {
     pub fn new(store: DynStore, blobs: Blobs, settings: Settings, clock: Clock) -> AppState {
-        if settings.signing_secret.is_none() {
-            tracing::warn!(
-                "SIGNING_SECRET is not set: download links will not survive a restart or work across servers"
-            );
-        }
         let signer = Signer::new(
             settings.signing_secret.as_ref().map(|s| s.expose()),
             settings.download_url_ttl(),

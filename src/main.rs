@@ -232,6 +232,11 @@ async fn serve(state: AppState, embedded_default: bool) -> anyhow::Result<()> {
         tracing::info!(?seeded, "new embedded database: demo data loaded");
         has_demo = true;
     }
+    if state.settings.signing_secret.is_none() {
+        tracing::warn!(
+            "SIGNING_SECRET is not set: download links will not survive a restart or work across servers"
+        );
+    }
     app::spawn_sweeper(&state);
     let listener = tokio::net::TcpListener::bind(state.settings.listen_addr)
         .await

@@ -482,8 +482,7 @@ macro_rules! impl_store {
                         count.fetch_one(&self.pool).await?
                     }
                 };
-                let rows: Vec<DisputeRow> = rows.into_iter().map(|r| r.dispute).collect();
-                let mut views: Vec<DisputeView> = rows.into_iter().map(view).collect();
+                let mut views: Vec<DisputeView> = rows.into_iter().map(|r| view(r.dispute)).collect();
                 self.embed_documents(&mut views).await?;
                 Ok(Page { items: views, total })
             }
