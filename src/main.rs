@@ -92,10 +92,6 @@ enum DisputeCommand {
     Reopen { id: String },
 }
 
-// Many small allocations per request (rows, JSON): mimalloc serves them faster than glibc's.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let _ = dotenvy::dotenv();
