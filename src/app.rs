@@ -7,8 +7,8 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::header::CONTENT_TYPE;
-use axum::http::{HeaderName, HeaderValue, StatusCode};
-use axum::middleware;
+use axum::http::{HeaderName, HeaderValue};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use tokio::net::TcpListener;
 use tower::{Layer, ServiceBuilder};
@@ -17,7 +17,6 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::normalize_path::NormalizePathLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 use utoipa_axum::router::OpenApiRouter;
@@ -116,10 +115,7 @@ pub fn app(state: AppState) -> Router {
         .routes(routes!(openapi_json))
         .split_for_parts();
     let api = api
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            timeout,
-        ))
+        .layer(middleware::from_fn_with_state(timeout, time_limit))
         .layer(CompressionLayer::new().gzip(true));
     let (files, _) = omise::file_routes().split_for_parts();
     let mut router = Router::new().merge(api).merge(files);
@@ -130,10 +126,7 @@ pub fn app(state: AppState) -> Router {
                 state.clone(),
                 crate::ops::require_token,
             ))
-            .layer(TimeoutLayer::with_status_code(
-                StatusCode::SERVICE_UNAVAILABLE,
-                timeout,
-            ))
+            .layer(middleware::from_fn_with_state(timeout, time_limit))
             .layer(CompressionLayer::new().gzip(true));
         router = router.merge(ops);
     }
@@ -175,6 +168,16 @@ fn request_span(req: &Request) -> tracing::Span {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     tracing::info_span!("request", method = %req.method(), route, request_id = %id)
+}
+
+/// Answers 503 `service_unavailable` (as JSON, like every answer) when a request takes longer
+/// than `REQUEST_TIMEOUT`; the work in flight is dropped, and a transaction with it rolls back.
+async fn time_limit(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::Unavailable(anyhow::anyhow!("the request took longer than {limit:?}"))
+            .into_response(),
+    }
 }
 
 async fn not_found() -> ApiError {

@@ -197,6 +197,17 @@ each_backend! {
         assert_eq!(app.blob_keys().await, app.row_blob_keys().await);
     }
 
+    async fn past_the_request_timeout_the_api_answers_503_in_json_but_uploads_and_downloads_go_on(base) {
+        // A zero timeout: anything that waits on the database is cut off at once.
+        let app = TestApp::spawn_with(base.backend, |s| s.request_timeout = 0).await;
+        drop(base);
+        let body = app.get(&format!("/disputes/{OPEN_DISPUTE}")).await.expect_error(503, "service_unavailable");
+        assert!(!body["message"].as_str().unwrap().contains("took longer"), "{body}");
+        let doc = app.upload(OPEN_DISPUTE, "slow.pdf", PDF, None).await.expect(200);
+        let file = download(&app, doc["download_uri"].as_str().unwrap()).await;
+        assert_eq!(file.status(), 200);
+    }
+
     async fn the_sweep_removes_old_blobs_no_row_names_and_keeps_the_rest(app) {
         app.state.blobs.put("documents/orphan", bytes::Bytes::from_static(b"left behind")).await.unwrap();
         let before = app.blob_keys().await;
