@@ -94,10 +94,14 @@ impl AppState {
 
 /// Every annotated route, unlayered: what the OpenAPI document describes.
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .merge(omise::routes())
+    api_routes()
         .merge(omise::file_routes())
         .merge(crate::ops::routes())
+}
+
+/// The routes that answer quickly with JSON: the merchant API and the health checks.
+fn api_routes() -> OpenApiRouter<AppState> {
+    omise::routes()
         .routes(routes!(healthz))
         .routes(routes!(readyz))
         .routes(routes!(openapi_json))
@@ -109,11 +113,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// `REQUEST_TIMEOUT` and gzip when the client asks.
 pub fn app(state: AppState) -> Router {
     let timeout = Duration::from_secs(state.settings.request_timeout.into());
-    let (api, _) = omise::routes()
-        .routes(routes!(healthz))
-        .routes(routes!(readyz))
-        .routes(routes!(openapi_json))
-        .split_for_parts();
+    let (api, _) = api_routes().split_for_parts();
     let api = api
         .layer(middleware::from_fn_with_state(timeout, time_limit))
         .layer(CompressionLayer::new().gzip(true));
