@@ -64,6 +64,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let pool = PgPoolOptions::new()
         .max_connections(max_connections)
+        // As the server: no ping round trip before each checkout.
+        .test_before_acquire(false)
         .connect(&database_url)
         .await?;
     let app = Router::new()
