@@ -113,6 +113,24 @@ pub struct Error {
     message: String,
 }
 
+/// The dispute a merchant path names.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub struct DisputePath {
+    /// A dispute id (dspt_test_… or dspt_…)
+    id: String,
+}
+
+/// The document a merchant path names.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub struct DocumentPath {
+    /// A document id (docu_test_… or docu_…)
+    document: String,
+}
+
 /// The paging parameters every list takes.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]

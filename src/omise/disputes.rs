@@ -12,7 +12,7 @@ use super::{ApiError, ApiResult, PathParams, path_id};
 use crate::app::AppState;
 use crate::domain::dispute::{NewDispute, parse_currency};
 use crate::domain::{Action, DisputeStatus, Id, IdKind, Mode, ReasonCode};
-use crate::openapi::{Error, ListParams, OpenDispute, UpdateDispute};
+use crate::openapi::{DisputePath, Error, ListParams, OpenDispute, UpdateDispute};
 use crate::service;
 use crate::store::{Change, StatusFilter, StoreError};
 
@@ -106,7 +106,7 @@ async fn render_dispute(state: &AppState, caller: &Caller, id: &Id) -> ApiResult
     Ok(json(&state.renderer(caller.version).dispute(&view)))
 }
 
-#[utoipa::path(get, operation_id = "retrieveDispute", path = "/disputes/{id}", tag = "disputes", params(("id" = String, Path, description = "A dispute id (dspt_test_… or dspt_…)")),
+#[utoipa::path(get, operation_id = "retrieveDispute", path = "/disputes/{id}", tag = "disputes", params(DisputePath),
     responses((status = 200, description = "The dispute", body = DisputeJson)))]
 pub async fn retrieve(
     State(state): State<AppState>,
@@ -117,7 +117,7 @@ pub async fn retrieve(
     render_dispute(&state, &caller, &id).await
 }
 
-#[utoipa::path(patch, operation_id = "updateDispute", path = "/disputes/{id}", tag = "disputes", params(("id" = String, Path, description = "A dispute id (dspt_test_… or dspt_…)")),
+#[utoipa::path(patch, operation_id = "updateDispute", path = "/disputes/{id}", tag = "disputes", params(DisputePath),
     request_body(content((UpdateDispute = "application/json"), (UpdateDispute = "application/x-www-form-urlencoded"))),
     responses((status = 200, description = "The dispute, now pending", body = DisputeJson),
         (status = 422, description = "The dispute is not open (dispute_not_open)", body = Error)))]
@@ -145,7 +145,7 @@ pub async fn update(
     transition(&state, &caller, &id, Action::Submit, change).await
 }
 
-#[utoipa::path(patch, operation_id = "acceptDispute", path = "/disputes/{id}/accept", tag = "disputes", params(("id" = String, Path, description = "A dispute id (dspt_test_… or dspt_…)")),
+#[utoipa::path(patch, operation_id = "acceptDispute", path = "/disputes/{id}/accept", tag = "disputes", params(DisputePath),
     responses((status = 200, description = "The dispute, now lost", body = DisputeJson),
         (status = 422, description = "The dispute is not open (dispute_not_open)", body = Error)))]
 pub async fn accept(

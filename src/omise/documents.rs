@@ -15,7 +15,7 @@ use super::render::{DocumentJson, ListJson, Path, json};
 use super::{ApiError, ApiResult, PathParams, path_id};
 use crate::app::AppState;
 use crate::domain::{DisputeStatus, DocumentKind, Id, IdKind};
-use crate::openapi::{Error, ListParams, UploadDocument};
+use crate::openapi::{DisputePath, DocumentPath, Error, ListParams, UploadDocument};
 use crate::service::{self, StoredFile, UploadError};
 
 /// The most a whole upload request may carry, multipart framing and ignored fields included.
@@ -25,7 +25,7 @@ const MAX_UPLOAD_BODY: usize = 64 * 1024 * 1024;
 /// The longest filename kept, in characters.
 pub const MAX_FILENAME_CHARS: usize = 1024;
 
-#[utoipa::path(get, operation_id = "listDocuments", path = "/disputes/{id}/documents", tag = "documents", params(("id" = String, Path, description = "A dispute id (dspt_test_… or dspt_…)"), ListParams),
+#[utoipa::path(get, operation_id = "listDocuments", path = "/disputes/{id}/documents", tag = "documents", params(DisputePath, ListParams),
     responses((status = 200, description = "The dispute's documents, paged", body = ListJson<DocumentJson>)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -61,7 +61,7 @@ fn ids(caller: &Caller, dispute: &str, document: &str) -> ApiResult<(Id, Id)> {
     ))
 }
 
-#[utoipa::path(get, operation_id = "retrieveDocument", path = "/disputes/{id}/documents/{document}", tag = "documents", params(("id" = String, Path, description = "A dispute id (dspt_test_… or dspt_…)"), ("document" = String, Path, description = "A document id (docu_test_… or docu_…)")),
+#[utoipa::path(get, operation_id = "retrieveDocument", path = "/disputes/{id}/documents/{document}", tag = "documents", params(DisputePath, DocumentPath),
     responses((status = 200, description = "The document", body = DocumentJson)))]
 pub async fn retrieve(
     State(state): State<AppState>,
@@ -77,7 +77,7 @@ pub async fn retrieve(
     Ok(json(&state.renderer(caller.version).document(&doc, false)))
 }
 
-#[utoipa::path(delete, operation_id = "destroyDocument", path = "/disputes/{id}/documents/{document}", tag = "documents", params(("id" = String, Path, description = "A dispute id (dspt_test_… or dspt_…)"), ("document" = String, Path, description = "A document id (docu_test_… or docu_…)")),
+#[utoipa::path(delete, operation_id = "destroyDocument", path = "/disputes/{id}/documents/{document}", tag = "documents", params(DisputePath, DocumentPath),
     responses((status = 200, description = "The deleted document (deleted: true); its file is gone", body = DocumentJson),
         (status = 422, description = "The dispute is not open (dispute_not_open), or the document was submitted (document_already_submitted)", body = Error)))]
 pub async fn destroy(
@@ -92,7 +92,7 @@ pub async fn destroy(
     Ok(json(&state.renderer(caller.version).document(&doc, true)))
 }
 
-#[utoipa::path(post, operation_id = "uploadDocument", path = "/disputes/{id}/documents", tag = "documents", params(("id" = String, Path, description = "A dispute id (dspt_test_… or dspt_…)")),
+#[utoipa::path(post, operation_id = "uploadDocument", path = "/disputes/{id}/documents", tag = "documents", params(DisputePath),
     request_body(content = UploadDocument, content_type = "multipart/form-data"),
     responses((status = 200, description = "The new document", body = DocumentJson),
         (status = 400, description = "Not PNG, JPEG or PDF (invalid_file_type), or a malformed upload (bad_request)", body = Error),
@@ -232,7 +232,7 @@ fn check_fields(
 }
 
 #[utoipa::path(get, operation_id = "downloadDocument", path = "/disputes/{id}/documents/{document}/downloads/{token}", tag = "documents", security(()),
-    params(("id" = String, Path, description = "A dispute id (dspt_test_… or dspt_…)"), ("document" = String, Path, description = "A document id (docu_test_… or docu_…)"), ("token" = String, Path, description = "The signed token from download_uri")),
+    params(DisputePath, DocumentPath, ("token" = String, Path, description = "The signed token from download_uri")),
     responses((status = 200, description = "The file, with Content-Disposition: attachment and its SHA-256 in Repr-Digest",
             content(("application/pdf"), ("image/png"), ("image/jpeg"))),
         (status = 404, description = "Unknown, deleted, expired or tampered", body = Error)))]

@@ -1,9 +1,10 @@
 //! The SQL both backends run, written once. `impl_store!` stamps the `Store` implementation
 //! out for a backend type that has a `pool`, a `MIGRATOR` and a `begin_write` (how that backend
 //! starts a transaction that will write), given the clause that locks a selected row
-//! (`for update` on Postgres; nothing on SQLite, whose write transactions lock the database). Parameters are `$N` in both: SQLite reads `$N` as
-//! the N-th argument too. Scoped queries take the scope as nullable parameters compared with
-//! `coalesce($n, column)`, so the operator's unscoped view is the same statement.
+//! (`for update` on Postgres; nothing on SQLite, whose write transactions lock the database).
+//! Parameters are `$N` in both: SQLite reads `$N` as the N-th argument too. Scoped queries
+//! take the scope as nullable parameters compared with `coalesce($n, column)`, so the
+//! operator's unscoped view is the same statement.
 
 use std::sync::LazyLock;
 
@@ -37,11 +38,12 @@ fn direction(order: Order) -> &'static str {
     }
 }
 
-fn status_clause(filter: StatusFilter) -> &'static str {
+/// The status condition of a filter, its parameters numbered from `$first`.
+fn status_clause(filter: StatusFilter, first: usize) -> String {
     match filter {
-        StatusFilter::All => "",
-        StatusFilter::Only(_) => " and status = $5",
-        StatusFilter::Closed => " and status in ($5, $6)",
+        StatusFilter::All => String::new(),
+        StatusFilter::Only(_) => format!(" and status = ${first}"),
+        StatusFilter::Closed => format!(" and status in (${first}, ${})", first + 1),
     }
 }
 
@@ -83,18 +85,19 @@ pub(super) const DEFERRED_JOIN_OFFSET: i64 = 100;
 
 /// The total of a list: counted over the range, or, for an unbounded list, summed from the
 /// kept counts. $1 account, $2 livemode, $3 from, $4 to (counting only), then the statuses.
-fn total_sql(filter: StatusFilter, unbounded: bool) -> String {
+/// `first_status` is the number of the first status parameter.
+fn total_sql(filter: StatusFilter, unbounded: bool, first_status: usize) -> String {
     if unbounded {
         format!(
             "select cast(coalesce(sum(count), 0) as bigint) from dispute_counts \
              where account_id = $1 and livemode = $2{}",
-            status_clause(filter)
+            status_clause(filter, first_status)
         )
     } else {
         format!(
             "select count(*) from disputes where account_id = $1 and livemode = $2 \
              and created_at >= $3 and created_at <= $4{}",
-            status_clause(filter)
+            status_clause(filter, first_status)
         )
     }
 }
@@ -145,7 +148,7 @@ impl ListShape {
         let dir = direction(self.order);
         let range = format!(
             "account_id = $1 and livemode = $2 and created_at >= $3 and created_at <= $4{}",
-            status_clause(self.filter)
+            status_clause(self.filter, 5)
         );
         let order = format!("order by created_at {dir}, id {dir}");
         let page = if self.deferred {
@@ -158,7 +161,7 @@ impl ListShape {
         format!(
             "select {}, ({}) as total from disputes where {page}",
             dispute_columns!(),
-            total_sql(self.filter, self.unbounded)
+            total_sql(self.filter, self.unbounded, 5)
         )
     }
 }
@@ -175,12 +178,7 @@ static LIST_DISPUTES: LazyLock<Vec<String>> = LazyLock::new(|| {
 static TOTALS: LazyLock<Vec<String>> = LazyLock::new(|| {
     FILTERS
         .into_iter()
-        .flat_map(|f| {
-            [
-                total_sql(f, false),
-                total_sql(f, true).replace("$5", "$3").replace("$6", "$4"),
-            ]
-        })
+        .flat_map(|f| [total_sql(f, false, 5), total_sql(f, true, 3)])
         .collect()
 });
 
@@ -418,7 +416,7 @@ macro_rules! impl_store {
                 .fetch_optional(&mut *tx)
                 .await?;
                 if row.is_some() {
-                    count_status(&mut tx, &new.account, new.mode.is_live(), DisputeStatus::Open, 1).await?;
+                    count_status(&mut tx, new.account.as_str(), new.mode.is_live(), DisputeStatus::Open, 1).await?;
                 }
                 tx.commit().await?;
                 Ok(row.map(|r| r.into_domain().0))
@@ -523,8 +521,8 @@ macro_rules! impl_store {
                     tx.rollback().await?;
                     return Err(diagnose(self.status_of(scope, id).await?, action));
                 };
-                count_status(&mut tx, &Id::from_trusted(row.account_id.clone()), row.livemode, from, -1).await?;
-                count_status(&mut tx, &Id::from_trusted(row.account_id.clone()), row.livemode, to, 1).await?;
+                count_status(&mut tx, &row.account_id, row.livemode, from, -1).await?;
+                count_status(&mut tx, &row.account_id, row.livemode, to, 1).await?;
                 if action.submits_documents() {
                     sqlx::query("update documents set submitted_at = $1 where dispute_id = $2 and submitted_at is null")
                         .bind(Ts(now))
@@ -688,7 +686,7 @@ macro_rules! impl_store {
         /// down exists already (the dispute was counted when it got its status).
         async fn count_status(
             tx: &mut sqlx::Transaction<'static, $db>,
-            account: &Id,
+            account: &str,
             live: bool,
             status: DisputeStatus,
             delta: i64,
@@ -700,7 +698,7 @@ macro_rules! impl_store {
                  on conflict (account_id, livemode, status) do update set count = dispute_counts.count + excluded.count"
             };
             sqlx::query(sql)
-                .bind(account.as_str())
+                .bind(account)
                 .bind(live)
                 .bind(status.as_str())
                 .bind(delta)
