@@ -252,18 +252,28 @@ async fn http_resolve(
     PathParams(id): PathParams<String>,
     params: Params,
 ) -> ApiResult<Response> {
-    let id = parse_id(IdKind::Dispute, &id)?;
     let action = match params.str("outcome")? {
         Some("won") => Action::Win,
         Some("lost") => Action::Lose,
         _ => return Err(ApiError::bad_request("outcome must be won or lost")),
     };
+    decide_over_http(&state, &id, action, &params).await
+}
+
+/// An operator decision with its optional `admin_message`, answered with the dispute.
+async fn decide_over_http(
+    state: &AppState,
+    id: &str,
+    action: Action,
+    params: &Params,
+) -> ApiResult<Response> {
+    let id = parse_id(IdKind::Dispute, id)?;
     let change = Change {
         admin_message: params.str("admin_message")?.map(str::to_owned),
         ..Change::default()
     };
-    decide(&state, &id, action, change).await?;
-    render(&state, &id).await
+    decide(state, &id, action, change).await?;
+    render(state, &id).await
 }
 
 #[utoipa::path(post, operation_id = "reopenDispute", path = "/ops/disputes/{id}/reopen", tag = "ops", security(("ops_token" = [])),
@@ -277,13 +287,7 @@ async fn http_reopen(
     PathParams(id): PathParams<String>,
     params: Params,
 ) -> ApiResult<Response> {
-    let id = parse_id(IdKind::Dispute, &id)?;
-    let change = Change {
-        admin_message: params.str("admin_message")?.map(str::to_owned),
-        ..Change::default()
-    };
-    decide(&state, &id, Action::Reopen, change).await?;
-    render(&state, &id).await
+    decide_over_http(&state, &id, Action::Reopen, &params).await
 }
 
 // Request and response shapes of the operator API, for the OpenAPI document.
