@@ -1,18 +1,22 @@
 //! dispute-docs: an Omise-compatible dispute documents server.
 //!
-//! Data flows one way: `app` (router, middleware, serving) -> `omise` (the HTTP dialect) and
-//! `ops` (the operator surface) -> `domain` (plain types and rules) -> `store` (rows) and
-//! `blobs` (file bytes).
+//! Data flows one way: `main` (the CLI) -> `app` (composes the edges under shared middleware)
+//! -> the edges, one folder each: `omise` (the Omise dialect) and `ops` (the operator surface),
+//! with `mangopay` (the Mangopay dialect's vocabulary) beside them -> `core` (every use case,
+//! once) -> `domain` (plain types and rules in neutral words) -> `store` (rows) and `blobs`
+//! (file bytes). `http` holds what the edges share; `seed` loads fixtures through the core.
 
 pub mod app;
 pub mod blobs;
 pub mod config;
+pub mod core;
 pub mod domain;
+pub mod http;
+pub mod mangopay;
 pub mod omise;
 pub mod openapi;
 pub mod ops;
 pub mod seed;
-pub mod service;
 pub mod signing;
 pub mod store;
 pub mod sweep;

@@ -7,8 +7,7 @@ use clap::{Parser, Subcommand};
 use dispute_docs::app::{self, AppState};
 use dispute_docs::config::{DEFAULT_DATABASE_URL, Settings};
 use dispute_docs::domain::{Action, Id, IdKind, Mode};
-use dispute_docs::omise::params::Params;
-use dispute_docs::store::Change;
+use dispute_docs::omise::disputes::OpenDispute;
 use dispute_docs::{ops, seed};
 use tracing_subscriber::EnvFilter;
 
@@ -124,8 +123,9 @@ async fn main() -> anyhow::Result<()> {
             println!("seeded: {seeded:?}");
         }
         Command::Sweep => {
+            let core = &state.core;
             let removed =
-                dispute_docs::sweep::sweep(&state.store, &state.blobs, state.clock.now()).await?;
+                dispute_docs::sweep::sweep(&core.store, &core.blobs, core.clock.now()).await?;
             println!("removed {removed} orphaned blobs");
         }
         Command::Account(AccountCommand::Create {
@@ -134,7 +134,7 @@ async fn main() -> anyhow::Result<()> {
         }) => {
             println!(
                 "{}",
-                ops::create_account(&state, &name, &default_version).await?
+                ops::create_account(&state.core, &name, &default_version).await?
             );
         }
         Command::Key(KeyCommand::Issue { account, mode }) => {
@@ -144,14 +144,14 @@ async fn main() -> anyhow::Result<()> {
                 Mode::Test
             };
             let (id, secret) =
-                ops::issue_key(&state, &parse(IdKind::Account, &account)?, mode).await?;
+                ops::issue_key(&state.core, &parse(IdKind::Account, &account)?, mode).await?;
             println!(
                 "key id: {id}\nsecret: {}\n(the secret is shown only now)",
                 secret.expose()
             );
         }
         Command::Key(KeyCommand::Revoke { id }) => {
-            ops::revoke_key(&state, &parse(IdKind::Key, &id)?).await?;
+            ops::revoke_key(&state.core, &parse(IdKind::Key, &id)?).await?;
             println!("revoked {id}");
         }
         Command::Dispute(cmd) => dispute(&state, cmd).await?,
@@ -160,7 +160,8 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn dispute(state: &AppState, cmd: DisputeCommand) -> anyhow::Result<()> {
-    let (id, action, change) = match cmd {
+    let core = &state.core;
+    let (id, action, admin_message) = match cmd {
         DisputeCommand::Open {
             account,
             charge,
@@ -169,24 +170,16 @@ async fn dispute(state: &AppState, cmd: DisputeCommand) -> anyhow::Result<()> {
             reason_code,
         } => {
             let charge = parse(IdKind::Charge, &charge)?;
-            let mut params = Params::default();
-            for (k, v) in [
-                ("amount", amount.map(|a| a.to_string())),
-                ("currency", currency),
-                ("reason_code", reason_code),
-            ] {
-                if let Some(v) = v {
-                    params.0.insert(k.into(), v.into());
-                }
-            }
-            let mode = charge.mode();
-            let new = dispute_docs::omise::disputes::new_dispute(
-                &params,
-                parse(IdKind::Account, &account)?,
-                mode,
-                charge,
-            )?;
-            println!("{}", ops::open_dispute(state, &new).await?.id);
+            let terms = OpenDispute {
+                amount,
+                currency,
+                reason_code,
+            };
+            let mode = charge.marked_mode();
+            let new = terms
+                .new_dispute(parse(IdKind::Account, &account)?, mode, charge)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{}", ops::open_dispute(core, &new).await?.id);
             return Ok(());
         }
         DisputeCommand::Resolve {
@@ -199,19 +192,13 @@ async fn dispute(state: &AppState, cmd: DisputeCommand) -> anyhow::Result<()> {
             } else {
                 Action::Lose
             };
-            (
-                id,
-                action,
-                Change {
-                    admin_message,
-                    ..Change::default()
-                },
-            )
+            (id, action, admin_message)
         }
-        DisputeCommand::Reopen { id } => (id, Action::Reopen, Change::default()),
+        DisputeCommand::Reopen { id } => (id, Action::Reopen, None),
     };
-    let dispute = ops::decide(state, &parse(IdKind::Dispute, &id)?, action, change).await?;
-    println!("{} is now {}", dispute.id, dispute.status.as_str());
+    let dispute = ops::decide(core, &parse(IdKind::Dispute, &id)?, action, admin_message).await?;
+    let status = dispute_docs::omise::vocab::status(dispute.status);
+    println!("{} is now {status}", dispute.id);
     Ok(())
 }
 
@@ -222,9 +209,9 @@ fn parse(kind: IdKind, s: &str) -> anyhow::Result<Id> {
 /// Serves; on the embedded default database, loads the demo data the first time (while the
 /// demo key is unknown to it).
 async fn serve(state: AppState, embedded_default: bool) -> anyhow::Result<()> {
-    let demo_key =
-        dispute_docs::domain::SecretKey::parse(seed::DEMO_TEST_KEY).expect("the demo key parses");
-    let mut has_demo = state.store.find_key(&demo_key.hash()).await?.is_some();
+    let demo_key = dispute_docs::omise::keys::SecretKey::parse(seed::DEMO_TEST_KEY)
+        .expect("the demo key parses");
+    let mut has_demo = state.core.store.find_key(&demo_key.hash()).await?.is_some();
     if embedded_default && !has_demo {
         let seeded = seed::seed_demo(&state)
             .await
@@ -248,7 +235,7 @@ async fn serve(state: AppState, embedded_default: bool) -> anyhow::Result<()> {
         println!(
             "try: curl -u {}: {}/disputes",
             seed::DEMO_TEST_KEY,
-            state.base_url
+            state.base_url()
         );
     }
     app::serve(listener, state, app::shutdown_signal()).await

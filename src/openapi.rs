@@ -1,195 +1,25 @@
-//! The OpenAPI 3.1 document, generated from the handlers' own annotations and the response
-//! structs (so it cannot drift from them), plus what only the document needs: request-body
-//! shapes that handlers read through `Params`, enums built from the domain's own value lists,
-//! and the error responses every merchant operation can give.
+//! The committed OpenAPI 3.1 document (`openapi.json`, served at `/openapi.json`): the Omise
+//! dialect's routes, the operator's under `/ops/`, and the document itself, each generated from
+//! the handlers' own annotations and request and response structs (so it cannot drift from
+//! them), plus what annotations cannot say, said from the code that decides it.
 
+use axum::http::HeaderValue;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
+use utoipa::Modify;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
-use utoipa::openapi::schema::{Object, ObjectBuilder, SchemaType, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder};
-use utoipa::{IntoParams, Modify, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::domain::dispute::REASONS;
-use crate::domain::{DisputeStatus, DocumentKind, IdKind, Order};
+use crate::domain::IdKind;
 use crate::omise::ApiError;
-
-fn string_enum<'a>(values: impl IntoIterator<Item = &'a str>, description: &str) -> Object {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .enum_values(Some(values.into_iter().map(Value::from)))
-        .description(Some(description))
-        .build()
-}
-
-pub fn status_schema() -> Object {
-    string_enum(
-        DisputeStatus::ALL.iter().map(|s| s.as_str()),
-        "open, pending, won or lost",
-    )
-}
-
-pub fn kind_schema() -> Object {
-    string_enum(
-        DocumentKind::ALL.iter().map(|k| k.as_str()),
-        "what the document proves",
-    )
-}
-
-pub fn optional_kind_schema() -> Object {
-    nullable_enum(
-        DocumentKind::ALL.iter().map(|k| k.as_str()),
-        "what the document proves, if said",
-    )
-}
-
-fn nullable_enum<'a>(values: impl IntoIterator<Item = &'a str>, description: &str) -> Object {
-    let mut values: Vec<Value> = values.into_iter().map(Value::from).collect();
-    values.push(Value::Null);
-    ObjectBuilder::new()
-        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
-        .enum_values(Some(values))
-        .description(Some(description))
-        .build()
-}
-
-pub fn nullable_reason_schema() -> Object {
-    nullable_enum(
-        REASONS.iter().map(|r| r.code()),
-        "the card network's dispute reason",
-    )
-}
-
-pub fn outcome_schema() -> Object {
-    string_enum(["won", "lost"], "the bank's decision")
-}
-
-pub fn mode_schema() -> Object {
-    nullable_enum(["test", "live"], "test (default) or live")
-}
-
-pub fn version_schema() -> Object {
-    nullable_enum(
-        VERSIONS,
-        "the account's default Omise-Version (default 2019-05-29)",
-    )
-}
-
-pub fn reason_schema() -> Object {
-    string_enum(
-        REASONS.iter().map(|r| r.code()),
-        "the card network's dispute reason",
-    )
-}
-
-const ORDERS: [Order; 2] = [Order::Chronological, Order::ReverseChronological];
-
-pub fn order_schema() -> Object {
-    string_enum(ORDERS.map(Order::as_str), "record order")
-}
-
-pub fn nullable_order_schema() -> Object {
-    nullable_enum(
-        ORDERS.map(Order::as_str),
-        "record order (null in 2017-11-02 embedded lists)",
-    )
-}
-
-/// The Omise-Version values accepted.
-pub const VERSIONS: [&str; 4] = ["2019-05-29", "2017-11-02", "2015-11-17", "2014-07-27"];
-
-/// An Omise error object.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct Error {
-    /// Always `error`.
-    object: String,
-    /// `https://www.omise.co/api-errors#<code>`.
-    location: String,
-    /// What went wrong, in a word (the statuses of SPEC §4).
-    code: String,
-    /// A short, safe explanation.
-    message: String,
-}
-
-/// The dispute a merchant path names.
-#[derive(IntoParams)]
-#[into_params(parameter_in = Path)]
-#[allow(dead_code)]
-pub struct DisputePath {
-    /// A dispute id (dspt_test_… or dspt_…)
-    id: String,
-}
-
-/// The document a merchant path names.
-#[derive(IntoParams)]
-#[into_params(parameter_in = Path)]
-#[allow(dead_code)]
-pub struct DocumentPath {
-    /// A document id (docu_test_… or docu_…)
-    document: String,
-}
-
-/// The paging parameters every list takes.
-#[derive(IntoParams)]
-#[into_params(parameter_in = Query)]
-#[allow(dead_code)]
-pub struct ListParams {
-    /// How many records to skip (default 0).
-    #[param(minimum = 0)]
-    offset: Option<i64>,
-    /// How many records to return (default 20).
-    #[param(minimum = 1, maximum = 100)]
-    limit: Option<i64>,
-    /// The earliest creation time (default 1970-01-01T00:00:00Z).
-    #[param(format = DateTime)]
-    from: Option<String>,
-    /// The latest creation time (default: now).
-    #[param(format = DateTime)]
-    to: Option<String>,
-    /// chronological (default) or reverse_chronological.
-    #[param(schema_with = order_schema)]
-    order: Option<String>,
-}
-
-/// The merchant's explanation. Sent as JSON or as a form (`metadata[key]=value`).
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct UpdateDispute {
-    /// Required, not empty.
-    #[schema(min_length = 1)]
-    message: String,
-    /// Replaces the dispute's metadata (at most 16 KiB as JSON).
-    #[schema(value_type = Option<Object>)]
-    metadata: Option<Value>,
-}
-
-/// Test mode: the dispute to open on the charge.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct OpenDispute {
-    /// In the currency's smallest unit (default 100000).
-    #[schema(minimum = 1)]
-    amount: Option<i64>,
-    /// ISO 4217 (default THB).
-    #[schema(pattern = "^[A-Za-z]{3}$")]
-    currency: Option<String>,
-    /// Default goods_or_services_not_provided.
-    #[schema(schema_with = nullable_reason_schema)]
-    reason_code: Option<String>,
-}
-
-/// A document upload.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct UploadDocument {
-    /// PNG, JPEG or PDF (told from the bytes), at most 10,485,760 bytes.
-    #[schema(value_type = String, format = Binary)]
-    file: Vec<u8>,
-    #[schema(schema_with = kind_schema)]
-    kind: Option<String>,
-}
+use crate::omise::disputes::{OpenDispute, UpdateDispute};
+use crate::omise::documents::UploadDocument;
+use crate::omise::openapi::{Error, VERSIONS, string_enum};
 
 /// Errors every operation can answer with, by the kind of path; the others are annotated per
 /// operation. Merchant operations also all take `Omise-Version`.
@@ -300,9 +130,15 @@ pub struct ApiDoc;
 /// The whole document: the annotated routes merged into `ApiDoc`, with the conventions
 /// every operation shares, then made as strict as the server is.
 pub fn document() -> Value {
-    let (_, doc) = crate::app::routes().split_for_parts();
     let mut base = <ApiDoc as utoipa::OpenApi>::openapi();
-    base.merge(doc);
+    let (_, omise) = crate::omise::routes().split_for_parts();
+    base.merge(omise);
+    let (_, own) = OpenApiRouter::<()>::new()
+        .routes(routes!(openapi_json))
+        .split_for_parts();
+    base.merge(own);
+    let (_, ops) = crate::ops::routes().split_for_parts();
+    base.merge(ops);
     CommonErrors.modify(&mut base);
     let mut doc = serde_json::to_value(&base).expect("the OpenAPI document serializes");
     tighten(&mut doc);
@@ -386,4 +222,18 @@ fn tighten(doc: &mut Value) {
     let open = &mut schemas["OpsOpenDispute"]["properties"];
     open["account"]["pattern"] = IdKind::Account.pattern().into();
     open["charge"]["pattern"] = IdKind::Charge.pattern().into();
+}
+
+/// This API's OpenAPI 3.1 document.
+#[utoipa::path(get, operation_id = "openapi", path = "/openapi.json", tag = "health", security(()),
+    responses((status = 200, description = "The OpenAPI document", content_type = "application/json")))]
+pub async fn openapi_json() -> Response {
+    static DOCUMENT: std::sync::LazyLock<bytes::Bytes> =
+        std::sync::LazyLock::new(|| document_json().into());
+    let mut response = DOCUMENT.clone().into_response();
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    response
 }

@@ -1,6 +1,8 @@
-//! Fixtures: accounts, keys, disputes in every status and their documents, loaded from JSON.
-//! Loading is idempotent: what exists already is left as it is. The demo fixture is built into
-//! the binary, so the embedded default needs no files beside it.
+//! Fixtures: accounts, keys, disputes in every status and their documents, loaded from JSON
+//! through the core, each dispute walked to its status the way a real one gets there. Fixtures
+//! are written in the Omise dialect's words (statuses, reason codes, kinds, keys). Loading is
+//! idempotent: what exists already is left as it is. The demo fixture is built into the binary,
+//! so the embedded default needs no files beside it.
 
 use std::path::Path;
 
@@ -11,13 +13,15 @@ use serde_json::{Map, Value};
 
 use crate::app::AppState;
 use crate::blobs::Blobs;
+use crate::core::Core;
+use crate::core::StoredFile;
+use crate::core::disputes::{Fields, OpenError};
+use crate::core::documents::Upload;
 use crate::domain::dispute::NewDispute;
-use crate::domain::document::NewDocument;
-use crate::domain::{
-    Action, DisputeStatus, DocumentKind, FileType, Id, IdKind, ReasonCode, SecretKey,
-};
-use crate::ops;
-use crate::store::{Change, NewKey};
+use crate::domain::{Action, Actor, DisputeStatus, FileType, Id, IdKind};
+use crate::omise::auth::VERSION_PREFERENCE;
+use crate::omise::keys::SecretKey;
+use crate::omise::vocab;
 
 pub const DEMO_FIXTURE: &str = include_str!("../fixtures/demo.json");
 /// The demo's first test key, printed at start-up.
@@ -130,28 +134,27 @@ async fn seed(
 ) -> anyhow::Result<Seeded> {
     let fixture: Fixture = serde_json::from_str(text).context("the fixture is not valid")?;
     let mut seeded = Seeded::default();
-    let now = state.clock.now();
+    let core = &state.core;
     for account in fixture.accounts {
         let account_id = parse(IdKind::Account, &account.id)?;
-        seeded.accounts += state
-            .store
-            .create_account(&account_id, &account.name, &account.default_version, now)
-            .await? as usize;
+        let mut preferences = Map::new();
+        preferences.insert(VERSION_PREFERENCE.into(), account.default_version.into());
+        let (_, created) = core
+            .create_account(Some(account_id.clone()), &account.name, &preferences)
+            .await?;
+        seeded.accounts += usize::from(created);
         for key in &account.keys {
             let secret = SecretKey::parse(&key.secret)
                 .map_err(|_| anyhow::anyhow!("{} is not a secret key", key.id))?;
-            let new = NewKey {
-                id: parse(IdKind::Key, &key.id)?,
-                account: account_id.clone(),
-                mode: secret.mode(),
-                secret_hash: secret.hash(),
-                hint: secret.hint(),
-                created_at: now,
-            };
-            seeded.keys += state.store.insert_key(&new).await? as usize;
+            if core.find_key(&secret.hash()).await?.is_none() {
+                let id = parse(IdKind::Key, &key.id)?;
+                core.store_key(Some(id), &account_id, secret.mode(), secret.expose())
+                    .await?;
+                seeded.keys += 1;
+            }
         }
         for dispute in &account.disputes {
-            if seed_dispute(state, &account_id, dispute, &file, &mut seeded).await? {
+            if seed_dispute(core, &account_id, dispute, &file, &mut seeded).await? {
                 seeded.disputes += 1;
             }
         }
@@ -160,93 +163,104 @@ async fn seed(
 }
 
 /// Opens the dispute, attaches its documents, then walks it to its status the way a real one
-/// gets there. False when it existed already.
+/// gets there. False when it existed already (then it is left as it is).
 async fn seed_dispute(
-    state: &AppState,
+    core: &Core,
     account: &Id,
     fixture: &DisputeFixture,
     file: &impl Fn(&str) -> anyhow::Result<Bytes>,
     seeded: &mut Seeded,
 ) -> anyhow::Result<bool> {
     let id = parse(IdKind::Dispute, &fixture.id)?;
+    let charge = parse(IdKind::Charge, &fixture.charge)?;
     let new = NewDispute {
         id: Some(id.clone()),
         account: account.clone(),
-        mode: id.mode(),
-        charge: parse(IdKind::Charge, &fixture.charge)?,
+        mode: id.marked_mode(),
+        charge,
         amount: fixture.amount,
         currency: fixture.currency.clone(),
-        reason: ReasonCode::parse(&fixture.reason_code)
+        reason: vocab::parse_reason(&fixture.reason_code)
             .with_context(|| format!("{}: unknown reason code", fixture.id))?,
     };
-    let status: DisputeStatus = fixture.status.parse().map_err(anyhow::Error::msg)?;
-    let created = crate::service::open_dispute(state, &new).await?.is_some();
+    let status = vocab::STATUSES
+        .iter()
+        .position(|s| *s == fixture.status)
+        .map(|i| DisputeStatus::ALL[i])
+        .with_context(|| format!("{}: unknown status {}", fixture.id, fixture.status))?;
+    match core.open_dispute(&new, &Actor::System).await {
+        Ok(_) => {}
+        Err(OpenError::Exists(_)) => return Ok(false),
+        Err(e) => return Err(e.into()),
+    }
     for doc in &fixture.documents {
-        seeded.documents += seed_document(state, &id, doc, file).await? as usize;
+        seed_document(core, &id, doc, file).await?;
+        seeded.documents += 1;
     }
-    if !created {
-        return Ok(false);
-    }
+    let accepted = fixture.message.as_deref() == Some(vocab::ACCEPT_MESSAGE);
     let path: &[Action] = match status {
-        DisputeStatus::Open => &[],
-        DisputeStatus::Pending => &[Action::Submit],
+        DisputeStatus::AwaitingEvidence => &[],
+        DisputeStatus::UnderReview => &[Action::Submit],
         DisputeStatus::Won => &[Action::Submit, Action::Win],
-        DisputeStatus::Lost if fixture.message.as_deref() == Action::Accept.fixed_message() => {
-            &[Action::Accept]
-        }
+        DisputeStatus::Lost if accepted => &[Action::Concede],
         DisputeStatus::Lost => &[Action::Submit, Action::Lose],
     };
     for &action in path {
-        let change = Change {
-            message: fixture
-                .message
-                .clone()
-                .filter(|_| action == Action::Submit)
-                .or(action.fixed_message().map(str::to_owned)),
+        let merchant = matches!(action, Action::Submit | Action::Concede);
+        let fields = Fields {
+            message: fixture.message.clone().filter(|_| merchant),
             metadata: (action == Action::Submit).then(|| fixture.metadata.clone()),
-            ..Change::default()
+            admin_message: None,
         };
-        ops::decide(state, &id, action, change).await?;
+        core.transition(None, &id, action, fields, &Actor::System)
+            .await
+            .map_err(|r| anyhow::anyhow!("{}: {r}", fixture.id))?;
     }
     Ok(true)
 }
 
 async fn seed_document(
-    state: &AppState,
+    core: &Core,
     dispute: &Id,
     fixture: &DocumentFixture,
     file: &impl Fn(&str) -> anyhow::Result<Bytes>,
-) -> anyhow::Result<bool> {
+) -> anyhow::Result<()> {
     let id = parse(IdKind::Document, &fixture.id)?;
-    if state.store.document(None, dispute, &id).await?.is_some() {
-        return Ok(false);
-    }
     let bytes = file(&fixture.file)?;
     let Some(file_type) = FileType::sniff(&bytes) else {
-        bail!("{} is not PNG, JPEG or PDF", fixture.file)
+        bail!("{} is not a PNG, JPEG or PDF", fixture.file)
     };
     let kind = match &fixture.kind {
         Some(k) => Some(
-            DocumentKind::parse(k).with_context(|| format!("{}: unknown kind {k}", fixture.id))?,
+            vocab::parse_kind(k).with_context(|| format!("{}: unknown kind {k}", fixture.id))?,
         ),
         None => None,
     };
-    let new = NewDocument {
-        id,
-        filename: fixture.filename.clone(),
-        kind,
+    let stored = StoredFile {
+        blob_key: Blobs::new_key(),
         file_type,
         size: bytes.len() as i64,
         sha256: hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes)),
-        blob_key: Blobs::new_key(),
-        created_at: state.clock.now(),
     };
-    state.blobs.put(&new.blob_key, bytes).await?;
-    let inserted = state.store.seed_document(dispute, &new, false).await?;
-    if !inserted {
-        crate::service::discard(&state.blobs, &new.blob_key).await;
-    }
-    Ok(inserted)
+    core.blobs.put(&stored.blob_key, bytes).await?;
+    let upload = Upload {
+        file: stored,
+        filename: fixture.filename.clone(),
+    };
+    let created = core
+        .create_document(
+            None,
+            dispute,
+            Some(id),
+            kind,
+            None,
+            Some(upload),
+            &Actor::System,
+        )
+        .await;
+    // A refused document takes its page's blob with it.
+    created.with_context(|| format!("{}: not attached", fixture.id))?;
+    Ok(())
 }
 
 fn parse(kind: IdKind, s: &str) -> anyhow::Result<Id> {

@@ -7,14 +7,16 @@
 --   3  up     10,000 disputes: uploads go to its open disputes     (n = 80,001 .. 90,000)
 --   4  other  10,000 disputes                                      (n = 90,001 .. 100,000)
 --   5  big    1,000,000 disputes, added later by big.sql           (n = 100,001 .. 1,100,000)
--- Dispute number n has id dspt_test_<n padded to 19>; status by n % 8: 0-2 open, 3-4 pending,
--- 5-6 won, 7 lost.
+-- Dispute number n has id dspt_test_<n padded to 19>; status by n % 8: 0-2 awaiting evidence
+-- (Omise's open), 3-4 under review (pending), 5-6 won, 7 lost. Values are the domain's own words
+-- (migrations/postgres/…_neutral_model.sql maps Omise's onto them).
 
 \set ON_ERROR_STOP on
 set synchronous_commit = off;
 
-insert into accounts (id, name, created_at)
-select 'acct_bench' || lpad(k::text, 14, '0'), name, timestamptz '2024-12-01 00:00:00+00' + k * interval '1 hour'
+insert into accounts (id, name, preferences, created_at)
+select 'acct_bench' || lpad(k::text, 14, '0'), name, '{"omise_version": "2019-05-29"}',
+       timestamptz '2024-12-01 00:00:00+00' + k * interval '1 hour'
 from (values (1, 'bench main'), (2, 'bench ten_k'), (3, 'bench up'), (4, 'bench other'), (5, 'bench big')) a (k, name);
 
 insert into api_keys (id, account_id, livemode, secret_hash, hint, created_at)
@@ -30,7 +32,7 @@ from generate_series(1, 5) k;
 create or replace function bench_disputes(account int, first bigint, count bigint, base timestamptz)
 returns void language sql as $$
 insert into disputes (id, account_id, livemode, charge_id, amount, currency, funding_amount,
-                      funding_currency, status, reason_code, message, admin_message, metadata,
+                      funding_currency, status, reason, message, admin_message, metadata,
                       debit_transaction_id, credit_transaction_id, created_at, closed_at)
 select 'dspt_test_' || lpad(n::text, 19, '0'),
        'acct_bench' || lpad(account::text, 14, '0'),
@@ -38,13 +40,12 @@ select 'dspt_test_' || lpad(n::text, 19, '0'),
        'chrg_test_' || lpad(n::text, 19, '0'),
        amount, 'THB', amount, 'THB',
        status,
-       (array['cancelled_recurring_transaction', 'credit_not_processed', 'duplicate_processing',
-              'expired_card', 'goods_or_services_not_provided', 'incorrect_currency',
-              'incorrect_transaction_amount', 'late_presentment', 'non_matching_account_number',
-              'not_as_described_or_defective_merchandise', 'not_available', 'not_recorded', 'other',
-              'paid_by_other_means', 'transaction_not_recognised', 'unauthorized_charge'])[1 + n % 16],
+       (array['recurring_cancelled', 'refund_missing', 'duplicate', 'card_expired', 'not_received',
+              'wrong_currency', 'wrong_amount', 'presented_late', 'account_number_mismatch',
+              'not_as_described', 'unavailable', 'unrecorded', 'other', 'paid_otherwise',
+              'unrecognised', 'unauthorised'])[1 + n % 16],
        case when status = 'lost' and n % 16 = 7 then 'Merchant accepts the dispute'
-            when status <> 'open' then 'Evidence for order ' || n end,
+            when status <> 'awaiting_evidence' then 'Evidence for order ' || n end,
        case when n % 50 = 0 then 'Please send the delivery receipt' end,
        case when n % 10 = 0 then jsonb_build_object('order_id', 'ord_' || n, 'channel', 'web')
             else '{}'::jsonb end,
@@ -55,7 +56,8 @@ select 'dspt_test_' || lpad(n::text, 19, '0'),
 from (
   select n,
          100 + (n * 7919) % 999900 as amount,
-         (array['open', 'open', 'open', 'pending', 'pending', 'won', 'won', 'lost'])[1 + n % 8] as status,
+         (array['awaiting_evidence', 'awaiting_evidence', 'awaiting_evidence', 'under_review',
+                'under_review', 'won', 'won', 'lost'])[1 + n % 8] as status,
          base + (n - first) * interval '20 seconds' + (n % 997) * interval '1 microsecond' as created_at
   from generate_series(first, first + count - 1) n
 ) g
@@ -66,22 +68,31 @@ select bench_disputes(2, 70001, 10000, '2025-01-01 00:00:00+00');
 select bench_disputes(3, 80001, 10000, '2025-01-01 00:00:00+00');
 select bench_disputes(4, 90001, 10000, '2025-01-01 00:00:00+00');
 
--- 20,000 documents, 5 on each of 4,000 disputes of the main account (dispute 1 + 17 i).
--- Document 1 is the 1 MB PDF; the others share the small PDF's bytes, each in its own blob.
-insert into documents (id, dispute_id, filename, kind, content_type, size, sha256, blob_key,
-                       created_at, submitted_at)
+-- 20,000 documents, 5 on each of 4,000 disputes of the main account (dispute 1 + 17 i), one
+-- page each. Document 1 is the 1 MB PDF; the others share the small PDF's bytes, each in its own
+-- blob.
+insert into documents (id, dispute_id, livemode, kind, status, created_at, submitted_at, page_count)
 select 'docu_test_' || lpad(m::text, 19, '0'),
        d.id,
+       false,
+       (array['customer_details', 'purchase_details', 'delivery_proof', 'acceptance_proof', null])[1 + m % 5],
+       case when d.status = 'awaiting_evidence' then 'draft' else 'submitted' end,
+       d.created_at + interval '1 hour' + m * interval '1 millisecond',
+       case when d.status <> 'awaiting_evidence' then d.created_at + interval '2 days' end,
+       1
+from generate_series(1, 20000) m
+join disputes d on d.id = 'dspt_test_' || lpad((1 + ((m - 1) / 5) * 17)::text, 19, '0');
+
+insert into pages (document_id, position, filename, content_type, size, sha256, blob_key, created_at)
+select 'docu_test_' || lpad(m::text, 19, '0'),
+       1,
        'evidence-' || m || '.pdf',
-       (array['cardholder_details', 'details_of_purchase', 'proof_of_receipt', 'proof_of_acceptance', null])[1 + m % 5],
        'application/pdf',
        case when m = 1 then :big_size else :small_size end,
        case when m = 1 then :'big_sha' else :'small_sha' end,
        case when m = 1 then 'documents/bench-1mb' else 'documents/bench-' || lpad((m - 2)::text, 5, '0') end,
-       d.created_at + interval '1 hour' + m * interval '1 millisecond',
-       case when d.status <> 'open' then d.created_at + interval '2 days' end
-from generate_series(1, 20000) m
-join disputes d on d.id = 'dspt_test_' || lpad((1 + ((m - 1) / 5) * 17)::text, 19, '0');
+       timestamptz '2025-01-01 00:00:00+00'
+from generate_series(1, 20000) m;
 
 update disputes d set document_count = c.n
 from (select dispute_id, count(*)::int n from documents group by dispute_id) c

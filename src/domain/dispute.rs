@@ -1,6 +1,6 @@
-//! Disputes and their life: `open` (the merchant gathers evidence) -> `pending` (submitted,
-//! the bank decides) -> `won` | `lost`. The transitions are one total function, `Action::apply`;
-//! the stores apply its edges atomically.
+//! Disputes and their life: awaiting evidence (the merchant gathers it) -> under review (submitted,
+//! the bank decides) -> won | lost. The transitions are one total function, `Action::apply`; the
+//! store applies its edges atomically, and the core decides what each one implies.
 
 use std::str::FromStr;
 
@@ -11,19 +11,27 @@ use super::{Id, Mode};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DisputeStatus {
-    Open,
-    Pending,
+    /// The merchant may add and remove evidence and then submit or concede.
+    AwaitingEvidence,
+    /// The evidence went to the bank, which decides.
+    UnderReview,
     Won,
     Lost,
 }
 
 impl DisputeStatus {
-    pub const ALL: [DisputeStatus; 4] = [Self::Open, Self::Pending, Self::Won, Self::Lost];
+    pub const ALL: [DisputeStatus; 4] = [
+        Self::AwaitingEvidence,
+        Self::UnderReview,
+        Self::Won,
+        Self::Lost,
+    ];
 
+    /// The domain's own name, as stored.
     pub fn as_str(self) -> &'static str {
         match self {
-            Self::Open => "open",
-            Self::Pending => "pending",
+            Self::AwaitingEvidence => "awaiting_evidence",
+            Self::UnderReview => "under_review",
             Self::Won => "won",
             Self::Lost => "lost",
         }
@@ -40,45 +48,53 @@ impl FromStr for DisputeStatus {
         Self::ALL
             .into_iter()
             .find(|st| st.as_str() == s)
-            .ok_or_else(|| format!("unknown dispute status {s}"))
+            .ok_or_else(|| format!("unknown dispute status {s:?}"))
     }
 }
 
-/// Everything that can happen to a dispute after it opens.
+/// Everything that can happen to a dispute's status after it opens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
-    /// The merchant submits its explanation (PATCH /disputes/{id}).
+    /// The merchant submits its evidence and explanation.
     Submit,
-    /// The merchant accepts the dispute and loses it (PATCH /disputes/{id}/accept).
-    Accept,
+    /// The merchant concedes: the dispute is lost.
+    Concede,
     /// The bank decides for the merchant.
     Win,
     /// The bank decides for the cardholder.
     Lose,
-    /// The bank asks for more evidence: a pending dispute opens again.
+    /// The bank asks for more evidence: a dispute under review awaits evidence again.
     Reopen,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum TransitionError {
-    /// A merchant action on a dispute that is no longer open.
-    #[error("dispute is not open")]
-    NotOpen,
-    /// An operator decision on a dispute that is not pending.
-    #[error("dispute is not pending")]
-    NotPending,
+    /// A merchant action on a dispute that no longer awaits evidence.
+    #[error("the dispute is not awaiting evidence")]
+    NotAwaitingEvidence,
+    /// A decision on a dispute that is not under review.
+    #[error("the dispute is not under review")]
+    NotUnderReview,
 }
 
 impl Action {
+    pub const ALL: [Action; 5] = [
+        Action::Submit,
+        Action::Concede,
+        Action::Win,
+        Action::Lose,
+        Action::Reopen,
+    ];
+
     /// The one state this action starts from, and the state it leads to.
     pub fn edge(self) -> (DisputeStatus, DisputeStatus) {
         use DisputeStatus::*;
         match self {
-            Action::Submit => (Open, Pending),
-            Action::Accept => (Open, Lost),
-            Action::Win => (Pending, Won),
-            Action::Lose => (Pending, Lost),
-            Action::Reopen => (Pending, Open),
+            Action::Submit => (AwaitingEvidence, UnderReview),
+            Action::Concede => (AwaitingEvidence, Lost),
+            Action::Win => (UnderReview, Won),
+            Action::Lose => (UnderReview, Lost),
+            Action::Reopen => (UnderReview, AwaitingEvidence),
         }
     }
 
@@ -95,70 +111,137 @@ impl Action {
     /// Why this action is refused whenever the dispute is not in its source status.
     pub fn refusal(self) -> TransitionError {
         match self.edge().0 {
-            DisputeStatus::Open => TransitionError::NotOpen,
-            _ => TransitionError::NotPending,
+            DisputeStatus::AwaitingEvidence => TransitionError::NotAwaitingEvidence,
+            _ => TransitionError::NotUnderReview,
         }
     }
 
-    /// Leaving `open` submits the evidence gathered so far to the bank.
+    /// Leaving "awaiting evidence" submits the documents gathered so far to the bank.
     pub fn submits_documents(self) -> bool {
-        self.edge().0 == DisputeStatus::Open
+        self.edge().0 == DisputeStatus::AwaitingEvidence
     }
 
-    /// The message the action writes, when it writes a fixed one.
-    pub fn fixed_message(self) -> Option<&'static str> {
-        (self == Action::Accept).then_some("Merchant accepts the dispute")
+    pub fn closes(self) -> bool {
+        self.edge().1.is_closed()
+    }
+
+    /// The domain's own name, as the history records it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Submit => "submit",
+            Action::Concede => "concede",
+            Action::Win => "win",
+            Action::Lose => "lose",
+            Action::Reopen => "reopen",
+        }
     }
 }
 
-/// The card networks' dispute reasons, as the official clients know them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ReasonCode(&'static str, &'static str);
+/// Why the cardholder disputes the charge, in the domain's words. Each dialect maps its own
+/// reason codes onto these (several of a dialect's may share one, and the other way round).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Reason {
+    RecurringCancelled,
+    RefundMissing,
+    Duplicate,
+    CardExpired,
+    NotReceived,
+    WrongCurrency,
+    WrongAmount,
+    PresentedLate,
+    AccountNumberMismatch,
+    NotAsDescribed,
+    Unavailable,
+    Unrecorded,
+    Other,
+    PaidOtherwise,
+    Unrecognised,
+    Unauthorised,
+    Fraud,
+    Unknown,
+    ConversionRate,
+    BankFailureInsufficientFunds,
+    BankFailureContactCustomer,
+    BankFailureAccountClosed,
+    BankFailureAccountIncompatible,
+    BankFailureAccountIncorrect,
+    Counterfeit,
+    CustomerClaim,
+}
 
-pub const REASONS: [ReasonCode; 16] = [
-    ReasonCode(
-        "cancelled_recurring_transaction",
-        "Cancelled Recurring Transaction",
-    ),
-    ReasonCode("credit_not_processed", "Credit Not Processed"),
-    ReasonCode("duplicate_processing", "Duplicate Processing"),
-    ReasonCode("expired_card", "Expired Card"),
-    ReasonCode(
-        "goods_or_services_not_provided",
-        "Merchandise/Services Not Received",
-    ),
-    ReasonCode("incorrect_currency", "Incorrect Currency"),
-    ReasonCode(
-        "incorrect_transaction_amount",
-        "Incorrect Transaction Amount",
-    ),
-    ReasonCode("late_presentment", "Late Presentment"),
-    ReasonCode("non_matching_account_number", "Non-Matching Account Number"),
-    ReasonCode(
-        "not_as_described_or_defective_merchandise",
-        "Not as Described or Defective Merchandise",
-    ),
-    ReasonCode("not_available", "Not Available"),
-    ReasonCode("not_recorded", "Not Recorded"),
-    ReasonCode("other", "Other"),
-    ReasonCode("paid_by_other_means", "Paid by Other Means"),
-    ReasonCode("transaction_not_recognised", "Transaction Not Recognised"),
-    ReasonCode("unauthorized_charge", "Unauthorized Charge"),
-];
+impl Reason {
+    pub const ALL: [Reason; 26] = [
+        Reason::RecurringCancelled,
+        Reason::RefundMissing,
+        Reason::Duplicate,
+        Reason::CardExpired,
+        Reason::NotReceived,
+        Reason::WrongCurrency,
+        Reason::WrongAmount,
+        Reason::PresentedLate,
+        Reason::AccountNumberMismatch,
+        Reason::NotAsDescribed,
+        Reason::Unavailable,
+        Reason::Unrecorded,
+        Reason::Other,
+        Reason::PaidOtherwise,
+        Reason::Unrecognised,
+        Reason::Unauthorised,
+        Reason::Fraud,
+        Reason::Unknown,
+        Reason::ConversionRate,
+        Reason::BankFailureInsufficientFunds,
+        Reason::BankFailureContactCustomer,
+        Reason::BankFailureAccountClosed,
+        Reason::BankFailureAccountIncompatible,
+        Reason::BankFailureAccountIncorrect,
+        Reason::Counterfeit,
+        Reason::CustomerClaim,
+    ];
 
-impl ReasonCode {
-    pub const DEFAULT: ReasonCode = REASONS[4];
+    /// The reason of a dispute opened without one.
+    pub const DEFAULT: Reason = Reason::NotReceived;
 
-    pub fn parse(s: &str) -> Option<ReasonCode> {
-        REASONS.into_iter().find(|r| r.0 == s)
+    /// The domain's own name, as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::RecurringCancelled => "recurring_cancelled",
+            Reason::RefundMissing => "refund_missing",
+            Reason::Duplicate => "duplicate",
+            Reason::CardExpired => "card_expired",
+            Reason::NotReceived => "not_received",
+            Reason::WrongCurrency => "wrong_currency",
+            Reason::WrongAmount => "wrong_amount",
+            Reason::PresentedLate => "presented_late",
+            Reason::AccountNumberMismatch => "account_number_mismatch",
+            Reason::NotAsDescribed => "not_as_described",
+            Reason::Unavailable => "unavailable",
+            Reason::Unrecorded => "unrecorded",
+            Reason::Other => "other",
+            Reason::PaidOtherwise => "paid_otherwise",
+            Reason::Unrecognised => "unrecognised",
+            Reason::Unauthorised => "unauthorised",
+            Reason::Fraud => "fraud",
+            Reason::Unknown => "unknown",
+            Reason::ConversionRate => "conversion_rate",
+            Reason::BankFailureInsufficientFunds => "bank_failure_insufficient_funds",
+            Reason::BankFailureContactCustomer => "bank_failure_contact_customer",
+            Reason::BankFailureAccountClosed => "bank_failure_account_closed",
+            Reason::BankFailureAccountIncompatible => "bank_failure_account_incompatible",
+            Reason::BankFailureAccountIncorrect => "bank_failure_account_incorrect",
+            Reason::Counterfeit => "counterfeit",
+            Reason::CustomerClaim => "customer_claim",
+        }
     }
+}
 
-    pub fn code(self) -> &'static str {
-        self.0
-    }
-
-    pub fn message(self) -> &'static str {
-        self.1
+impl FromStr for Reason {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| format!("unknown dispute reason {s:?}"))
     }
 }
 
@@ -174,14 +257,29 @@ pub struct Dispute {
     pub funding_amount: i64,
     pub funding_currency: String,
     pub status: DisputeStatus,
-    pub reason: ReasonCode,
+    pub reason: Reason,
+    /// The merchant's explanation.
     pub message: Option<String>,
+    /// A note from the platform or the bank.
     pub admin_message: Option<String>,
     pub metadata: Map<String, Value>,
+    /// A free label of the merchant's.
+    pub tag: Option<String>,
     pub debit_transaction: Id,
     pub credit_transaction: Option<Id>,
     pub created_at: DateTime<Utc>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// How many documents the dispute holds.
+    pub document_count: i64,
+}
+
+/// What a movement of money caused by a dispute is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransactionKind {
+    /// Taken from the merchant when the dispute opened.
+    Debit,
+    /// Returned to the merchant when the dispute was won.
+    Credit,
 }
 
 /// A movement of money caused by a dispute.
@@ -190,8 +288,7 @@ pub struct Transaction<'a> {
     pub id: &'a Id,
     pub amount: i64,
     pub currency: &'a str,
-    pub credit: bool,
-    pub key: &'static str,
+    pub kind: TransactionKind,
     pub created_at: DateTime<Utc>,
 }
 
@@ -202,16 +299,14 @@ impl Dispute {
             id: &self.debit_transaction,
             amount: self.amount,
             currency: &self.currency,
-            credit: false,
-            key: "dispute.started.debit",
+            kind: TransactionKind::Debit,
             created_at: self.created_at,
         };
         let credit = self.credit_transaction.as_ref().map(|id| Transaction {
             id,
             amount: self.amount,
             currency: &self.currency,
-            credit: true,
-            key: "dispute.won.credit",
+            kind: TransactionKind::Credit,
             created_at: self.closed_at.unwrap_or(self.created_at),
         });
         std::iter::once(debit).chain(credit)
@@ -221,13 +316,14 @@ impl Dispute {
 /// What opening a dispute needs; the rest is generated.
 #[derive(Debug, Clone)]
 pub struct NewDispute {
+    /// A fixed id (fixtures); generated when `None`.
     pub id: Option<Id>,
     pub account: Id,
     pub mode: Mode,
     pub charge: Id,
     pub amount: i64,
     pub currency: String,
-    pub reason: ReasonCode,
+    pub reason: Reason,
 }
 
 /// A three-letter ISO 4217 code, upper-cased.
@@ -242,28 +338,30 @@ mod tests {
 
     #[test]
     fn every_action_from_every_status_has_one_outcome() {
+        use TransitionError::*;
         let expected = [
-            (Action::Submit, Open, Ok(Pending)),
-            (Action::Submit, Pending, Err(TransitionError::NotOpen)),
-            (Action::Submit, Won, Err(TransitionError::NotOpen)),
-            (Action::Submit, Lost, Err(TransitionError::NotOpen)),
-            (Action::Accept, Open, Ok(Lost)),
-            (Action::Accept, Pending, Err(TransitionError::NotOpen)),
-            (Action::Accept, Won, Err(TransitionError::NotOpen)),
-            (Action::Accept, Lost, Err(TransitionError::NotOpen)),
-            (Action::Win, Open, Err(TransitionError::NotPending)),
-            (Action::Win, Pending, Ok(Won)),
-            (Action::Win, Won, Err(TransitionError::NotPending)),
-            (Action::Win, Lost, Err(TransitionError::NotPending)),
-            (Action::Lose, Open, Err(TransitionError::NotPending)),
-            (Action::Lose, Pending, Ok(Lost)),
-            (Action::Lose, Won, Err(TransitionError::NotPending)),
-            (Action::Lose, Lost, Err(TransitionError::NotPending)),
-            (Action::Reopen, Open, Err(TransitionError::NotPending)),
-            (Action::Reopen, Pending, Ok(Open)),
-            (Action::Reopen, Won, Err(TransitionError::NotPending)),
-            (Action::Reopen, Lost, Err(TransitionError::NotPending)),
+            (Action::Submit, AwaitingEvidence, Ok(UnderReview)),
+            (Action::Submit, UnderReview, Err(NotAwaitingEvidence)),
+            (Action::Submit, Won, Err(NotAwaitingEvidence)),
+            (Action::Submit, Lost, Err(NotAwaitingEvidence)),
+            (Action::Concede, AwaitingEvidence, Ok(Lost)),
+            (Action::Concede, UnderReview, Err(NotAwaitingEvidence)),
+            (Action::Concede, Won, Err(NotAwaitingEvidence)),
+            (Action::Concede, Lost, Err(NotAwaitingEvidence)),
+            (Action::Win, AwaitingEvidence, Err(NotUnderReview)),
+            (Action::Win, UnderReview, Ok(Won)),
+            (Action::Win, Won, Err(NotUnderReview)),
+            (Action::Win, Lost, Err(NotUnderReview)),
+            (Action::Lose, AwaitingEvidence, Err(NotUnderReview)),
+            (Action::Lose, UnderReview, Ok(Lost)),
+            (Action::Lose, Won, Err(NotUnderReview)),
+            (Action::Lose, Lost, Err(NotUnderReview)),
+            (Action::Reopen, AwaitingEvidence, Err(NotUnderReview)),
+            (Action::Reopen, UnderReview, Ok(AwaitingEvidence)),
+            (Action::Reopen, Won, Err(NotUnderReview)),
+            (Action::Reopen, Lost, Err(NotUnderReview)),
         ];
+        assert_eq!(expected.len(), Action::ALL.len() * DisputeStatus::ALL.len());
         for (action, from, outcome) in expected {
             assert_eq!(action.apply(from), outcome, "{action:?} from {from:?}");
         }
@@ -271,31 +369,32 @@ mod tests {
 
     #[test]
     fn closed_statuses_accept_nothing() {
-        for action in [
-            Action::Submit,
-            Action::Accept,
-            Action::Win,
-            Action::Lose,
-            Action::Reopen,
-        ] {
+        for action in Action::ALL {
             assert!(action.apply(Won).is_err() && action.apply(Lost).is_err());
         }
     }
 
     #[test]
-    fn only_leaving_open_submits_documents() {
-        assert!(Action::Submit.submits_documents());
-        assert!(Action::Accept.submits_documents());
-        assert!(!Action::Win.submits_documents());
-        assert!(!Action::Reopen.submits_documents());
+    fn only_leaving_awaiting_evidence_submits_documents() {
+        let submitting: Vec<Action> = Action::ALL
+            .into_iter()
+            .filter(|a| a.submits_documents())
+            .collect();
+        assert_eq!(submitting, [Action::Submit, Action::Concede]);
+        let closing: Vec<Action> = Action::ALL.into_iter().filter(|a| a.closes()).collect();
+        assert_eq!(closing, [Action::Concede, Action::Win, Action::Lose]);
     }
 
     #[test]
-    fn reason_codes_round_trip_and_unknown_ones_are_refused() {
-        for r in REASONS {
-            assert_eq!(ReasonCode::parse(r.code()), Some(r));
+    fn statuses_and_reasons_round_trip_and_unknown_ones_are_refused() {
+        for s in DisputeStatus::ALL {
+            assert_eq!(s.as_str().parse(), Ok(s));
         }
-        assert_eq!(ReasonCode::parse("fraud"), None);
+        for r in Reason::ALL {
+            assert_eq!(r.as_str().parse(), Ok(r));
+        }
+        assert!("fraudulent".parse::<Reason>().is_err());
+        assert!("closed".parse::<DisputeStatus>().is_err());
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Object ids: a prefix, `test_` for test-mode objects, then 19 lowercase base36 characters.
 //! The number behind the characters is the creation second (32 bits) followed by 66 random
-//! bits, so ids are unguessable and sort roughly by creation time.
+//! bits, so ids are unguessable and sort roughly by creation time. The `test_` marker is a
+//! courtesy to people reading ids; the mode itself is a field of every object, never read back
+//! out of its id.
 
 use std::fmt;
 
@@ -65,7 +67,7 @@ impl Id {
     }
 
     /// Parses an id of `kind`, in either mode. Bodies of 1 to 64 base36 characters are accepted
-    /// so that ids made elsewhere (older Omise ids, imported data) still parse.
+    /// so that ids made elsewhere (older ids, imported data) still parse.
     pub fn parse(kind: IdKind, s: &str) -> Result<Id, InvalidId> {
         let invalid = || InvalidId(s.to_owned(), kind.prefix());
         let rest = s
@@ -88,8 +90,9 @@ impl Id {
         }
     }
 
-    /// The mode an id of a mode-carrying kind belongs to.
-    pub fn mode(&self) -> Mode {
+    /// The mode marker written into ids of mode-carrying kinds. Only for ids that name nothing
+    /// stored here (a charge is known by its id alone); stored objects carry their mode.
+    pub fn marked_mode(&self) -> Mode {
         if self.0.contains("_test_") {
             Mode::Test
         } else {
@@ -145,10 +148,10 @@ mod tests {
         let body = id.as_str().strip_prefix("dspt_test_").unwrap();
         assert_eq!(body.len(), ID_BODY_LEN);
         assert!(Id::parse(IdKind::Dispute, id.as_str()).is_ok());
-        assert_eq!(id.mode(), Mode::Test);
+        assert_eq!(id.marked_mode(), Mode::Test);
         let live = Id::generate(IdKind::Document, Mode::Live, 1_700_000_000);
         assert!(live.as_str().starts_with("docu_") && !live.as_str().contains("test"));
-        assert_eq!(live.mode(), Mode::Live);
+        assert_eq!(live.marked_mode(), Mode::Live);
     }
 
     #[test]

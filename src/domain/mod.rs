@@ -1,16 +1,22 @@
-//! Plain types and rules of the dispute-evidence domain. No HTTP, no SQL: the dialects render
-//! these, the stores persist them.
+//! Plain types and rules of the dispute-evidence domain, in its own neutral words. No HTTP, no
+//! SQL, no dialect: each dialect maps its vocabulary onto these at its edge, the store persists
+//! them, the core applies their rules.
 
-pub mod account;
 pub mod clock;
 pub mod dispute;
 pub mod document;
+pub mod history;
 pub mod ids;
 pub mod list;
+pub mod mode;
 
-pub use account::{Mode, Scope, SecretKey};
 pub use clock::Clock;
-pub use dispute::{Action, Dispute, DisputeStatus, ReasonCode, TransitionError};
-pub use document::{Document, DocumentKind, FileType};
+pub use dispute::{Action, Dispute, DisputeStatus, Reason, TransitionError};
+pub use document::{
+    Document, DocumentAction, DocumentKind, DocumentStatus, FileRules, FileType, GuardError, Page,
+    RefusalReason, ReviewRefusal,
+};
+pub use history::{HistoryEntry, HistoryKind};
 pub use ids::{Id, IdKind};
-pub use list::{ListQuery, Order, Page};
+pub use list::{ListQuery, Order, Page as ListPage};
+pub use mode::{Actor, Mode, Scope};

@@ -12,27 +12,36 @@ use axum::http::request::Parts;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-use super::ApiError;
+use super::keys::SecretKey;
 use super::version::ApiVersion;
-use crate::app::AppState;
-use crate::domain::{Id, Scope, SecretKey};
-use crate::store::KeyRecord;
+use super::{ApiError, OmiseState};
+use crate::domain::{Actor, Scope};
+use crate::store::{DynStore, KeyRecord};
 
 /// A merchant request's caller, and the response shape it asked for.
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub scope: Scope,
     pub version: ApiVersion,
+    /// The key, as the history records who acted.
+    pub actor: Actor,
 }
+
+/// Where an account keeps its default `Omise-Version` among its preferences.
+pub const VERSION_PREFERENCE: &str = "omise_version";
 
 const FAILED: ApiError = ApiError::Authentication("authentication failed");
 
-impl FromRequestParts<AppState> for Caller {
+impl FromRequestParts<OmiseState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &OmiseState) -> Result<Caller, ApiError> {
         let key = secret_key(parts).ok_or(FAILED)?;
-        let record = state.keys.verify(&key, state).await?.ok_or(FAILED)?;
+        let record = state
+            .keys
+            .verify(&key, &state.core.store)
+            .await?
+            .ok_or(FAILED)?;
         if let Some(limiter) = &state.limiter {
             limiter.check_key(&record.key_id).map_err(|wait| {
                 let now = governor::clock::Clock::now(&governor::clock::DefaultClock::default());
@@ -44,7 +53,12 @@ impl FromRequestParts<AppState> for Caller {
                 v.to_str()
                     .map_err(|_| ApiError::bad_request("Omise-Version is not text"))?,
             )?,
-            None => ApiVersion::parse(&record.default_version).unwrap_or(ApiVersion::DEFAULT),
+            None => record
+                .preferences
+                .get(VERSION_PREFERENCE)
+                .and_then(|v| v.as_str())
+                .and_then(|v| ApiVersion::parse(v).ok())
+                .unwrap_or(ApiVersion::DEFAULT),
         };
         Ok(Caller {
             scope: Scope {
@@ -52,6 +66,7 @@ impl FromRequestParts<AppState> for Caller {
                 mode: record.mode,
             },
             version,
+            actor: Actor::Key(record.key_id),
         })
     }
 }
@@ -93,7 +108,7 @@ impl KeyCache {
     async fn verify(
         &self,
         key: &SecretKey,
-        state: &AppState,
+        store: &DynStore,
     ) -> Result<Option<KeyRecord>, ApiError> {
         let hash = key.hash();
         if let Some((record, at)) = self.entries.read().expect("key cache lock").get(&hash) {
@@ -102,7 +117,7 @@ impl KeyCache {
             }
         }
         // The lookup is by hash, an index probe: nothing here compares secrets byte by byte.
-        let Some(record) = state.store.find_key(&hash).await? else {
+        let Some(record) = store.find_key(&hash).await? else {
             return Ok(None);
         };
         if record.revoked || record.mode != key.mode() {
@@ -116,13 +131,5 @@ impl KeyCache {
             entries.insert(hash, (record.clone(), Instant::now()));
         }
         Ok(Some(record))
-    }
-
-    /// Forgets a key at once (it was revoked through this process).
-    pub fn forget(&self, key_id: &Id) {
-        self.entries
-            .write()
-            .expect("key cache lock")
-            .retain(|_, (r, _)| &r.key_id != key_id);
     }
 }

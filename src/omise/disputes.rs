@@ -3,118 +3,169 @@
 
 use axum::extract::State;
 use axum::response::Response;
+use serde::Deserialize;
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 use super::auth::Caller;
-use super::params::Params;
+use super::input::{Input, ListParams};
+use super::openapi::{DisputePath, Error};
 use super::render::{DisputeJson, ListJson, json};
-use super::{ApiError, ApiResult, PathParams, path_id};
-use crate::app::AppState;
+use super::{ApiError, ApiResult, OmiseState, PathParams, path_id, vocab};
+use crate::core::disputes::Fields;
 use crate::domain::dispute::{NewDispute, parse_currency};
-use crate::domain::{Action, DisputeStatus, Id, IdKind, Mode, ReasonCode};
-use crate::openapi::{DisputePath, Error, ListParams, OpenDispute, UpdateDispute};
-use crate::service;
-use crate::store::{Change, StatusFilter, StoreError};
+use crate::domain::list::DEFAULT_LIMIT;
+use crate::domain::{Action, DisputeStatus, Id, IdKind, Mode, Reason, Scope};
+use crate::http::lenient;
 
 /// The most metadata a dispute keeps, as compact JSON.
 pub const MAX_METADATA_BYTES: usize = 16 * 1024;
 
+/// The merchant's explanation. Sent as JSON or as a form (`metadata[key]=value`).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct UpdateDispute {
+    /// Required, not empty.
+    #[schema(min_length = 1, required = true)]
+    #[serde(default, deserialize_with = "lenient::required_text")]
+    message: String,
+    /// Replaces the dispute's metadata (at most 16 KiB as JSON).
+    #[schema(value_type = Option<Object>)]
+    #[serde(default, deserialize_with = "lenient::object")]
+    metadata: Option<Map<String, Value>>,
+}
+
+/// Test mode: the dispute to open on the charge.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct OpenDispute {
+    /// In the currency's smallest unit (default 100000).
+    #[schema(minimum = 1)]
+    #[serde(default, deserialize_with = "lenient::int")]
+    pub amount: Option<i64>,
+    /// ISO 4217 (default THB).
+    #[schema(pattern = "^[A-Za-z]{3}$")]
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub currency: Option<String>,
+    /// Default goods_or_services_not_provided.
+    #[schema(schema_with = super::openapi::nullable_reason_schema)]
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub reason_code: Option<String>,
+}
+
+impl OpenDispute {
+    /// The dispute to open. Defaults: 100000 (THB 1,000.00), THB, goods_or_services_not_provided.
+    pub fn new_dispute(&self, account: Id, mode: Mode, charge: Id) -> ApiResult<NewDispute> {
+        let amount = self.amount.unwrap_or(100_000);
+        if amount <= 0 {
+            return Err(ApiError::bad_request("amount must be a positive integer"));
+        }
+        let currency = match &self.currency {
+            None => "THB".to_owned(),
+            Some(c) => parse_currency(c).ok_or_else(|| {
+                ApiError::bad_request("currency must be a 3-letter ISO 4217 code")
+            })?,
+        };
+        let reason = match &self.reason_code {
+            None => Reason::DEFAULT,
+            Some(r) => vocab::parse_reason(r)
+                .ok_or_else(|| ApiError::bad_request(format!("unknown reason_code {r}")))?,
+        };
+        Ok(NewDispute {
+            id: None,
+            account,
+            mode,
+            charge,
+            amount,
+            currency,
+            reason,
+        })
+    }
+}
+
 async fn list(
-    state: &AppState,
+    state: &OmiseState,
     caller: &Caller,
-    params: &Params,
-    filter: StatusFilter,
+    params: &ListParams,
+    statuses: &[DisputeStatus],
     location: &str,
 ) -> ApiResult<Response> {
     let render = state.renderer(caller.version);
-    let query = params.list_query(render.now)?;
-    let page = state
-        .store
-        .list_disputes(&caller.scope, filter, &query)
-        .await?;
-    Ok(json(&render.disputes(&page, &query, location)))
+    let query = params.query(render.now)?;
+    let core = &state.core;
+    let page = core.list_disputes(&caller.scope, statuses, &query).await?;
+    let items: Vec<_> = page.items.iter().collect();
+    let documents = core.first_documents(&items, DEFAULT_LIMIT).await?;
+    Ok(json(&render.disputes(&page, &documents, &query, location)))
 }
 
 #[utoipa::path(get, operation_id = "listDisputes", path = "/disputes", tag = "disputes", params(ListParams),
     responses((status = 200, description = "Every dispute, paged", body = ListJson<DisputeJson>)))]
 pub async fn list_all(
-    State(state): State<AppState>,
+    State(state): State<OmiseState>,
     caller: Caller,
-    params: Params,
+    Input(params): Input<ListParams>,
 ) -> ApiResult<Response> {
-    list(&state, &caller, &params, StatusFilter::All, "/disputes").await
+    list(&state, &caller, &params, &[], "/disputes").await
 }
 
 #[utoipa::path(get, operation_id = "listOpenDisputes", path = "/disputes/open", tag = "disputes", params(ListParams),
     responses((status = 200, description = "Open disputes, paged", body = ListJson<DisputeJson>)))]
 pub async fn list_open(
-    State(state): State<AppState>,
+    State(state): State<OmiseState>,
     caller: Caller,
-    params: Params,
+    Input(params): Input<ListParams>,
 ) -> ApiResult<Response> {
-    list(
-        &state,
-        &caller,
-        &params,
-        StatusFilter::Only(DisputeStatus::Open),
-        "/disputes/open",
-    )
-    .await
+    let statuses = [DisputeStatus::AwaitingEvidence];
+    list(&state, &caller, &params, &statuses, "/disputes/open").await
 }
 
 #[utoipa::path(get, operation_id = "listPendingDisputes", path = "/disputes/pending", tag = "disputes", params(ListParams),
     responses((status = 200, description = "Pending disputes, paged", body = ListJson<DisputeJson>)))]
 pub async fn list_pending(
-    State(state): State<AppState>,
+    State(state): State<OmiseState>,
     caller: Caller,
-    params: Params,
+    Input(params): Input<ListParams>,
 ) -> ApiResult<Response> {
-    list(
-        &state,
-        &caller,
-        &params,
-        StatusFilter::Only(DisputeStatus::Pending),
-        "/disputes/pending",
-    )
-    .await
+    let statuses = [DisputeStatus::UnderReview];
+    list(&state, &caller, &params, &statuses, "/disputes/pending").await
 }
 
 #[utoipa::path(get, operation_id = "listClosedDisputes", path = "/disputes/closed", tag = "disputes", params(ListParams),
     responses((status = 200, description = "Closed (won and lost) disputes, paged", body = ListJson<DisputeJson>)))]
 pub async fn list_closed(
-    State(state): State<AppState>,
+    State(state): State<OmiseState>,
     caller: Caller,
-    params: Params,
+    Input(params): Input<ListParams>,
 ) -> ApiResult<Response> {
-    list(
-        &state,
-        &caller,
-        &params,
-        StatusFilter::Closed,
-        "/disputes/closed",
-    )
-    .await
+    let statuses = [DisputeStatus::Won, DisputeStatus::Lost];
+    list(&state, &caller, &params, &statuses, "/disputes/closed").await
 }
 
-/// The dispute as the caller sees it now, rendered.
-async fn render_dispute(state: &AppState, caller: &Caller, id: &Id) -> ApiResult<Response> {
-    let view = state
-        .store
-        .dispute(Some(&caller.scope), id)
+/// A dispute as `scope` sees it now (`None`: the operator), rendered in `version`'s shape.
+pub async fn render_dispute(
+    state: &OmiseState,
+    scope: Option<&Scope>,
+    version: super::version::ApiVersion,
+    id: &Id,
+) -> ApiResult<Response> {
+    let core = &state.core;
+    let dispute = core
+        .dispute(scope, id)
         .await?
         .ok_or_else(|| ApiError::dispute_not_found(id.as_str()))?;
-    Ok(json(&state.renderer(caller.version).dispute(&view)))
+    let mut documents = core.first_documents(&[&dispute], DEFAULT_LIMIT).await?;
+    let documents = documents.remove(&dispute.id).unwrap_or_default();
+    Ok(json(&state.renderer(version).dispute(&dispute, &documents)))
 }
 
 #[utoipa::path(get, operation_id = "retrieveDispute", path = "/disputes/{id}", tag = "disputes", params(DisputePath),
     responses((status = 200, description = "The dispute", body = DisputeJson)))]
 pub async fn retrieve(
-    State(state): State<AppState>,
+    State(state): State<OmiseState>,
     caller: Caller,
     PathParams(id): PathParams<String>,
 ) -> ApiResult<Response> {
     let id = path_id(IdKind::Dispute, &id, &caller)?;
-    render_dispute(&state, &caller, &id).await
+    render_dispute(&state, Some(&caller.scope), caller.version, &id).await
 }
 
 #[utoipa::path(patch, operation_id = "updateDispute", path = "/disputes/{id}", tag = "disputes", params(DisputePath),
@@ -123,68 +174,63 @@ pub async fn retrieve(
         (status = 422, description = "The dispute is not open (dispute_not_open)", body = Error)))]
 /// Submits the merchant's explanation: `message` (required) and `metadata` (optional, replaces).
 pub async fn update(
-    State(state): State<AppState>,
+    State(state): State<OmiseState>,
     caller: Caller,
     PathParams(id): PathParams<String>,
-    params: Params,
+    Input(body): Input<UpdateDispute>,
 ) -> ApiResult<Response> {
     let id = path_id(IdKind::Dispute, &id, &caller)?;
-    let message = params
-        .str("message")?
-        .filter(|m| !m.trim().is_empty())
-        .ok_or_else(|| ApiError::bad_request("message is required"))?;
-    let metadata = params
-        .object("metadata")?
-        .map(checked_metadata)
-        .transpose()?;
-    let change = Change {
-        message: Some(message.to_owned()),
+    if body.message.trim().is_empty() {
+        return Err(ApiError::bad_request("message is required"));
+    }
+    let metadata = body.metadata.map(checked_metadata).transpose()?;
+    let fields = Fields {
+        message: Some(body.message),
         metadata,
-        ..Change::default()
+        ..Fields::default()
     };
-    transition(&state, &caller, &id, Action::Submit, change).await
+    transition(&state, &caller, &id, Action::Submit, fields).await
 }
 
 #[utoipa::path(patch, operation_id = "acceptDispute", path = "/disputes/{id}/accept", tag = "disputes", params(DisputePath),
     responses((status = 200, description = "The dispute, now lost", body = DisputeJson),
         (status = 422, description = "The dispute is not open (dispute_not_open)", body = Error)))]
 pub async fn accept(
-    State(state): State<AppState>,
+    State(state): State<OmiseState>,
     caller: Caller,
     PathParams(id): PathParams<String>,
 ) -> ApiResult<Response> {
     let id = path_id(IdKind::Dispute, &id, &caller)?;
-    let change = Change {
-        message: Action::Accept.fixed_message().map(str::to_owned),
-        closed_at: Some(state.clock.now()),
-        ..Change::default()
+    let fields = Fields {
+        message: Some(vocab::ACCEPT_MESSAGE.to_owned()),
+        ..Fields::default()
     };
-    transition(&state, &caller, &id, Action::Accept, change).await
+    transition(&state, &caller, &id, Action::Concede, fields).await
 }
 
 async fn transition(
-    state: &AppState,
+    state: &OmiseState,
     caller: &Caller,
     id: &Id,
     action: Action,
-    change: Change,
+    fields: Fields,
 ) -> ApiResult<Response> {
     state
-        .store
-        .transition(Some(&caller.scope), id, action, &change, state.clock.now())
+        .core
+        .transition(Some(&caller.scope), id, action, fields, &caller.actor)
         .await
         .map_err(|r| ApiError::from_refusal(r, id.as_str(), None))?;
-    render_dispute(state, caller, id).await
+    render_dispute(state, Some(&caller.scope), caller.version, id).await
 }
 
-fn checked_metadata(metadata: &Map<String, Value>) -> ApiResult<Map<String, Value>> {
-    let size = serde_json::to_vec(metadata).map_or(usize::MAX, |v| v.len());
+fn checked_metadata(metadata: Map<String, Value>) -> ApiResult<Map<String, Value>> {
+    let size = serde_json::to_vec(&metadata).map_or(usize::MAX, |v| v.len());
     if size > MAX_METADATA_BYTES {
         return Err(ApiError::bad_request(format!(
             "metadata is too large (at most {MAX_METADATA_BYTES} bytes)"
         )));
     }
-    Ok(metadata.clone())
+    Ok(metadata)
 }
 
 #[utoipa::path(post, operation_id = "openTestDispute", path = "/charges/{id}/disputes", tag = "disputes",
@@ -193,52 +239,16 @@ fn checked_metadata(metadata: &Map<String, Value>) -> ApiResult<Map<String, Valu
     responses((status = 200, description = "The new open dispute", body = DisputeJson)))]
 /// The test API: opens a dispute on a charge. Live keys cannot: the bank opens live disputes.
 pub async fn open(
-    State(state): State<AppState>,
+    State(state): State<OmiseState>,
     caller: Caller,
     PathParams(charge): PathParams<String>,
-    params: Params,
+    Input(body): Input<OpenDispute>,
 ) -> ApiResult<Response> {
     let charge_id = path_id(IdKind::Charge, &charge, &caller)?;
     if caller.scope.mode == Mode::Live {
         return Err(ApiError::NotFound(format!("charge {charge} was not found")));
     }
-    let new = new_dispute(&params, caller.scope.account.clone(), Mode::Test, charge_id)?;
-    let dispute = service::open_dispute(&state, &new)
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict(_) => {
-                ApiError::bad_request(format!("charge {charge} is already disputed"))
-            }
-            other => other.into(),
-        })?;
-    let dispute = dispute
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("generated dispute id collided")))?;
-    render_dispute(&state, &caller, &dispute.id).await
-}
-
-/// Defaults: 100000 (THB 1,000.00), THB, goods_or_services_not_provided.
-pub fn new_dispute(params: &Params, account: Id, mode: Mode, charge: Id) -> ApiResult<NewDispute> {
-    let amount = params.int("amount")?.unwrap_or(100_000);
-    if amount <= 0 {
-        return Err(ApiError::bad_request("amount must be a positive integer"));
-    }
-    let currency = match params.str("currency")? {
-        None => "THB".to_owned(),
-        Some(c) => parse_currency(c)
-            .ok_or_else(|| ApiError::bad_request("currency must be a 3-letter ISO 4217 code"))?,
-    };
-    let reason = match params.str("reason_code")? {
-        None => ReasonCode::DEFAULT,
-        Some(r) => ReasonCode::parse(r)
-            .ok_or_else(|| ApiError::bad_request(format!("unknown reason_code {r}")))?,
-    };
-    Ok(NewDispute {
-        id: None,
-        account,
-        mode,
-        charge,
-        amount,
-        currency,
-        reason,
-    })
+    let new = body.new_dispute(caller.scope.account.clone(), Mode::Test, charge_id)?;
+    let dispute = state.core.open_dispute(&new, &caller.actor).await?;
+    render_dispute(&state, Some(&caller.scope), caller.version, &dispute.id).await
 }

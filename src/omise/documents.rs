@@ -10,13 +10,14 @@ use http_body_util::Limited;
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::auth::Caller;
-use super::params::Params;
+use super::input::{Input, ListParams};
+use super::openapi::{DisputePath, DocumentPath, Error};
 use super::render::{DocumentJson, ListJson, Path, json};
-use super::{ApiError, ApiResult, PathParams, path_id};
-use crate::app::AppState;
+use super::{ApiError, ApiResult, OmiseState, PathParams, path_id, vocab};
+use crate::core::documents::Upload;
+use crate::core::files::{discard, store_file};
+use crate::core::{StoredFile, UploadError};
 use crate::domain::{DisputeStatus, DocumentKind, Id, IdKind};
-use crate::openapi::{DisputePath, DocumentPath, Error, ListParams, UploadDocument};
-use crate::service::{self, StoredFile, UploadError};
 
 /// The most a whole upload request may carry, multipart framing and ignored fields included.
 /// Past it the body is no longer read, even to drain it.
@@ -25,19 +26,30 @@ const MAX_UPLOAD_BODY: usize = 64 * 1024 * 1024;
 /// The longest filename kept, in characters.
 pub const MAX_FILENAME_CHARS: usize = 1024;
 
+/// A document upload.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // Read field by field from the multipart stream; this is its shape.
+pub struct UploadDocument {
+    /// PNG, JPEG or PDF (told from the bytes), at most 10,485,760 bytes.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    #[schema(schema_with = super::openapi::kind_schema)]
+    kind: Option<String>,
+}
+
 #[utoipa::path(get, operation_id = "listDocuments", path = "/disputes/{id}/documents", tag = "documents", params(DisputePath, ListParams),
     responses((status = 200, description = "The dispute's documents, paged", body = ListJson<DocumentJson>)))]
 pub async fn list(
-    State(state): State<AppState>,
+    State(state): State<OmiseState>,
     caller: Caller,
     PathParams(id): PathParams<String>,
-    params: Params,
+    Input(params): Input<ListParams>,
 ) -> ApiResult<Response> {
     let id = path_id(IdKind::Dispute, &id, &caller)?;
     let render = state.renderer(caller.version);
-    let query = params.list_query(render.now)?;
+    let query = params.query(render.now)?;
     let page = state
-        .store
+        .core
         .list_documents(&caller.scope, &id, &query)
         .await?
         .ok_or_else(|| ApiError::dispute_not_found(id.as_str()))?;
@@ -64,13 +76,13 @@ fn ids(caller: &Caller, dispute: &str, document: &str) -> ApiResult<(Id, Id)> {
 #[utoipa::path(get, operation_id = "retrieveDocument", path = "/disputes/{id}/documents/{document}", tag = "documents", params(DisputePath, DocumentPath),
     responses((status = 200, description = "The document", body = DocumentJson)))]
 pub async fn retrieve(
-    State(state): State<AppState>,
+    State(state): State<OmiseState>,
     caller: Caller,
     PathParams((dispute, document)): PathParams<(String, String)>,
 ) -> ApiResult<Response> {
     let (dispute, document) = ids(&caller, &dispute, &document)?;
     let doc = state
-        .store
+        .core
         .document(Some(&caller.scope), &dispute, &document)
         .await?
         .ok_or_else(|| ApiError::document_not_found(document.as_str()))?;
@@ -81,12 +93,14 @@ pub async fn retrieve(
     responses((status = 200, description = "The deleted document (deleted: true); its file is gone", body = DocumentJson),
         (status = 422, description = "The dispute is not open (dispute_not_open), or the document was submitted (document_already_submitted)", body = Error)))]
 pub async fn destroy(
-    State(state): State<AppState>,
+    State(state): State<OmiseState>,
     caller: Caller,
     PathParams((dispute, document)): PathParams<(String, String)>,
 ) -> ApiResult<Response> {
     let (dispute, document) = ids(&caller, &dispute, &document)?;
-    let doc = service::delete_document(&state, &caller.scope, &dispute, &document)
+    let doc = state
+        .core
+        .delete_document(&caller.scope, &dispute, &document, &caller.actor)
         .await
         .map_err(|r| ApiError::from_refusal(r, dispute.as_str(), Some(document.as_str())))?;
     Ok(json(&state.renderer(caller.version).document(&doc, true)))
@@ -101,16 +115,17 @@ pub async fn destroy(
 /// `multipart/form-data` with `file` (required) and `kind` (optional), streamed into the blob
 /// store as it arrives.
 pub async fn upload(
-    State(state): State<AppState>,
+    State(state): State<OmiseState>,
     caller: Caller,
     PathParams(id): PathParams<String>,
     request: Request,
 ) -> ApiResult<Response> {
     let id = path_id(IdKind::Dispute, &id, &caller)?;
+    let core = &state.core;
     // Refuse before any byte is stored; the guarded insert decides for good.
-    match state.store.dispute_status(&caller.scope, &id).await? {
+    match core.dispute_status(&caller.scope, &id).await? {
         None => return Err(ApiError::dispute_not_found(id.as_str())),
-        Some(DisputeStatus::Open) => {}
+        Some(DisputeStatus::AwaitingEvidence) => {}
         Some(_) => {
             return Err(ApiError::DisputeNotOpen(format!(
                 "dispute {id} is not open"
@@ -128,55 +143,104 @@ pub async fn upload(
     let body = Body::new(Limited::new(request.into_body(), MAX_UPLOAD_BODY));
     let mut multipart = multer::Multipart::new(body.into_data_stream(), boundary);
 
-    let (file, filename, kind) = match read_fields(&state, &mut multipart).await {
-        Ok(fields) => fields,
-        Err(e @ (UploadError::TooLarge | UploadError::InvalidFileType)) => {
-            // Read the rest so that the client, still sending, gets this answer.
-            while let Ok(Some(mut field)) = multipart.next_field().await {
-                while let Ok(Some(_)) = field.chunk().await {}
-            }
-            return Err(ApiError::from_upload(e, id.as_str()));
-        }
-        Err(e) => return Err(ApiError::from_upload(e, id.as_str())),
-    };
-    let Some(file) = file else {
-        return Err(ApiError::bad_request("file is required"));
-    };
-    let checked = check_fields(filename, kind.as_deref());
-    let (filename, kind) = match checked {
+    let fields = match read_fields(&state, &mut multipart).await {
         Ok(fields) => fields,
         Err(e) => {
-            service::discard(&state.blobs, &file.blob_key).await;
-            return Err(e);
+            if matches!(
+                e,
+                FieldError::Upload(UploadError::TooLarge | UploadError::InvalidFileType)
+            ) || matches!(e, FieldError::Refused(_))
+            {
+                // Read the rest so that the client, still sending, gets this answer.
+                while let Ok(Some(mut field)) = multipart.next_field().await {
+                    while let Ok(Some(_)) = field.chunk().await {}
+                }
+            }
+            return Err(e.into_api(id.as_str()));
         }
     };
-    let doc = service::attach(&state, &caller.scope, &id, file, filename, kind)
+    let Some(file) = fields.file else {
+        return Err(ApiError::bad_request("file is required"));
+    };
+    let upload = Upload {
+        file,
+        filename: fields.filename.unwrap_or_else(|| "document".to_owned()),
+    };
+    let doc = core
+        .create_document(
+            Some(&caller.scope),
+            &id,
+            None,
+            fields.kind,
+            None,
+            Some(upload),
+            &caller.actor,
+        )
         .await
         .map_err(|e| ApiError::from_upload(e, id.as_str()))?;
     Ok(json(&state.renderer(caller.version).document(&doc, false)))
 }
 
-type Fields = (Option<StoredFile>, Option<String>, Option<String>);
+/// The fields of an upload that matter.
+#[derive(Default)]
+struct Fields {
+    file: Option<StoredFile>,
+    filename: Option<String>,
+    kind: Option<DocumentKind>,
+}
 
-/// Reads every field: the first `file` into the blob store, `kind` as text, the rest skipped.
-/// A stored file is removed again if a later field fails.
+/// Why reading an upload's fields failed.
+enum FieldError {
+    Upload(UploadError),
+    /// A field other than the file is wrong: refused as soon as it is read.
+    Refused(ApiError),
+}
+
+impl FieldError {
+    fn into_api(self, dispute: &str) -> ApiError {
+        match self {
+            FieldError::Upload(e) => ApiError::from_upload(e, dispute),
+            FieldError::Refused(e) => e,
+        }
+    }
+}
+
+impl From<UploadError> for FieldError {
+    fn from(e: UploadError) -> FieldError {
+        FieldError::Upload(e)
+    }
+}
+
+/// Reads every field: the first `file` into the blob store, `kind` as text (checked as soon as
+/// it arrives, so a bad kind sent first refuses the upload before its file streams), the rest
+/// skipped. A stored file is removed again if a later field fails.
 async fn read_fields(
-    state: &AppState,
+    state: &OmiseState,
     multipart: &mut multer::Multipart<'_>,
-) -> Result<Fields, UploadError> {
-    let (mut file, mut filename, mut kind) = (None::<StoredFile>, None, None);
-    let outcome: Result<(), UploadError> = async {
+) -> Result<Fields, FieldError> {
+    let mut fields = Fields::default();
+    let outcome: Result<(), FieldError> = async {
         while let Some(mut field) = multipart
             .next_field()
             .await
             .map_err(|e| UploadError::Body(e.to_string()))?
         {
             match field.name() {
-                Some("file") if file.is_none() => {
-                    filename = Some(field.file_name().unwrap_or("document").to_owned());
-                    file = Some(service::store_file(&state.blobs, &mut field).await?);
+                Some("file") if fields.file.is_none() => {
+                    let filename = field.file_name().unwrap_or("document").to_owned();
+                    if filename.chars().count() > MAX_FILENAME_CHARS {
+                        return Err(FieldError::Refused(ApiError::bad_request(format!(
+                            "filename is too long (at most {MAX_FILENAME_CHARS} characters)"
+                        ))));
+                    }
+                    fields.filename = Some(filename);
+                    let blobs = &state.core.blobs;
+                    fields.file = Some(store_file(blobs, &vocab::FILE_RULES, &mut field).await?);
                 }
-                Some("kind") => kind = Some(small_text(&mut field).await?),
+                Some("kind") => {
+                    let text = small_text(&mut field).await?;
+                    fields.kind = parse_kind(&text).map_err(FieldError::Refused)?;
+                }
                 _ => {}
             }
         }
@@ -184,10 +248,10 @@ async fn read_fields(
     }
     .await;
     match outcome {
-        Ok(()) => Ok((file, filename, kind)),
+        Ok(()) => Ok(fields),
         Err(e) => {
-            if let Some(f) = file {
-                service::discard(&state.blobs, &f.blob_key).await;
+            if let Some(f) = fields.file {
+                discard(&state.core.blobs, &f.blob_key).await;
             }
             Err(e)
         }
@@ -210,25 +274,15 @@ async fn small_text(field: &mut multer::Field<'_>) -> Result<String, UploadError
     String::from_utf8(text).map_err(|_| UploadError::Body("a text field is not UTF-8".into()))
 }
 
-fn check_fields(
-    filename: Option<String>,
-    kind: Option<&str>,
-) -> ApiResult<(String, Option<DocumentKind>)> {
-    let filename = filename.unwrap_or_else(|| "document".to_owned());
-    if filename.chars().count() > MAX_FILENAME_CHARS {
-        return Err(ApiError::bad_request(format!(
-            "filename is too long (at most {MAX_FILENAME_CHARS} characters)"
-        )));
-    }
-    let kind = match kind.map(str::trim) {
-        None | Some("") => None,
-        Some(k) => Some(DocumentKind::parse(k).ok_or_else(|| {
+fn parse_kind(kind: &str) -> ApiResult<Option<DocumentKind>> {
+    match kind.trim() {
+        "" => Ok(None),
+        k => vocab::parse_kind(k).map(Some).ok_or_else(|| {
             ApiError::bad_request(
                 "kind must be one of cardholder_details, details_of_purchase, proof_of_receipt, proof_of_acceptance",
             )
-        })?),
-    };
-    Ok((filename, kind))
+        }),
+    }
 }
 
 #[utoipa::path(get, operation_id = "downloadDocument", path = "/disputes/{id}/documents/{document}/downloads/{token}", tag = "documents", security(()),
@@ -238,7 +292,7 @@ fn check_fields(
         (status = 404, description = "Unknown, deleted, expired or tampered", body = Error)))]
 /// The file itself, for anyone holding an unexpired signed link; no key needed.
 pub async fn download(
-    State(state): State<AppState>,
+    State(state): State<OmiseState>,
     PathParams((dispute, document, token)): PathParams<(String, String, String)>,
 ) -> ApiResult<Response> {
     let gone = || ApiError::NotFound("the download link is invalid or has expired".into());
@@ -248,27 +302,28 @@ pub async fn download(
     ) else {
         return Err(gone());
     };
-    if !state.signer.verify(&document, &token, state.clock.now()) {
+    let core = &state.core;
+    if !core.signer.verify(&document, &token, core.clock.now()) {
         return Err(gone());
     }
-    let doc = state
-        .store
+    let doc = core
         .document(None, &dispute, &document)
         .await?
         .ok_or_else(gone)?;
-    let stream = match state.blobs.get(&doc.blob_key).await {
+    let file = doc.first_page.ok_or_else(gone)?;
+    let stream = match core.blobs.get(&file.blob_key).await {
         Ok(stream) => stream,
         Err(object_store::Error::NotFound { .. }) => return Err(gone()),
         Err(e) => return Err(ApiError::Internal(e.into())),
     };
     let mut response = Response::new(Body::from_stream(stream));
     let headers = response.headers_mut();
-    set(headers, CONTENT_TYPE, &doc.content_type);
-    set(headers, CONTENT_LENGTH, &doc.size.to_string());
+    set(headers, CONTENT_TYPE, &file.content_type);
+    set(headers, CONTENT_LENGTH, &file.size.to_string());
     set(
         headers,
         CONTENT_DISPOSITION,
-        &content_disposition(&doc.filename),
+        &content_disposition(&file.filename),
     );
     headers.insert(
         "x-content-type-options",
@@ -278,7 +333,7 @@ pub async fn download(
         "cache-control",
         HeaderValue::from_static("private, no-store"),
     );
-    let digest = hex::decode(&doc.sha256).map_err(|e| ApiError::Internal(e.into()))?;
+    let digest = hex::decode(&file.sha256).map_err(|e| ApiError::Internal(e.into()))?;
     let digest = base64::engine::general_purpose::STANDARD.encode(digest);
     set(headers, "repr-digest", &format!("sha-256=:{digest}:"));
     Ok(response)

@@ -4,8 +4,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::domain::TransitionError;
-use crate::service::UploadError;
+use crate::core::UploadError;
+use crate::core::disputes::OpenError;
+use crate::domain::{GuardError, TransitionError};
 use crate::store::{Refusal, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -115,16 +116,20 @@ impl ApiError {
         match refusal {
             Refusal::DisputeNotFound => ApiError::dispute_not_found(dispute),
             Refusal::DocumentNotFound => ApiError::document_not_found(document.unwrap_or_default()),
-            Refusal::Transition(TransitionError::NotOpen) => {
+            Refusal::Transition(TransitionError::NotAwaitingEvidence)
+            | Refusal::Guard(GuardError::DisputeClosedToEvidence) => {
                 ApiError::DisputeNotOpen(format!("dispute {dispute} is not open"))
             }
-            Refusal::Transition(TransitionError::NotPending) => {
+            Refusal::Transition(TransitionError::NotUnderReview) => {
                 ApiError::DisputeNotPending(format!("dispute {dispute} is not pending"))
             }
-            Refusal::DocumentAlreadySubmitted => ApiError::DocumentAlreadySubmitted(format!(
-                "document {} was already submitted and cannot be deleted",
-                document.unwrap_or_default()
-            )),
+            Refusal::Guard(GuardError::DocumentFrozen) => {
+                ApiError::DocumentAlreadySubmitted(format!(
+                    "document {} was already submitted and cannot be deleted",
+                    document.unwrap_or_default()
+                ))
+            }
+            Refusal::Document(e) => ApiError::bad_request(e.to_string()),
             Refusal::Store(e) => e.into(),
         }
     }
@@ -133,6 +138,7 @@ impl ApiError {
         match e {
             UploadError::InvalidFileType => ApiError::InvalidFileType,
             UploadError::TooLarge => ApiError::FileTooLarge,
+            UploadError::TooSmall => ApiError::bad_request("the file is empty"),
             UploadError::Body(detail) => {
                 ApiError::BadRequest(format!("malformed multipart body: {detail}"))
             }
@@ -148,6 +154,21 @@ impl From<StoreError> for ApiError {
             StoreError::Unavailable(_) => ApiError::Unavailable(e.into()),
             StoreError::Conflict(_) => ApiError::bad_request("the object exists already"),
             other => ApiError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<OpenError> for ApiError {
+    fn from(e: OpenError) -> ApiError {
+        match e {
+            OpenError::ChargeDisputed(charge) => {
+                ApiError::bad_request(format!("charge {charge} is already disputed"))
+            }
+            OpenError::UnknownAccount(account) => {
+                ApiError::NotFound(format!("account {account} was not found"))
+            }
+            OpenError::Exists(_) => ApiError::bad_request("that dispute id exists already"),
+            OpenError::Store(e) => e.into(),
         }
     }
 }
@@ -175,7 +196,7 @@ impl IntoResponse for ApiError {
             code,
             message: self.to_string(),
         };
-        let mut response = (self.status(), super::render::json(&body)).into_response();
+        let mut response = (self.status(), crate::http::json(&body)).into_response();
         if let ApiError::TooManyRequests(seconds) = self {
             response
                 .headers_mut()

@@ -1,23 +1,81 @@
 //! The Omise dialect: authentication by secret key, Omise's parameters, paths, JSON shapes
-//! (both API versions) and error objects, over the shared domain and store.
+//! (both API versions), error objects, and its own answers for unknown paths, wrong methods,
+//! time-outs and panics. It owns the root of the URL space (`/disputes`, `/charges` and the
+//! health checks), and maps its vocabulary onto the core's at this edge.
 
 pub mod auth;
 pub mod disputes;
 pub mod documents;
 pub mod error;
-pub mod params;
+pub mod health;
+pub mod input;
+pub mod keys;
+pub mod openapi;
 pub mod render;
 pub mod version;
+pub mod vocab;
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::middleware;
+use axum::response::IntoResponse;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
+use crate::config::Settings;
+use crate::core::Core;
+use crate::domain::{Id, IdKind};
+use crate::http::{TimeLimit, time_limit};
+use auth::{Caller, KeyCache};
+use render::Renderer;
+use version::ApiVersion;
 
 pub use error::{ApiError, ApiResult};
 
-/// The merchant routes that read parameters and answer with JSON.
-pub fn routes() -> OpenApiRouter<AppState> {
+/// Per-key request budgets, when `RATE_LIMIT` is set.
+pub type KeyLimiter = governor::DefaultKeyedRateLimiter<Id>;
+
+/// What the Omise handlers need: the core, and this dialect's own parts.
+#[derive(Clone)]
+pub struct OmiseState {
+    pub core: Core,
+    pub keys: Arc<KeyCache>,
+    pub limiter: Option<Arc<KeyLimiter>>,
+    /// `settings.public_base_url()`, computed once: the base of every `download_uri`.
+    pub base_url: Arc<str>,
+}
+
+impl OmiseState {
+    pub fn new(core: Core, settings: &Settings) -> OmiseState {
+        let keys = Arc::new(KeyCache::new(Duration::from_secs(
+            settings.auth_cache_ttl.into(),
+        )));
+        let limiter = std::num::NonZeroU32::new(settings.rate_limit)
+            .map(|per_minute| Arc::new(KeyLimiter::keyed(governor::Quota::per_minute(per_minute))));
+        OmiseState {
+            core,
+            keys,
+            limiter,
+            base_url: settings.public_base_url().into(),
+        }
+    }
+
+    pub fn renderer(&self, version: ApiVersion) -> Renderer<'_> {
+        Renderer {
+            version,
+            now: self.core.clock.now(),
+            base_url: &self.base_url,
+            signer: &self.core.signer,
+        }
+    }
+}
+
+/// The routes that answer quickly with JSON: the merchant API and the health checks.
+fn quick_routes() -> OpenApiRouter<OmiseState> {
     OpenApiRouter::new()
         .routes(routes!(disputes::list_all))
         .routes(routes!(disputes::list_open))
@@ -28,13 +86,57 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(disputes::open))
         .routes(routes!(documents::list))
         .routes(routes!(documents::retrieve, documents::destroy))
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
 }
 
 /// Uploads and downloads: bodies that stream for as long as the file takes, uncompressed.
-pub fn file_routes() -> OpenApiRouter<AppState> {
+fn file_routes() -> OpenApiRouter<OmiseState> {
     OpenApiRouter::new()
         .routes(routes!(documents::upload))
         .routes(routes!(documents::download))
+}
+
+/// Every annotated route, unlayered: what the OpenAPI document describes.
+pub fn routes() -> OpenApiRouter<OmiseState> {
+    quick_routes().merge(file_routes())
+}
+
+/// The dialect's router, with its middleware and its own fallback answers. Uploads and
+/// downloads have no overall time limit (a slow client may take minutes over 10 MB) and are
+/// never compressed (a download's Content-Length and Repr-Digest describe the stored bytes);
+/// everything else has `REQUEST_TIMEOUT` and gzip when the client asks.
+pub fn router(state: OmiseState, request_timeout: Duration) -> Router {
+    let limit = TimeLimit {
+        limit: request_timeout,
+        expired: |limit| {
+            ApiError::Unavailable(anyhow::anyhow!("the request took longer than {limit:?}"))
+                .into_response()
+        },
+    };
+    let (quick, _) = quick_routes().split_for_parts();
+    let quick = quick
+        .layer(middleware::from_fn_with_state(limit, time_limit))
+        .layer(CompressionLayer::new().gzip(true));
+    let (files, _) = file_routes().split_for_parts();
+    Router::new()
+        .merge(quick)
+        .merge(files)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response()
+        }))
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound("the requested resource was not found".into())
+}
+
+/// The answer to a known path with another method.
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
 }
 
 /// Path parameters, with extraction failures answered as Omise errors.
@@ -48,20 +150,14 @@ impl From<axum::extract::rejection::PathRejection> for ApiError {
     }
 }
 
-/// An id from the path: malformed is 400; another mode's id names nothing the caller can see.
-pub fn path_id(
-    kind: crate::domain::IdKind,
-    raw: &str,
-    caller: &auth::Caller,
-) -> ApiResult<crate::domain::Id> {
-    let id =
-        crate::domain::Id::parse(kind, raw).map_err(|e| ApiError::bad_request(e.to_string()))?;
-    if id.mode() != caller.scope.mode {
+/// An id from the path: malformed is 400; an id marked for the other mode names nothing the
+/// caller can see.
+pub fn path_id(kind: IdKind, raw: &str, caller: &Caller) -> ApiResult<Id> {
+    let id = Id::parse(kind, raw).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    if id.marked_mode() != caller.scope.mode {
         return Err(match kind {
-            crate::domain::IdKind::Document => ApiError::document_not_found(raw),
-            crate::domain::IdKind::Charge => {
-                ApiError::NotFound(format!("charge {raw} was not found"))
-            }
+            IdKind::Document => ApiError::document_not_found(raw),
+            IdKind::Charge => ApiError::NotFound(format!("charge {raw} was not found")),
             _ => ApiError::dispute_not_found(raw),
         });
     }

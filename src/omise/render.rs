@@ -5,33 +5,19 @@
 
 use std::fmt;
 
-use axum::http::HeaderValue;
-use axum::http::header::CONTENT_TYPE;
-use axum::response::{IntoResponse, Response};
+use std::collections::HashMap;
+
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use super::version::ApiVersion;
-use crate::domain::dispute::Transaction;
-use crate::domain::{Dispute, Document, ListQuery, Page};
+use super::vocab;
+use crate::domain::dispute::{Transaction, TransactionKind};
+use crate::domain::{Dispute, Document, Id, ListPage, ListQuery};
 use crate::signing::Signer;
-use crate::store::DisputeView;
 
-/// A JSON response with the charset Omise declares.
-pub fn json<T: Serialize>(value: &T) -> Response {
-    match serde_json::to_vec(value) {
-        Ok(bytes) => {
-            let mut response = bytes.into_response();
-            response.headers_mut().insert(
-                CONTENT_TYPE,
-                HeaderValue::from_static("application/json; charset=utf-8"),
-            );
-            response
-        }
-        Err(e) => super::ApiError::Internal(e.into()).into_response(),
-    }
-}
+pub use crate::http::json;
 
 /// A time on the wire: `YYYY-MM-DDThh:mm:ssZ`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,7 +88,7 @@ pub struct ListJson<'a, T> {
     #[schema(value_type = String)]
     location: Path<'a>,
     /// null in the embedded lists of the 2017-11-02 shape.
-    #[schema(schema_with = crate::openapi::nullable_order_schema, required)]
+    #[schema(schema_with = super::openapi::nullable_order_schema, required)]
     order: Option<&'static str>,
     #[schema(value_type = String, format = DateTime)]
     from: WireTime,
@@ -139,10 +125,10 @@ pub struct DisputeJson<'a> {
     admin_message: Option<Option<&'a str>>,
     #[schema(required)]
     message: Option<&'a str>,
-    #[schema(schema_with = crate::openapi::reason_schema)]
+    #[schema(schema_with = super::openapi::reason_schema)]
     reason_code: &'static str,
     reason_message: &'static str,
-    #[schema(schema_with = crate::openapi::status_schema)]
+    #[schema(schema_with = super::openapi::status_schema)]
     status: &'static str,
     #[schema(value_type = Option<String>, format = DateTime, required)]
     closed_at: Option<WireTime>,
@@ -200,7 +186,7 @@ pub struct DocumentJson<'a> {
     location: Path<'a>,
     deleted: bool,
     filename: &'a str,
-    #[schema(schema_with = crate::openapi::optional_kind_schema, required)]
+    #[schema(schema_with = super::openapi::optional_kind_schema, required)]
     kind: Option<&'static str>,
     /// A signed link that works without the key until it expires; null once deleted.
     #[schema(required)]
@@ -246,21 +232,20 @@ impl Renderer<'_> {
         }
     }
 
-    pub fn dispute<'a>(&self, view: &'a DisputeView) -> DisputeJson<'a> {
-        let d: &Dispute = &view.dispute;
+    /// A dispute with the first page of its documents, as Omise embeds them.
+    pub fn dispute<'a>(&self, d: &'a Dispute, documents: &'a [Document]) -> DisputeJson<'a> {
         let id = d.id.as_str();
         let legacy = self.version.is_legacy();
+        let (reason_code, reason_message) = vocab::reason(d.reason);
         let documents = {
             let query = ListQuery::first_page(self.now);
-            let items = view
-                .documents
-                .items
+            let items = documents
                 .iter()
                 .map(|doc| self.document(doc, false))
                 .collect();
             let mut list = self.list(
                 items,
-                view.documents.total,
+                d.document_count,
                 &query,
                 Path::of(&["/disputes/", id, "/documents"]),
             );
@@ -290,9 +275,9 @@ impl Renderer<'_> {
             transaction: legacy.then_some(d.debit_transaction.as_str()),
             admin_message: (!legacy).then_some(d.admin_message.as_deref()),
             message: d.message.as_deref(),
-            reason_code: d.reason.code(),
-            reason_message: d.reason.message(),
-            status: d.status.as_str(),
+            reason_code,
+            reason_message,
+            status: vocab::status(d.status),
             closed_at: d.closed_at.map(WireTime),
             created_at,
             created,
@@ -307,15 +292,19 @@ impl Renderer<'_> {
             currency: t.currency,
             amount: t.amount,
             location: Path::of(&["/transactions/", t.id.as_str()]),
-            direction: if t.credit { "credit" } else { "debit" },
-            key: t.key,
+            direction: match t.kind {
+                TransactionKind::Credit => "credit",
+                TransactionKind::Debit => "debit",
+            },
+            key: vocab::transaction_key(t.kind),
             origin: d.id.as_str(),
             transferable_at: WireTime(t.created_at),
             created_at: WireTime(t.created_at),
         }
     }
 
-    /// A document; `deleted` ones have no download.
+    /// A document, shown as its first page's file; `deleted` ones (and empty ones) have no
+    /// download.
     pub fn document<'a>(&self, doc: &'a Document, deleted: bool) -> DocumentJson<'a> {
         let location = Path::of(&[
             "/disputes/",
@@ -323,7 +312,8 @@ impl Renderer<'_> {
             "/documents/",
             doc.id.as_str(),
         ]);
-        let download_uri = (!deleted).then(|| {
+        let file = doc.first_page.as_ref();
+        let download_uri = (!deleted && file.is_some()).then(|| {
             format!(
                 "{}{location}/downloads/{}",
                 self.base_url,
@@ -334,15 +324,15 @@ impl Renderer<'_> {
         DocumentJson {
             object: "document",
             id: doc.id.as_str(),
-            livemode: doc.id.mode().is_live(),
+            livemode: doc.mode.is_live(),
             location,
             deleted,
-            filename: &doc.filename,
-            kind: doc.kind.map(|k| k.as_str()),
+            filename: file.map_or("", |f| &f.filename),
+            kind: doc.kind.and_then(vocab::kind),
             download_uri,
-            content_type: &doc.content_type,
-            size: doc.size,
-            sha256: &doc.sha256,
+            content_type: file.map_or("", |f| &f.content_type),
+            size: file.map_or(0, |f| f.size),
+            sha256: file.map_or("", |f| &f.sha256),
             created_at,
             created,
         }
@@ -350,11 +340,16 @@ impl Renderer<'_> {
 
     pub fn disputes<'a>(
         &self,
-        page: &'a Page<DisputeView>,
+        page: &'a ListPage<Dispute>,
+        documents: &'a HashMap<Id, Vec<Document>>,
         query: &ListQuery,
         location: &'a str,
     ) -> ListJson<'a, DisputeJson<'a>> {
-        let items = page.items.iter().map(|v| self.dispute(v)).collect();
+        let items = page
+            .items
+            .iter()
+            .map(|d| self.dispute(d, documents.get(&d.id).map_or(&[], Vec::as_slice)))
+            .collect();
         self.list(items, page.total, query, Path::of(&[location]))
     }
 }

@@ -1,19 +1,24 @@
-//! Persistence: one `Store` trait, implemented for Postgres (production) and SQLite (the
-//! embedded default). Both implementations come from the same SQL in `sql.rs`; what differs
-//! between the backends is said once, in each backend's file.
+//! Persistence: one `Store` trait, and `SqlStore`, which implements it over Postgres (production)
+//! or SQLite (the embedded default) with the same SQL, written once (`db` says what differs).
 //!
-//! The status guard lives here, not in handlers: every change to a dispute's documents first
-//! updates the dispute row on condition that it is `open`, and every status change updates it
-//! on condition of its source status. The row lock that update takes orders the two, so once
-//! a status change has committed no document is added or removed, however requests interleave.
+//! The status guard lives here as transactions, not in handlers: every change to a dispute's
+//! evidence first updates the dispute row on condition that it awaits evidence (and a document's
+//! row on condition that it is a draft), and every status change updates the dispute row on
+//! condition of its source status. The row locks those updates take order them, so once a status
+//! change has committed no document or page is added or removed, however requests interleave.
+//! Every change appends to the dispute's history in the same transaction.
 
+mod accounts;
+mod db;
+mod disputes;
+mod documents;
+mod history;
 mod postgres;
 mod rows;
-mod sql;
 mod sqlite;
 mod ts;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -21,13 +26,13 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 use crate::domain::dispute::NewDispute;
-use crate::domain::document::NewDocument;
+use crate::domain::document::{DocumentTransitionError, NewDocument, NewPage, ReviewRefusal};
 use crate::domain::{
-    Action, Dispute, DisputeStatus, Document, Id, ListQuery, Mode, Page, Scope, TransitionError,
+    Action, Actor, Dispute, DisputeStatus, Document, DocumentAction, GuardError, HistoryEntry, Id,
+    ListPage, ListQuery, Mode, Page, Scope, TransitionError,
 };
 
-pub use postgres::PgStore;
-pub use sqlite::SqliteStore;
+pub use db::Pool;
 
 /// A failure of the store itself (as opposed to a refused change).
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +46,9 @@ pub enum StoreError {
     /// The write names a row that does not exist (a key for an unknown account).
     #[error("missing reference: {0}")]
     MissingReference(String),
+    /// A stored value the domain does not know: the database was changed behind the store.
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
     #[error("database error: {0}")]
     Other(#[source] sqlx::Error),
     #[error("migration failed: {0}")]
@@ -83,8 +91,10 @@ pub enum Refusal {
     DocumentNotFound,
     #[error(transparent)]
     Transition(TransitionError),
-    #[error("document already submitted")]
-    DocumentAlreadySubmitted,
+    #[error(transparent)]
+    Guard(GuardError),
+    #[error(transparent)]
+    Document(DocumentTransitionError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -96,13 +106,14 @@ impl From<sqlx::Error> for Refusal {
 }
 
 /// What a valid key says about its caller.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct KeyRecord {
     pub key_id: Id,
     pub account: Id,
     pub mode: Mode,
     pub revoked: bool,
-    pub default_version: String,
+    /// The account's preferences, which dialects read and write by their own names.
+    pub preferences: Map<String, Value>,
 }
 
 /// A key to store: its hash, never the secret.
@@ -129,94 +140,128 @@ pub struct Change {
     pub closed_at: Option<DateTime<Utc>>,
 }
 
-/// Which disputes a list shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StatusFilter {
-    All,
-    Only(DisputeStatus),
-    Closed,
+/// Fields changed without a status change; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct DisputeUpdate {
+    /// `Some(None)` clears the tag.
+    pub tag: Option<Option<String>>,
 }
 
-/// A dispute with the first page of its documents, as merchant responses embed them.
-#[derive(Debug, Clone)]
-pub struct DisputeView {
-    pub dispute: Dispute,
-    pub documents: Page<Document>,
-}
-
+/// Accounts and their API keys.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
-    async fn migrate(&self) -> Result<(), StoreError>;
-    async fn ping(&self) -> Result<(), StoreError>;
-
+pub trait Accounts {
+    /// Creates an account; false when its id exists already.
     async fn create_account(
         &self,
         id: &Id,
         name: &str,
-        default_version: &str,
+        preferences: &Map<String, Value>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
     async fn insert_key(&self, key: &NewKey) -> Result<bool, StoreError>;
     /// Marks a key revoked; false when there is no such key.
     async fn revoke_key(&self, key_id: &Id, now: DateTime<Utc>) -> Result<bool, StoreError>;
     async fn find_key(&self, secret_hash: &[u8; 32]) -> Result<Option<KeyRecord>, StoreError>;
+}
 
-    /// Inserts a dispute; `Ok(None)` when its id exists already (seeding is idempotent).
+/// Disputes, their status changes and their history.
+#[async_trait]
+pub trait Disputes {
+    /// Inserts a dispute with its history's first entry; `Ok(None)` when its id exists already.
     async fn insert_dispute(
         &self,
         new: &NewDispute,
         debit: &Id,
+        actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<Option<Dispute>, StoreError>;
-    /// The dispute with the first page of its documents. `scope: None` is the operator's view.
-    async fn dispute(
-        &self,
-        scope: Option<&Scope>,
-        id: &Id,
-    ) -> Result<Option<DisputeView>, StoreError>;
+    /// A dispute; `scope: None` is the operator's view.
+    async fn dispute(&self, scope: Option<&Scope>, id: &Id) -> Result<Option<Dispute>, StoreError>;
+    /// A page of the scope's disputes whose status is one of `statuses` (all when empty).
     async fn list_disputes(
         &self,
         scope: &Scope,
-        filter: StatusFilter,
+        statuses: &[DisputeStatus],
         query: &ListQuery,
-    ) -> Result<Page<DisputeView>, StoreError>;
+    ) -> Result<ListPage<Dispute>, StoreError>;
     /// Applies `action` if the dispute is in its source status, atomically with `change` and,
-    /// when the dispute leaves `open`, with marking its documents submitted.
+    /// when the dispute leaves "awaiting evidence", with submitting its draft documents.
     async fn transition(
         &self,
         scope: Option<&Scope>,
         id: &Id,
         action: Action,
         change: &Change,
+        actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<Dispute, Refusal>;
-
+    /// Changes fields that need no status change, in any status.
+    async fn update_dispute(
+        &self,
+        scope: Option<&Scope>,
+        id: &Id,
+        update: &DisputeUpdate,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Dispute, Refusal>;
     /// The status of a dispute the scope can see, to refuse an upload before its bytes stream.
     async fn dispute_status(
         &self,
         scope: &Scope,
         id: &Id,
     ) -> Result<Option<DisputeStatus>, StoreError>;
-    /// Adds a document whose blob is already stored, only while the dispute is `open`.
+    /// A dispute's history, oldest first.
+    async fn history(&self, dispute: &Id) -> Result<Vec<HistoryEntry>, StoreError>;
+}
+
+/// Documents and their pages.
+#[async_trait]
+pub trait Documents {
+    /// The first `per_dispute` documents of each of `disputes`, oldest first, in one query.
+    async fn first_documents(
+        &self,
+        disputes: &[&Id],
+        per_dispute: i64,
+    ) -> Result<HashMap<Id, Vec<Document>>, StoreError>;
+    /// Adds a document (with its first page, whose blob is stored already), only while the
+    /// dispute awaits evidence.
     async fn insert_document(
         &self,
-        scope: &Scope,
+        scope: Option<&Scope>,
         dispute: &Id,
         doc: &NewDocument,
+        page: Option<&NewPage>,
+        actor: &Actor,
     ) -> Result<Document, Refusal>;
-    /// Seeding: adds a document whatever the dispute's status; `Ok(false)` if it exists.
-    async fn seed_document(
+    /// Adds a page to a draft document of a dispute that awaits evidence.
+    async fn add_page(
         &self,
+        scope: Option<&Scope>,
         dispute: &Id,
-        doc: &NewDocument,
-        submitted: bool,
-    ) -> Result<bool, StoreError>;
+        document: &Id,
+        page: &NewPage,
+        actor: &Actor,
+    ) -> Result<Page, Refusal>;
+    /// Applies a document action if the document is in one of its sources (a refusal carries
+    /// its reason).
+    #[allow(clippy::too_many_arguments)]
+    async fn document_transition(
+        &self,
+        scope: Option<&Scope>,
+        dispute: &Id,
+        document: &Id,
+        action: DocumentAction,
+        refusal: Option<&ReviewRefusal>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Document, Refusal>;
+    /// A page of a dispute's documents; `None` when the scope cannot see the dispute.
     async fn list_documents(
         &self,
         scope: &Scope,
         dispute: &Id,
         query: &ListQuery,
-    ) -> Result<Option<Page<Document>>, StoreError>;
+    ) -> Result<Option<ListPage<Document>>, StoreError>;
     /// A document of a dispute; `scope: None` is for signed downloads, which carry no key.
     async fn document(
         &self,
@@ -224,39 +269,61 @@ pub trait Store: Send + Sync + 'static {
         dispute: &Id,
         id: &Id,
     ) -> Result<Option<Document>, StoreError>;
-    /// Removes a document's row (its blob is the caller's to delete after), only while the
-    /// dispute is `open` and the document not yet submitted.
+    /// Every page of a document, in order.
+    async fn pages(&self, document: &Id) -> Result<Vec<Page>, StoreError>;
+    /// Removes a draft document and its pages' rows (their blobs are the caller's to delete),
+    /// only while the dispute awaits evidence.
     async fn delete_document(
         &self,
         scope: &Scope,
         dispute: &Id,
         id: &Id,
-    ) -> Result<Document, Refusal>;
-    /// Which of `keys` some document row names.
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(Document, Vec<Page>), Refusal>;
+    /// Which of `keys` some page row names.
     async fn referenced_blob_keys(&self, keys: &[String]) -> Result<HashSet<String>, StoreError>;
+}
+
+/// The whole store. Callers bring the part they use into scope: `use crate::store::Disputes`.
+#[async_trait]
+pub trait Store: Accounts + Disputes + Documents + Send + Sync + 'static {
+    async fn migrate(&self) -> Result<(), StoreError>;
+    async fn ping(&self) -> Result<(), StoreError>;
 }
 
 pub type DynStore = Arc<dyn Store>;
 
-/// Opens the store `database_url` names, by its scheme, with at most `max_connections`.
-pub async fn connect(database_url: &str, max_connections: u32) -> anyhow::Result<DynStore> {
-    if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
-        Ok(Arc::new(
-            PgStore::connect(database_url, max_connections).await?,
-        ))
-    } else if database_url.starts_with("sqlite:") {
-        Ok(Arc::new(
-            SqliteStore::connect(database_url, max_connections).await?,
-        ))
-    } else {
-        anyhow::bail!("DATABASE_URL must start with postgres:// or sqlite:")
-    }
+/// The one implementation of `Store`, over either backend.
+pub struct SqlStore {
+    pool: Pool,
 }
 
-/// Why a conditional status update changed nothing, from the status read after it.
-pub(crate) fn diagnose(status: Option<DisputeStatus>, action: Action) -> Refusal {
-    match status {
-        None => Refusal::DisputeNotFound,
-        Some(_) => Refusal::Transition(action.refusal()),
+/// Opens the store `database_url` names, by its scheme, with at most `max_connections`.
+pub async fn connect(database_url: &str, max_connections: u32) -> anyhow::Result<DynStore> {
+    let pool =
+        if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
+            postgres::connect(database_url, max_connections).await?
+        } else if database_url.starts_with("sqlite:") {
+            sqlite::connect(database_url, max_connections).await?
+        } else {
+            anyhow::bail!("DATABASE_URL must start with postgres:// or sqlite:")
+        };
+    Ok(Arc::new(SqlStore { pool }))
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    async fn migrate(&self) -> Result<(), StoreError> {
+        match &self.pool {
+            Pool::Pg(p) => postgres::MIGRATOR.run(p).await?,
+            Pool::Lite(p) => sqlite::MIGRATOR.run(p).await?,
+        }
+        Ok(())
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.pool.execute(&db::Sql::new("select 1")).await?;
+        Ok(())
     }
 }

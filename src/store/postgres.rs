@@ -1,34 +1,23 @@
-//! The production store: Postgres. Write transactions are ordinary READ COMMITTED ones: the
+//! The production backend: Postgres. Write transactions are ordinary READ COMMITTED ones: the
 //! conditional `update disputes … where status = …` that opens each takes the row lock and is
 //! re-checked against the newest row version once the lock is granted.
 
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{PgPool, Postgres, Transaction};
 
-static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
+use super::Pool;
 
-pub struct PgStore {
-    pool: PgPool,
+pub static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
+
+pub async fn connect(url: &str, max_connections: u32) -> Result<Pool, sqlx::Error> {
+    let options: PgConnectOptions = url.parse()?;
+    let pool = PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(std::time::Duration::from_secs(5))
+        // No ping before every checkout: it doubled the round trips of every query. A
+        // connection that died meanwhile fails its query (503) and is dropped from the pool.
+        .test_before_acquire(false)
+        .connect_with(options.application_name("dispute-docs"))
+        .await?;
+    Ok(Pool::Pg(pool))
 }
-
-impl PgStore {
-    pub async fn connect(url: &str, max_connections: u32) -> Result<PgStore, sqlx::Error> {
-        let options: PgConnectOptions = url.parse()?;
-        let pool = PgPoolOptions::new()
-            .max_connections(max_connections)
-            .acquire_timeout(std::time::Duration::from_secs(5))
-            // No ping before every checkout: it doubled the round trips of every query. A
-            // connection that died meanwhile fails its query (503) and is dropped from the pool.
-            .test_before_acquire(false)
-            .connect_with(options.application_name("dispute-docs"))
-            .await?;
-        Ok(PgStore { pool })
-    }
-
-    async fn begin_write(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
-        self.pool.begin().await
-    }
-}
-
-super::sql::impl_store!(PgStore, Postgres, lock_row = " for update");

@@ -1,12 +1,45 @@
-//! Rows as both backends return them, and their conversion into domain values. Only rows the
-//! store itself wrote are read, so a value that does not parse is a corrupted database.
+//! Rows as both backends return them, the columns each query selects, and their conversion into
+//! domain values. Only rows the store itself wrote are read, so a value that does not parse is a
+//! corrupted database: the conversion fails loudly (`StoreError::Corrupt`), never guesses.
+
+use std::str::FromStr;
 
 use serde_json::{Map, Value};
 use sqlx::types::Json;
 
+use super::StoreError;
 use super::ts::Ts;
-use crate::domain::dispute::ReasonCode;
-use crate::domain::{Dispute, DisputeStatus, Document, DocumentKind, Id, Mode};
+use crate::domain::document::ReviewRefusal;
+use crate::domain::{Actor, Dispute, Document, HistoryEntry, Id, Mode, Page};
+
+pub const DISPUTE_COLUMNS: &str = "id, account_id, livemode, charge_id, amount, currency, \
+     funding_amount, funding_currency, status, reason, message, admin_message, metadata, tag, \
+     debit_transaction_id, credit_transaction_id, created_at, closed_at, document_count";
+
+/// A document with its first page, from `documents d left join pages p` on the first position.
+pub const DOCUMENT_COLUMNS: &str = "d.id, d.dispute_id, d.livemode, d.kind, d.tag, d.status, \
+     d.refused_reason, d.refused_message, d.processed_at, d.created_at, d.submitted_at, \
+     d.page_count, p.position, p.filename, p.content_type, p.size, p.sha256, p.blob_key, \
+     p.created_at as page_created_at";
+
+pub const DOCUMENT_FROM: &str =
+    "documents d left join pages p on p.document_id = d.id and p.position = 1";
+
+pub const PAGE_COLUMNS: &str =
+    "document_id, position, filename, content_type, size, sha256, blob_key, created_at";
+
+fn parse<T: FromStr<Err = String>>(column: &str, value: &str) -> Result<T, StoreError> {
+    value
+        .parse()
+        .map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
+}
+
+fn parse_opt<T: FromStr<Err = String>>(
+    column: &str,
+    value: Option<&str>,
+) -> Result<Option<T>, StoreError> {
+    value.map(|v| parse(column, v)).transpose()
+}
 
 #[derive(Debug, sqlx::FromRow)]
 pub struct DisputeRow {
@@ -19,10 +52,11 @@ pub struct DisputeRow {
     pub funding_amount: i64,
     pub funding_currency: String,
     pub status: String,
-    pub reason_code: String,
+    pub reason: String,
     pub message: Option<String>,
     pub admin_message: Option<String>,
     pub metadata: Json<Map<String, Value>>,
+    pub tag: Option<String>,
     pub debit_transaction_id: String,
     pub credit_transaction_id: Option<String>,
     pub created_at: Ts,
@@ -30,28 +64,31 @@ pub struct DisputeRow {
     pub document_count: i32,
 }
 
-impl DisputeRow {
-    pub fn into_domain(self) -> (Dispute, i64) {
-        let dispute = Dispute {
-            id: Id::from_trusted(self.id),
-            account: Id::from_trusted(self.account_id),
-            mode: Mode::from_live(self.livemode),
-            charge: Id::from_trusted(self.charge_id),
-            amount: self.amount,
-            currency: self.currency,
-            funding_amount: self.funding_amount,
-            funding_currency: self.funding_currency,
-            status: self.status.parse().unwrap_or(DisputeStatus::Open),
-            reason: ReasonCode::parse(&self.reason_code).unwrap_or(ReasonCode::DEFAULT),
-            message: self.message,
-            admin_message: self.admin_message,
-            metadata: self.metadata.0,
-            debit_transaction: Id::from_trusted(self.debit_transaction_id),
-            credit_transaction: self.credit_transaction_id.map(Id::from_trusted),
-            created_at: self.created_at.0,
-            closed_at: self.closed_at.map(|t| t.0),
-        };
-        (dispute, i64::from(self.document_count))
+impl TryFrom<DisputeRow> for Dispute {
+    type Error = StoreError;
+
+    fn try_from(r: DisputeRow) -> Result<Dispute, StoreError> {
+        Ok(Dispute {
+            status: parse("disputes.status", &r.status)?,
+            reason: parse("disputes.reason", &r.reason)?,
+            id: Id::from_trusted(r.id),
+            account: Id::from_trusted(r.account_id),
+            mode: Mode::from_live(r.livemode),
+            charge: Id::from_trusted(r.charge_id),
+            amount: r.amount,
+            currency: r.currency,
+            funding_amount: r.funding_amount,
+            funding_currency: r.funding_currency,
+            message: r.message,
+            admin_message: r.admin_message,
+            metadata: r.metadata.0,
+            tag: r.tag,
+            debit_transaction: Id::from_trusted(r.debit_transaction_id),
+            credit_transaction: r.credit_transaction_id.map(Id::from_trusted),
+            created_at: r.created_at.0,
+            closed_at: r.closed_at.map(|t| t.0),
+            document_count: i64::from(r.document_count),
+        })
     }
 }
 
@@ -67,29 +104,107 @@ pub struct PageRow {
 pub struct DocumentRow {
     pub id: String,
     pub dispute_id: String,
-    pub filename: String,
+    pub livemode: bool,
     pub kind: Option<String>,
+    pub tag: Option<String>,
+    pub status: String,
+    pub refused_reason: Option<String>,
+    pub refused_message: Option<String>,
+    pub processed_at: Option<Ts>,
+    pub created_at: Ts,
+    pub submitted_at: Option<Ts>,
+    pub page_count: i32,
+    pub position: Option<i32>,
+    pub filename: Option<String>,
+    pub content_type: Option<String>,
+    pub size: Option<i64>,
+    pub sha256: Option<String>,
+    pub blob_key: Option<String>,
+    pub page_created_at: Option<Ts>,
+}
+
+impl TryFrom<DocumentRow> for Document {
+    type Error = StoreError;
+
+    fn try_from(r: DocumentRow) -> Result<Document, StoreError> {
+        let id = Id::from_trusted(r.id);
+        let first_page = match (
+            r.position,
+            r.filename,
+            r.content_type,
+            r.size,
+            r.sha256,
+            r.blob_key,
+            r.page_created_at,
+        ) {
+            (
+                Some(position),
+                Some(filename),
+                Some(content_type),
+                Some(size),
+                Some(sha256),
+                Some(blob_key),
+                Some(at),
+            ) => Some(Page {
+                document: id.clone(),
+                position: i64::from(position),
+                filename,
+                content_type,
+                size,
+                sha256,
+                blob_key,
+                created_at: at.0,
+            }),
+            (None, None, None, None, None, None, None) => None,
+            _ => return Err(StoreError::Corrupt(format!("pages of {id}: a partial row"))),
+        };
+        let refusal = match r.refused_reason {
+            Some(reason) => Some(ReviewRefusal {
+                reason: parse("documents.refused_reason", &reason)?,
+                message: r.refused_message,
+            }),
+            None => None,
+        };
+        Ok(Document {
+            dispute: Id::from_trusted(r.dispute_id),
+            mode: Mode::from_live(r.livemode),
+            kind: parse_opt("documents.kind", r.kind.as_deref())?,
+            tag: r.tag,
+            status: parse("documents.status", &r.status)?,
+            refusal,
+            processed_at: r.processed_at.map(|t| t.0),
+            created_at: r.created_at.0,
+            submitted_at: r.submitted_at.map(|t| t.0),
+            page_count: i64::from(r.page_count),
+            first_page,
+            id,
+        })
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct PageFileRow {
+    pub document_id: String,
+    pub position: i32,
+    pub filename: String,
     pub content_type: String,
     pub size: i64,
     pub sha256: String,
     pub blob_key: String,
     pub created_at: Ts,
-    pub submitted_at: Option<Ts>,
 }
 
-impl From<DocumentRow> for Document {
-    fn from(r: DocumentRow) -> Document {
-        Document {
-            id: Id::from_trusted(r.id),
-            dispute: Id::from_trusted(r.dispute_id),
+impl From<PageFileRow> for Page {
+    fn from(r: PageFileRow) -> Page {
+        Page {
+            document: Id::from_trusted(r.document_id),
+            position: i64::from(r.position),
             filename: r.filename,
-            kind: r.kind.as_deref().and_then(DocumentKind::parse),
             content_type: r.content_type,
             size: r.size,
             sha256: r.sha256,
             blob_key: r.blob_key,
             created_at: r.created_at.0,
-            submitted_at: r.submitted_at.map(|t| t.0),
         }
     }
 }
@@ -100,5 +215,36 @@ pub struct KeyRow {
     pub account_id: String,
     pub livemode: bool,
     pub revoked: bool,
-    pub default_version: String,
+    pub preferences: Json<Map<String, Value>>,
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct HistoryRow {
+    pub seq: i64,
+    pub dispute_id: String,
+    pub document_id: Option<String>,
+    pub kind: String,
+    pub actor_kind: String,
+    pub actor_id: Option<String>,
+    pub detail: Json<Value>,
+    pub created_at: Ts,
+}
+
+impl TryFrom<HistoryRow> for HistoryEntry {
+    type Error = StoreError;
+
+    fn try_from(r: HistoryRow) -> Result<HistoryEntry, StoreError> {
+        let actor = Actor::from_parts(&r.actor_kind, r.actor_id).ok_or_else(|| {
+            StoreError::Corrupt(format!("history {}: unknown actor {}", r.seq, r.actor_kind))
+        })?;
+        Ok(HistoryEntry {
+            kind: parse("history.kind", &r.kind)?,
+            seq: r.seq,
+            dispute: Id::from_trusted(r.dispute_id),
+            document: r.document_id.map(Id::from_trusted),
+            actor,
+            detail: r.detail.0,
+            at: r.created_at.0,
+        })
+    }
 }

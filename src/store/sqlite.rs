@@ -1,44 +1,34 @@
-//! The embedded store: SQLite in WAL mode. Write transactions begin `immediate`, taking the
-//! database's write lock up front, so the status guard is as atomic here as on Postgres and a
-//! writer never fails on a stale read snapshot; a busy timeout makes contenders wait their turn.
+//! The embedded backend: SQLite in WAL mode. Write transactions begin `immediate` (see
+//! `Pool::begin_write`), taking the database's write lock up front, so the status guard is as
+//! atomic here as on Postgres and a writer never fails on a stale read snapshot; a busy timeout
+//! makes contenders wait their turn.
 
 use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool, Transaction};
 
-static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
+use super::Pool;
 
-pub struct SqliteStore {
-    pool: SqlitePool,
-}
+pub static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
 
-impl SqliteStore {
-    pub async fn connect(url: &str, max_connections: u32) -> Result<SqliteStore, sqlx::Error> {
-        let options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        if let Some(dir) = options.get_filename().parent() {
-            if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir)?;
-            }
+pub async fn connect(url: &str, max_connections: u32) -> Result<Pool, sqlx::Error> {
+    let options = SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10));
+    if let Some(dir) = options.get_filename().parent() {
+        if !dir.as_os_str().is_empty() {
+            std::fs::create_dir_all(dir)?;
         }
-        let pool = SqlitePoolOptions::new()
-            .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options)
-            .await?;
-        Ok(SqliteStore { pool })
     }
-
-    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
-        self.pool.begin_with("begin immediate").await
-    }
+    let pool = SqlitePoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options)
+        .await?;
+    Ok(Pool::Lite(pool))
 }
-
-super::sql::impl_store!(SqliteStore, Sqlite, lock_row = "");

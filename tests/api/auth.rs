@@ -28,9 +28,9 @@ each_backend! {
 
     async fn a_revoked_key_stops_working(app) {
         let account = Id::parse(IdKind::Account, DEMO_ACCOUNT).unwrap();
-        let (key_id, secret) = dispute_docs::ops::issue_key(&app.state, &account, Mode::Test).await.unwrap();
+        let (key_id, secret) = dispute_docs::ops::issue_key(&app.state.core, &account, Mode::Test).await.unwrap();
         app.get_as(secret.expose(), "/disputes").await.expect(200);
-        dispute_docs::ops::revoke_key(&app.state, &key_id).await.unwrap();
+        dispute_docs::ops::revoke_key(&app.state.core, &key_id).await.unwrap();
         app.get_as(secret.expose(), "/disputes").await.expect_error(401, "authentication_failure");
     }
 

@@ -39,10 +39,11 @@ async fn race(app: &Arc<TestApp>) {
     let id = Id::parse(IdKind::Dispute, &dispute).unwrap();
     let query = ListQuery {
         limit: 100,
-        ..ListQuery::first_page(app.state.clock.now() + chrono::TimeDelta::hours(1))
+        ..ListQuery::first_page(app.state.core.clock.now() + chrono::TimeDelta::hours(1))
     };
     let rows = app
         .state
+        .core
         .store
         .list_documents(&app.scope(), &id, &query)
         .await

@@ -132,7 +132,7 @@ each_backend! {
         assert_eq!(download(&app, &tampered).await.status(), 404);
         let other_doc = uri.replace(OPEN_DOCUMENT, "docu_test_53f7n2a4rzvii1p8tn7");
         assert_eq!(download(&app, &other_doc).await.status(), 404);
-        app.state.clock.advance(TimeDelta::minutes(61));
+        app.state.core.clock.advance(TimeDelta::minutes(61));
         let expired = download(&app, &uri).await;
         assert_eq!(expired.status(), 404);
         let body: serde_json::Value = expired.json().await.unwrap();
@@ -209,13 +209,13 @@ each_backend! {
     }
 
     async fn the_sweep_removes_old_blobs_no_row_names_and_keeps_the_rest(app) {
-        app.state.blobs.put("documents/orphan", bytes::Bytes::from_static(b"left behind")).await.unwrap();
+        app.state.core.blobs.put("documents/orphan", bytes::Bytes::from_static(b"left behind")).await.unwrap();
         let before = app.blob_keys().await;
-        let now = app.state.clock.now();
-        let removed = dispute_docs::sweep::sweep(&app.state.store, &app.state.blobs, now).await.unwrap();
+        let now = app.state.core.clock.now();
+        let removed = dispute_docs::sweep::sweep(&app.state.core.store, &app.state.core.blobs, now).await.unwrap();
         assert_eq!(removed, 0, "a young orphan may be an upload in flight");
         let later = now + dispute_docs::sweep::GRACE + TimeDelta::minutes(1);
-        let removed = dispute_docs::sweep::sweep(&app.state.store, &app.state.blobs, later).await.unwrap();
+        let removed = dispute_docs::sweep::sweep(&app.state.core.store, &app.state.core.blobs, later).await.unwrap();
         assert_eq!(removed, 1);
         let after = app.blob_keys().await;
         assert_eq!(after.len(), before.len() - 1);

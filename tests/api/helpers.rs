@@ -317,14 +317,14 @@ impl TestApp {
 
     /// Every blob key in the blob store, sorted.
     pub async fn blob_keys(&self) -> Vec<String> {
-        let mut keys = self.state.blobs.keys().await.unwrap();
+        let mut keys = self.state.core.blobs.keys().await.unwrap();
         keys.sort();
         keys
     }
 
     /// Every document row's blob key, read straight from the database, sorted.
     pub async fn row_blob_keys(&self) -> Vec<String> {
-        self.sql_strings("select blob_key from documents order by blob_key")
+        self.sql_strings("select blob_key from pages order by blob_key")
             .await
     }
 

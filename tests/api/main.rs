@@ -8,5 +8,7 @@ mod auth;
 mod concurrency;
 mod disputes;
 mod documents;
+mod history;
 mod operator;
 mod params;
+mod upgrade;

@@ -28,7 +28,7 @@ async fn five_disputes_an_hour_apart(app: &TestApp) -> (Vec<String>, Vec<String>
         let d = app.send(req).await.expect(200);
         ids.push(d["id"].as_str().unwrap().to_owned());
         times.push(d["created_at"].as_str().unwrap().to_owned());
-        app.state.clock.advance(TimeDelta::hours(1));
+        app.state.core.clock.advance(TimeDelta::hours(1));
     }
     (ids, times)
 }

@@ -26,7 +26,7 @@ struct Dispute {
     funding_amount: i64,
     funding_currency: String,
     status: String,
-    reason_code: String,
+    reason: String,
     message: Option<String>,
     admin_message: Option<String>,
     metadata: serde_json::Value,
@@ -37,7 +37,7 @@ struct Dispute {
 }
 
 const SELECT_DISPUTE: &str = "select id, account_id, livemode, charge_id, amount, currency, \
-     funding_amount, funding_currency, status, reason_code, message, admin_message, metadata, \
+     funding_amount, funding_currency, status, reason, message, admin_message, metadata, \
      debit_transaction_id, credit_transaction_id, created_at, closed_at \
      from disputes where id = $1";
 

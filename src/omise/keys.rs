@@ -1,36 +1,12 @@
-//! Accounts, modes and secret keys. A key belongs to one account and one mode; everything a
-//! merchant request can see is bounded by that pair, its `Scope`.
+//! Omise secret keys: `skey_test_…` (test mode) or `skey_…` (live), then base36 characters.
+//! The key format is this dialect's; the core keeps only a key's hash.
 
 use std::fmt;
 
 use rand::Rng;
-use sha2::{Digest, Sha256};
 
-use super::ids::{ID_BODY_LEN, Id, base36};
-
-/// Test or live: every key, dispute and document lives in exactly one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Mode {
-    Test,
-    Live,
-}
-
-impl Mode {
-    pub fn is_live(self) -> bool {
-        self == Mode::Live
-    }
-
-    pub fn from_live(live: bool) -> Mode {
-        if live { Mode::Live } else { Mode::Test }
-    }
-}
-
-/// What a merchant request may see: one account, one mode.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Scope {
-    pub account: Id,
-    pub mode: Mode,
-}
+use crate::domain::Mode;
+use crate::domain::ids::{ID_BODY_LEN, base36};
 
 /// A secret API key as presented by a caller. Its `Debug` never shows the secret.
 #[derive(Clone, PartialEq, Eq)]
@@ -75,15 +51,14 @@ impl SecretKey {
         }
     }
 
-    /// What the store keeps instead of the key: its SHA-256. Keys are long random strings, so
-    /// a fast hash is enough; nothing short enough to brute-force is ever hashed here.
+    /// What the store keeps instead of the key.
     pub fn hash(&self) -> [u8; 32] {
-        Sha256::digest(self.0.as_bytes()).into()
+        crate::core::accounts::secret_hash(&self.0)
     }
 
     /// The last four characters, for telling keys apart in operator listings.
     pub fn hint(&self) -> String {
-        self.0[self.0.len().saturating_sub(4)..].to_owned()
+        crate::core::accounts::secret_hint(&self.0)
     }
 
     /// The secret itself: only for showing once to the operator who issued it.

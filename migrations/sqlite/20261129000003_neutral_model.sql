@@ -1,0 +1,163 @@
+-- The neutral model, as migrations/postgres says. SQLite cannot change a check constraint, so
+-- disputes, documents and dispute_counts are rebuilt; the new tables reference each other by their
+-- new names, which the renames at the end rewrite, so no foreign key is ever left dangling.
+
+create table new_disputes (
+    id text primary key,
+    account_id text not null references accounts (id),
+    livemode integer not null check (livemode in (0, 1)),
+    charge_id text not null,
+    amount integer not null check (amount > 0),
+    currency text not null,
+    funding_amount integer not null,
+    funding_currency text not null,
+    status text not null check (status in ('awaiting_evidence', 'under_review', 'won', 'lost')),
+    reason text not null,
+    -- the merchant's explanation
+    message text,
+    -- a note from the platform or the bank
+    admin_message text,
+    -- a JSON object
+    metadata text not null default '{}' check (json_valid(metadata)),
+    -- a free label of the merchant's
+    tag text,
+    -- the ledger entry taken when the dispute opened
+    debit_transaction_id text not null unique,
+    -- the ledger entry written when the dispute is won
+    credit_transaction_id text unique,
+    created_at integer not null,
+    closed_at integer,
+    -- how many documents the dispute holds: changed only by the transactions that add and remove
+    -- them, whose update of this row is also the lock that orders them against status changes
+    document_count integer not null default 0 check (document_count >= 0),
+    -- a charge is disputed at most once
+    unique (account_id, livemode, charge_id)
+) strict;
+
+insert into new_disputes
+select id, account_id, livemode, charge_id, amount, currency, funding_amount, funding_currency,
+    case status when 'open' then 'awaiting_evidence' when 'pending' then 'under_review' else status end,
+    case reason_code
+        when 'cancelled_recurring_transaction' then 'recurring_cancelled'
+        when 'credit_not_processed' then 'refund_missing'
+        when 'duplicate_processing' then 'duplicate'
+        when 'expired_card' then 'card_expired'
+        when 'goods_or_services_not_provided' then 'not_received'
+        when 'incorrect_currency' then 'wrong_currency'
+        when 'incorrect_transaction_amount' then 'wrong_amount'
+        when 'late_presentment' then 'presented_late'
+        when 'non_matching_account_number' then 'account_number_mismatch'
+        when 'not_as_described_or_defective_merchandise' then 'not_as_described'
+        when 'not_available' then 'unavailable'
+        when 'not_recorded' then 'unrecorded'
+        when 'paid_by_other_means' then 'paid_otherwise'
+        when 'transaction_not_recognised' then 'unrecognised'
+        when 'unauthorized_charge' then 'unauthorised'
+        else reason_code end,
+    message, admin_message, metadata, null, debit_transaction_id, credit_transaction_id,
+    created_at, closed_at, document_count
+from disputes;
+
+create table new_documents (
+    id text primary key,
+    dispute_id text not null references new_disputes (id),
+    livemode integer not null check (livemode in (0, 1)),
+    kind text check (kind in ('customer_details', 'purchase_details', 'delivery_proof', 'acceptance_proof', 'refund_proof', 'correspondence', 'replacement_proof', 'other')),
+    tag text,
+    -- draft (pages may change), submitted, validated, refused or expired
+    status text not null check (status in ('draft', 'submitted', 'validated', 'refused', 'expired')),
+    -- set when a reviewer refuses the document
+    refused_reason text,
+    refused_message text,
+    -- when the review ended
+    processed_at integer,
+    created_at integer not null,
+    -- when the document left draft
+    submitted_at integer,
+    -- how many pages the document holds: the next page's position is one more
+    page_count integer not null default 0 check (page_count >= 0)
+) strict;
+
+insert into new_documents
+select d.id, d.dispute_id, s.livemode,
+    case d.kind
+        when 'cardholder_details' then 'customer_details'
+        when 'details_of_purchase' then 'purchase_details'
+        when 'proof_of_receipt' then 'delivery_proof'
+        when 'proof_of_acceptance' then 'acceptance_proof'
+        else d.kind end,
+    null, case when d.submitted_at is null then 'draft' else 'submitted' end,
+    null, null, null, d.created_at, d.submitted_at, 1
+from documents d join disputes s on s.id = d.dispute_id;
+
+-- the files of a document, in order
+create table pages (
+    document_id text not null references new_documents (id),
+    -- 1 for the first page
+    position integer not null check (position >= 1),
+    -- the name the client sent, kept for display only
+    filename text not null,
+    -- sniffed from the first bytes, never taken from the client
+    content_type text not null,
+    size integer not null check (size >= 0),
+    -- hex sha-256 of the bytes
+    sha256 text not null,
+    -- where the bytes are in the blob store; generated by the server
+    blob_key text not null unique,
+    created_at integer not null,
+    primary key (document_id, position)
+) strict;
+
+insert into pages (document_id, position, filename, content_type, size, sha256, blob_key, created_at)
+select id, 1, filename, content_type, size, sha256, blob_key, created_at from documents;
+
+drop table documents;
+drop table disputes;
+alter table new_disputes rename to disputes;
+alter table new_documents rename to documents;
+
+create index disputes_by_account_time on disputes (account_id, livemode, created_at, id);
+create index disputes_by_account_status_time on disputes (account_id, livemode, status, created_at, id);
+create index documents_by_dispute_time on documents (dispute_id, created_at, id);
+
+create table new_dispute_counts (
+    account_id text not null references accounts (id),
+    livemode integer not null check (livemode in (0, 1)),
+    status text not null check (status in ('awaiting_evidence', 'under_review', 'won', 'lost')),
+    count integer not null check (count >= 0),
+    primary key (account_id, livemode, status)
+) strict;
+
+insert into new_dispute_counts
+select account_id, livemode,
+    case status when 'open' then 'awaiting_evidence' when 'pending' then 'under_review' else status end,
+    count
+from dispute_counts;
+
+drop table dispute_counts;
+alter table new_dispute_counts rename to dispute_counts;
+
+-- what each dialect keeps for the account, under its own names
+alter table accounts add column preferences text not null default '{}' check (json_valid(preferences));
+update accounts set preferences = json_object('omise_version', default_version);
+alter table accounts drop column default_version;
+
+-- what happened to each dispute and its documents, by whom, in commit order; append-only
+create table dispute_history (
+    seq integer primary key autoincrement,
+    dispute_id text not null references disputes (id),
+    -- the document concerned, if any (no reference: a removed document keeps its history)
+    document_id text,
+    kind text not null,
+    -- key (actor_id names it), operator or system
+    actor_kind text not null check (actor_kind in ('key', 'operator', 'system')),
+    actor_id text,
+    -- what changed, in the domain's words: a JSON object
+    detail text not null default '{}' check (json_valid(detail)),
+    created_at integer not null
+) strict;
+
+create index dispute_history_by_dispute on dispute_history (dispute_id, seq);
+
+insert into dispute_history (dispute_id, kind, actor_kind, detail, created_at)
+select id, 'opened', 'system', '{"backfilled": true}', created_at from disputes order by created_at, id;

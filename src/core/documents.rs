@@ -1,0 +1,160 @@
+//! Documents and pages: creating a document (with its first page or empty), adding pages,
+//! moving a document through its statuses, removing a draft, reads. Rows and blobs stay in
+//! agreement: a page's blob is written first under a fresh key, its row second; a row that is
+//! refused removes its blob, and a removed document's blobs go after its rows.
+
+use super::Core;
+use super::files::{StoredFile, UploadError, discard};
+use crate::domain::document::{NewDocument, NewPage, ReviewRefusal};
+use crate::domain::{
+    Actor, Document, DocumentAction, DocumentKind, Id, IdKind, ListPage, ListQuery, Page, Scope,
+};
+use crate::store::{Refusal, StoreError};
+
+/// A file on its way to becoming a page.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    pub file: StoredFile,
+    /// The name the client gave, for display only.
+    pub filename: String,
+}
+
+impl Upload {
+    fn page(self, now: chrono::DateTime<chrono::Utc>) -> NewPage {
+        NewPage {
+            filename: self.filename,
+            file_type: self.file.file_type,
+            size: self.file.size,
+            sha256: self.file.sha256,
+            blob_key: self.file.blob_key,
+            created_at: now,
+        }
+    }
+}
+
+impl Core {
+    /// Adds a document to a dispute that awaits evidence, with `first` as its first page when
+    /// given. A refused document takes its page's blob with it. `id` fixes the id (fixtures).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn create_document(
+        &self,
+        scope: Option<&Scope>,
+        dispute: &Id,
+        id: Option<Id>,
+        kind: Option<DocumentKind>,
+        tag: Option<String>,
+        first: Option<Upload>,
+        actor: &Actor,
+    ) -> Result<Document, UploadError> {
+        let now = self.clock.now();
+        let mode = match scope {
+            Some(scope) => scope.mode,
+            None => self.mode_of(dispute).await?,
+        };
+        let doc = NewDocument {
+            id: id.unwrap_or_else(|| Id::generate(IdKind::Document, mode, now.timestamp())),
+            kind,
+            tag,
+            created_at: now,
+        };
+        let page = first.map(|upload| upload.page(now));
+        let created = self
+            .store
+            .insert_document(scope, dispute, &doc, page.as_ref(), actor)
+            .await;
+        match created {
+            Ok(doc) => Ok(doc),
+            Err(refusal) => {
+                if let Some(page) = page {
+                    discard(&self.blobs, &page.blob_key).await;
+                }
+                Err(refusal.into())
+            }
+        }
+    }
+
+    async fn mode_of(&self, dispute: &Id) -> Result<crate::domain::Mode, Refusal> {
+        let found = self.store.dispute(None, dispute).await?;
+        Ok(found.ok_or(Refusal::DisputeNotFound)?.mode)
+    }
+
+    /// Adds a page to a draft document; a refused page takes its blob with it.
+    pub async fn add_page(
+        &self,
+        scope: Option<&Scope>,
+        dispute: &Id,
+        document: &Id,
+        upload: Upload,
+        actor: &Actor,
+    ) -> Result<Page, UploadError> {
+        let page = upload.page(self.clock.now());
+        match self
+            .store
+            .add_page(scope, dispute, document, &page, actor)
+            .await
+        {
+            Ok(page) => Ok(page),
+            Err(refusal) => {
+                discard(&self.blobs, &page.blob_key).await;
+                Err(refusal.into())
+            }
+        }
+    }
+
+    /// Submits, validates, refuses or expires a document.
+    pub async fn document_transition(
+        &self,
+        scope: Option<&Scope>,
+        dispute: &Id,
+        document: &Id,
+        action: DocumentAction,
+        refusal: Option<&ReviewRefusal>,
+        actor: &Actor,
+    ) -> Result<Document, Refusal> {
+        let now = self.clock.now();
+        self.store
+            .document_transition(scope, dispute, document, action, refusal, actor, now)
+            .await
+    }
+
+    /// Removes a draft document: its rows in a guarded transaction, then its pages' blobs.
+    pub async fn delete_document(
+        &self,
+        scope: &Scope,
+        dispute: &Id,
+        id: &Id,
+        actor: &Actor,
+    ) -> Result<Document, Refusal> {
+        let now = self.clock.now();
+        let (doc, pages) = self
+            .store
+            .delete_document(scope, dispute, id, actor, now)
+            .await?;
+        for page in &pages {
+            discard(&self.blobs, &page.blob_key).await;
+        }
+        Ok(doc)
+    }
+
+    pub async fn document(
+        &self,
+        scope: Option<&Scope>,
+        dispute: &Id,
+        id: &Id,
+    ) -> Result<Option<Document>, StoreError> {
+        self.store.document(scope, dispute, id).await
+    }
+
+    pub async fn list_documents(
+        &self,
+        scope: &Scope,
+        dispute: &Id,
+        query: &ListQuery,
+    ) -> Result<Option<ListPage<Document>>, StoreError> {
+        self.store.list_documents(scope, dispute, query).await
+    }
+
+    pub async fn pages(&self, document: &Id) -> Result<Vec<Page>, StoreError> {
+        self.store.pages(document).await
+    }
+}

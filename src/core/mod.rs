@@ -1,0 +1,38 @@
+//! The use cases, each once, over the store, the blob store, the clock and the link signer. Every
+//! way in (the dialects, the operator API, the CLI, the seeder) calls these; none builds a store
+//! change itself. What a change implies (the closing time, the credit of a won dispute, documents
+//! submitted with their dispute, history entries) is decided here or in the store's transaction,
+//! never at an edge.
+
+pub mod accounts;
+pub mod disputes;
+pub mod documents;
+pub mod files;
+
+use crate::blobs::Blobs;
+use crate::domain::Clock;
+use crate::signing::Signer;
+use crate::store::DynStore;
+
+pub use files::{StoredFile, UploadError};
+
+/// What the use cases need, cheap to clone.
+#[derive(Clone)]
+pub struct Core {
+    pub store: DynStore,
+    pub blobs: Blobs,
+    pub clock: Clock,
+    /// Signs the links that let a browser fetch a page's bytes without a key.
+    pub signer: Signer,
+}
+
+impl Core {
+    pub fn new(store: DynStore, blobs: Blobs, clock: Clock, signer: Signer) -> Core {
+        Core {
+            store,
+            blobs,
+            clock,
+            signer,
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! The history of a dispute: an append-only record of what happened to it and its documents, by
+//! whom and when, written in the same transaction as each change. It is the audit trail, and the
+//! source that dialects read for what a status alone cannot tell (a dispute reopened before).
+
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use super::{Actor, Id};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HistoryKind {
+    /// The dispute was opened.
+    Opened,
+    /// Its status changed (`detail`: action, from, to).
+    StatusChanged,
+    /// Its message, metadata or tag changed without a status change (`detail`: the fields).
+    Updated,
+    /// A document was added (`detail`: kind).
+    DocumentAdded,
+    /// A page was added to a document (`detail`: position, size, sha256, content type).
+    PageAdded,
+    /// A draft document was removed with its pages.
+    DocumentRemoved,
+    /// A document's status changed (`detail`: action, from, to, and a refusal's reason).
+    DocumentStatusChanged,
+}
+
+impl HistoryKind {
+    pub const ALL: [HistoryKind; 7] = [
+        Self::Opened,
+        Self::StatusChanged,
+        Self::Updated,
+        Self::DocumentAdded,
+        Self::PageAdded,
+        Self::DocumentRemoved,
+        Self::DocumentStatusChanged,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Opened => "opened",
+            Self::StatusChanged => "status_changed",
+            Self::Updated => "updated",
+            Self::DocumentAdded => "document_added",
+            Self::PageAdded => "page_added",
+            Self::DocumentRemoved => "document_removed",
+            Self::DocumentStatusChanged => "document_status_changed",
+        }
+    }
+}
+
+impl FromStr for HistoryKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| format!("unknown history kind {s:?}"))
+    }
+}
+
+/// One recorded change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryEntry {
+    /// Increasing over the whole store: the order changes committed in, per dispute.
+    pub seq: i64,
+    pub dispute: Id,
+    pub document: Option<Id>,
+    pub kind: HistoryKind,
+    pub actor: Actor,
+    /// What changed, as a small JSON object of the domain's own words.
+    pub detail: Value,
+    pub at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_round_trip() {
+        for k in HistoryKind::ALL {
+            assert_eq!(k.as_str().parse(), Ok(k));
+        }
+        assert!("deleted".parse::<HistoryKind>().is_err());
+    }
+}

@@ -1,0 +1,435 @@
+//! The operator side: what the platform and the card issuer do, not the merchant. Creating
+//! accounts and keys, opening disputes, and the bank's decisions. Reached through the CLI (the
+//! plain functions here) and, when `OPS_TOKEN` is set, over HTTP under `/ops/` with that token as
+//! a bearer token. It issues the Omise dialect's keys and answers with its dispute objects, the
+//! shapes operators already consume; its errors are its own.
+
+pub mod error;
+
+use axum::Router;
+use axum::extract::{FromRequest, Request, State};
+use axum::http::header::AUTHORIZATION;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use subtle::ConstantTimeEq;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::config::Secret;
+use crate::core::Core;
+use crate::core::disputes::Fields;
+use crate::domain::dispute::NewDispute;
+use crate::domain::list::DEFAULT_LIMIT;
+use crate::domain::{Action, Actor, Dispute, Id, IdKind, Mode};
+use crate::http::{TimeLimit, json, lenient, time_limit};
+use crate::omise::auth::VERSION_PREFERENCE;
+use crate::omise::disputes::OpenDispute;
+use crate::omise::keys::SecretKey;
+use crate::omise::openapi::Error;
+use crate::omise::render::{DisputeJson, Renderer};
+use crate::omise::version::ApiVersion;
+pub use error::{OpsError, OpsResult};
+
+/// What the operator's handlers need.
+#[derive(Clone)]
+pub struct OpsState {
+    pub core: Core,
+    pub token: Secret,
+    /// The base of `download_uri` in the disputes it answers with.
+    pub base_url: std::sync::Arc<str>,
+}
+
+/// Creates an account whose merchant responses default to `default_version`; returns its id.
+pub async fn create_account(core: &Core, name: &str, default_version: &str) -> OpsResult<Id> {
+    ApiVersion::parse(default_version).map_err(|e| OpsError::bad_request(e.to_string()))?;
+    let mut preferences = Map::new();
+    preferences.insert(VERSION_PREFERENCE.into(), default_version.into());
+    Ok(core.create_account(None, name, &preferences).await?.0)
+}
+
+/// Issues an Omise secret key; the secret is returned once and stored only as a hash.
+pub async fn issue_key(core: &Core, account: &Id, mode: Mode) -> OpsResult<(Id, SecretKey)> {
+    let secret = SecretKey::generate(mode);
+    let id = core.store_key(None, account, mode, secret.expose()).await?;
+    Ok((id, secret))
+}
+
+pub async fn revoke_key(core: &Core, key: &Id) -> OpsResult<()> {
+    if !core.revoke_key(key).await? {
+        return Err(OpsError::NotFound(format!("key {key} was not found")));
+    }
+    Ok(())
+}
+
+pub async fn open_dispute(core: &Core, new: &NewDispute) -> OpsResult<Dispute> {
+    Ok(core.open_dispute(new, &Actor::Operator).await?)
+}
+
+/// The bank's decision (win, lose, reopen) on a pending dispute, with an optional note.
+pub async fn decide(
+    core: &Core,
+    id: &Id,
+    action: Action,
+    admin_message: Option<String>,
+) -> OpsResult<Dispute> {
+    let fields = Fields {
+        admin_message,
+        ..Fields::default()
+    };
+    core.transition(None, id, action, fields, &Actor::Operator)
+        .await
+        .map_err(|r| OpsError::from_refusal(r, id.as_str()))
+}
+
+/// The routes, relative to `/ops`.
+fn own_routes() -> OpenApiRouter<OpsState> {
+    OpenApiRouter::new()
+        .routes(routes!(http_create_account))
+        .routes(routes!(http_issue_key))
+        .routes(routes!(http_revoke_key))
+        .routes(routes!(http_open_dispute))
+        .routes(routes!(http_resolve))
+        .routes(routes!(http_reopen))
+}
+
+/// `/ops/…`, for the OpenAPI document.
+pub fn routes() -> OpenApiRouter<OpsState> {
+    OpenApiRouter::new().nest("/ops", own_routes())
+}
+
+/// The operator's router, to nest at `/ops`: every route behind the bearer token, with this
+/// surface's own fallback answers.
+pub fn router(state: OpsState, request_timeout: std::time::Duration) -> Router {
+    let limit = TimeLimit {
+        limit: request_timeout,
+        expired: |limit| {
+            OpsError::Unavailable(anyhow::anyhow!("the request took longer than {limit:?}"))
+                .into_response()
+        },
+    };
+    let (routes, _) = own_routes().split_for_parts();
+    routes
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_token))
+        .fallback(|| async { OpsError::NotFound("the requested resource was not found".into()) })
+        .method_not_allowed_fallback(|| async { OpsError::MethodNotAllowed })
+        .layer(middleware::from_fn_with_state(limit, time_limit))
+        .layer(CompressionLayer::new().gzip(true))
+        .layer(CatchPanicLayer::custom(|_| {
+            OpsError::Internal(anyhow::anyhow!("handler panicked")).into_response()
+        }))
+        .with_state(state)
+}
+
+/// Lets a request through only with `Authorization: Bearer $OPS_TOKEN`.
+async fn require_token(State(state): State<OpsState>, request: Request, next: Next) -> Response {
+    let given = request
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::as_bytes);
+    match given {
+        Some(given) if bool::from(state.token.expose().as_bytes().ct_eq(given)) => {
+            next.run(request).await
+        }
+        _ => OpsError::Unauthorized.into_response(),
+    }
+}
+
+/// A JSON body read into `T`; an empty body is an empty object.
+struct Body<T>(T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = OpsError;
+
+    async fn from_request(req: Request, _: &S) -> Result<Body<T>, OpsError> {
+        let bytes = axum::body::to_bytes(req.into_body(), 64 * 1024)
+            .await
+            .map_err(|_| OpsError::bad_request("request body is too large or unreadable"))?;
+        let value = if bytes.iter().all(u8::is_ascii_whitespace) {
+            Value::Object(Map::new())
+        } else {
+            match serde_json::from_slice(&bytes) {
+                Ok(Value::Null) => Value::Object(Map::new()),
+                Ok(v @ Value::Object(_)) => v,
+                Ok(_) => return Err(OpsError::bad_request("the JSON body must be an object")),
+                Err(e) => return Err(OpsError::bad_request(format!("malformed JSON body: {e}"))),
+            }
+        };
+        if value.to_string().contains("\\u0000") {
+            return Err(OpsError::bad_request(
+                "parameters must not contain NUL (\\u0000) characters",
+            ));
+        }
+        serde_path_to_error::deserialize(value)
+            .map(Body)
+            .map_err(|e| {
+                let path = e.path().to_string();
+                OpsError::bad_request(format!("{path} {}", e.into_inner()))
+            })
+    }
+}
+
+/// A path parameter, with extraction failures answered as operator errors.
+#[derive(axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(OpsError))]
+struct PathParam<T>(T);
+
+impl From<axum::extract::rejection::PathRejection> for OpsError {
+    fn from(rejection: axum::extract::rejection::PathRejection) -> OpsError {
+        OpsError::bad_request(format!("malformed path: {}", rejection.body_text()))
+    }
+}
+
+fn parse_id(kind: IdKind, raw: &str) -> OpsResult<Id> {
+    Id::parse(kind, raw).map_err(|e| OpsError::bad_request(e.to_string()))
+}
+
+fn parse_mode(mode: Option<&str>) -> OpsResult<Mode> {
+    match mode.unwrap_or("test") {
+        "test" => Ok(Mode::Test),
+        "live" => Ok(Mode::Live),
+        _ => Err(OpsError::bad_request("mode must be test or live")),
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+struct NewAccount {
+    #[schema(min_length = 1, pattern = "\\S", required = true)]
+    #[serde(default, deserialize_with = "lenient::required_text")]
+    name: String,
+    #[schema(schema_with = crate::omise::openapi::version_schema)]
+    #[serde(default, deserialize_with = "lenient::text")]
+    default_version: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct AccountJson {
+    object: &'static str,
+    id: String,
+    name: String,
+    default_version: String,
+}
+
+#[utoipa::path(post, operation_id = "createAccount", path = "/accounts", tag = "ops", security(("ops_token" = [])),
+    request_body(content = NewAccount, content_type = "application/json"),
+    responses((status = 200, description = "The account", body = AccountJson), (status = 400, description = "Bad input", body = Error),
+        (status = 401, description = "No valid operator token", body = Error)))]
+async fn http_create_account(
+    State(state): State<OpsState>,
+    Body(body): Body<NewAccount>,
+) -> OpsResult<Response> {
+    if body.name.trim().is_empty() {
+        return Err(OpsError::bad_request("name is required"));
+    }
+    let version = body
+        .default_version
+        .unwrap_or_else(|| ApiVersion::DEFAULT.as_str().to_owned());
+    let id = create_account(&state.core, &body.name, &version).await?;
+    Ok(json(&AccountJson {
+        object: "account",
+        id: id.into_string(),
+        name: body.name,
+        default_version: version,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+struct NewKeyRequest {
+    #[schema(schema_with = crate::omise::openapi::mode_schema)]
+    #[serde(default, deserialize_with = "lenient::text")]
+    mode: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct KeyJson {
+    object: &'static str,
+    id: String,
+    account: String,
+    livemode: bool,
+    /// Shown only in this response; only its hash is stored.
+    secret: String,
+}
+
+#[utoipa::path(post, operation_id = "issueKey", path = "/accounts/{id}/keys", tag = "ops", security(("ops_token" = [])),
+    params(("id" = String, Path, description = "An account id")),
+    request_body(content = NewKeyRequest, content_type = "application/json"),
+    responses((status = 200, description = "The key, with its secret shown this once", body = KeyJson),
+        (status = 400, description = "Bad input", body = Error), (status = 401, description = "No valid operator token", body = Error),
+        (status = 404, description = "No such account", body = Error)))]
+async fn http_issue_key(
+    State(state): State<OpsState>,
+    PathParam(account): PathParam<String>,
+    Body(body): Body<NewKeyRequest>,
+) -> OpsResult<Response> {
+    let account = parse_id(IdKind::Account, &account)?;
+    let mode = parse_mode(body.mode.as_deref())?;
+    let (id, secret) = issue_key(&state.core, &account, mode).await?;
+    Ok(json(&KeyJson {
+        object: "key",
+        id: id.into_string(),
+        account: account.into_string(),
+        livemode: mode.is_live(),
+        secret: secret.expose().to_owned(),
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+struct RevokedKeyJson {
+    object: &'static str,
+    id: String,
+    revoked: bool,
+}
+
+#[utoipa::path(delete, operation_id = "revokeKey", path = "/keys/{id}", tag = "ops", security(("ops_token" = [])),
+    params(("id" = String, Path, description = "A key id")),
+    responses((status = 200, description = "Revoked", body = RevokedKeyJson), (status = 400, description = "Bad input", body = Error),
+        (status = 401, description = "No valid operator token", body = Error), (status = 404, description = "No such key", body = Error)))]
+async fn http_revoke_key(
+    State(state): State<OpsState>,
+    PathParam(key): PathParam<String>,
+) -> OpsResult<Response> {
+    let key = parse_id(IdKind::Key, &key)?;
+    revoke_key(&state.core, &key).await?;
+    Ok(json(&RevokedKeyJson {
+        object: "key",
+        id: key.into_string(),
+        revoked: true,
+    }))
+}
+
+/// A dispute in the Omise dialect's current shape, as the operator sees it.
+async fn render(state: &OpsState, id: &Id) -> OpsResult<Response> {
+    let core = &state.core;
+    let dispute = core
+        .dispute(None, id)
+        .await?
+        .ok_or_else(|| OpsError::NotFound(format!("dispute {id} was not found")))?;
+    let mut documents = core.first_documents(&[&dispute], DEFAULT_LIMIT).await?;
+    let documents = documents.remove(&dispute.id).unwrap_or_default();
+    let renderer = Renderer {
+        version: ApiVersion::DEFAULT,
+        now: core.clock.now(),
+        base_url: &state.base_url,
+        signer: &core.signer,
+    };
+    Ok(json(&renderer.dispute(&dispute, &documents)))
+}
+
+#[derive(Deserialize, ToSchema)]
+struct OpsOpenDispute {
+    #[schema(required = true)]
+    #[serde(default, deserialize_with = "lenient::required_text")]
+    account: String,
+    /// test (default) or live; the charge id's mode must match.
+    #[schema(schema_with = crate::omise::openapi::mode_schema)]
+    #[serde(default, deserialize_with = "lenient::text")]
+    mode: Option<String>,
+    #[schema(required = true)]
+    #[serde(default, deserialize_with = "lenient::required_text")]
+    charge: String,
+    #[schema(minimum = 1)]
+    #[serde(default, deserialize_with = "lenient::int")]
+    amount: Option<i64>,
+    #[schema(pattern = "^[A-Za-z]{3}$")]
+    #[serde(default, deserialize_with = "lenient::text")]
+    currency: Option<String>,
+    #[schema(schema_with = crate::omise::openapi::nullable_reason_schema)]
+    #[serde(default, deserialize_with = "lenient::text")]
+    reason_code: Option<String>,
+}
+
+#[utoipa::path(post, operation_id = "openDispute", path = "/disputes", tag = "ops", security(("ops_token" = [])),
+    request_body(content = OpsOpenDispute, content_type = "application/json"),
+    responses((status = 200, description = "The new open dispute", body = DisputeJson), (status = 400, description = "Bad input", body = Error),
+        (status = 401, description = "No valid operator token", body = Error), (status = 404, description = "No such account", body = Error)))]
+async fn http_open_dispute(
+    State(state): State<OpsState>,
+    Body(body): Body<OpsOpenDispute>,
+) -> OpsResult<Response> {
+    let account = parse_id(IdKind::Account, &body.account)?;
+    let mode = parse_mode(body.mode.as_deref())?;
+    let charge = parse_id(IdKind::Charge, &body.charge)?;
+    if charge.marked_mode() != mode {
+        return Err(OpsError::bad_request(
+            "the charge id's mode and mode differ",
+        ));
+    }
+    let terms = OpenDispute {
+        amount: body.amount,
+        currency: body.currency,
+        reason_code: body.reason_code,
+    };
+    let new = terms
+        .new_dispute(account, mode, charge)
+        .map_err(|e| OpsError::bad_request(e.to_string()))?;
+    let dispute = open_dispute(&state.core, &new).await?;
+    render(&state, &dispute.id).await
+}
+
+#[derive(Deserialize, ToSchema)]
+struct Resolution {
+    #[schema(schema_with = crate::omise::openapi::outcome_schema)]
+    #[schema(required = true)]
+    #[serde(default, deserialize_with = "lenient::required_text")]
+    outcome: String,
+    #[serde(default, deserialize_with = "lenient::text")]
+    admin_message: Option<String>,
+}
+
+#[utoipa::path(post, operation_id = "resolveDispute", path = "/disputes/{id}/resolve", tag = "ops", security(("ops_token" = [])),
+    params(("id" = String, Path, description = "A dispute id")),
+    request_body(content = Resolution, content_type = "application/json"),
+    responses((status = 200, description = "The decided dispute", body = DisputeJson), (status = 400, description = "Bad input", body = Error),
+        (status = 401, description = "No valid operator token", body = Error), (status = 404, description = "No such dispute", body = Error),
+        (status = 422, description = "The dispute is not pending (dispute_not_pending)", body = Error)))]
+async fn http_resolve(
+    State(state): State<OpsState>,
+    PathParam(id): PathParam<String>,
+    Body(body): Body<Resolution>,
+) -> OpsResult<Response> {
+    let action = match body.outcome.as_str() {
+        "won" => Action::Win,
+        "lost" => Action::Lose,
+        _ => return Err(OpsError::bad_request("outcome must be won or lost")),
+    };
+    decide_over_http(&state, &id, action, body.admin_message).await
+}
+
+#[derive(Deserialize, ToSchema)]
+struct AdminNote {
+    #[serde(default, deserialize_with = "lenient::text")]
+    admin_message: Option<String>,
+}
+
+#[utoipa::path(post, operation_id = "reopenDispute", path = "/disputes/{id}/reopen", tag = "ops", security(("ops_token" = [])),
+    params(("id" = String, Path, description = "A dispute id")),
+    request_body(content = AdminNote, content_type = "application/json"),
+    responses((status = 200, description = "The dispute, open again", body = DisputeJson), (status = 400, description = "Bad input", body = Error),
+        (status = 401, description = "No valid operator token", body = Error), (status = 404, description = "No such dispute", body = Error),
+        (status = 422, description = "The dispute is not pending (dispute_not_pending)", body = Error)))]
+async fn http_reopen(
+    State(state): State<OpsState>,
+    PathParam(id): PathParam<String>,
+    Body(body): Body<AdminNote>,
+) -> OpsResult<Response> {
+    decide_over_http(&state, &id, Action::Reopen, body.admin_message).await
+}
+
+/// An operator decision, answered with the dispute.
+async fn decide_over_http(
+    state: &OpsState,
+    id: &str,
+    action: Action,
+    admin_message: Option<String>,
+) -> OpsResult<Response> {
+    let id = parse_id(IdKind::Dispute, id)?;
+    decide(&state.core, &id, action, admin_message).await?;
+    render(state, &id).await
+}

@@ -1,0 +1,308 @@
+//! The two backends behind one small interface, so that every query is written once, as plain
+//! code: `Sql` (a statement and its arguments, numbered as they are pushed), `Arg` (a value either
+//! backend can bind), and `Pool` / `Tx`, which run a `Sql` on whichever backend they hold. Times
+//! are `timestamptz` in Postgres and integer microseconds in SQLite; `Arg::Time` and `Ts` say so
+//! once for both.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::encode::IsNull;
+use sqlx::error::BoxDynError;
+use sqlx::postgres::{PgArgumentBuffer, PgRow, PgTypeInfo};
+use sqlx::sqlite::{SqliteArgumentValue, SqliteRow, SqliteTypeInfo};
+use sqlx::types::Json;
+use sqlx::{Encode, FromRow, PgPool, Postgres, Sqlite, SqlitePool, Transaction, Type};
+
+/// A value to bind, in either backend.
+#[derive(Debug, Clone)]
+pub enum Arg {
+    Text(Option<String>),
+    Int(Option<i64>),
+    Bool(bool),
+    Time(Option<DateTime<Utc>>),
+    Bytes(Vec<u8>),
+    Json(Value),
+}
+
+impl From<&str> for Arg {
+    fn from(s: &str) -> Arg {
+        Arg::Text(Some(s.to_owned()))
+    }
+}
+
+impl From<String> for Arg {
+    fn from(s: String) -> Arg {
+        Arg::Text(Some(s))
+    }
+}
+
+impl From<Option<&str>> for Arg {
+    fn from(s: Option<&str>) -> Arg {
+        Arg::Text(s.map(str::to_owned))
+    }
+}
+
+impl From<&crate::domain::Id> for Arg {
+    fn from(id: &crate::domain::Id) -> Arg {
+        Arg::Text(Some(id.to_string()))
+    }
+}
+
+impl From<i64> for Arg {
+    fn from(n: i64) -> Arg {
+        Arg::Int(Some(n))
+    }
+}
+
+impl From<Option<i64>> for Arg {
+    fn from(n: Option<i64>) -> Arg {
+        Arg::Int(n)
+    }
+}
+
+impl From<bool> for Arg {
+    fn from(b: bool) -> Arg {
+        Arg::Bool(b)
+    }
+}
+
+impl From<DateTime<Utc>> for Arg {
+    fn from(t: DateTime<Utc>) -> Arg {
+        Arg::Time(Some(t))
+    }
+}
+
+impl From<Option<DateTime<Utc>>> for Arg {
+    fn from(t: Option<DateTime<Utc>>) -> Arg {
+        Arg::Time(t)
+    }
+}
+
+impl Type<Postgres> for Arg {
+    fn type_info() -> PgTypeInfo {
+        // What is bound is told per value by `produces`.
+        <String as Type<Postgres>>::type_info()
+    }
+}
+
+impl Encode<'_, Postgres> for Arg {
+    fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
+        match self {
+            Arg::Text(v) => <Option<String> as Encode<Postgres>>::encode_by_ref(v, buf),
+            Arg::Int(v) => <Option<i64> as Encode<Postgres>>::encode_by_ref(v, buf),
+            Arg::Bool(v) => <bool as Encode<Postgres>>::encode_by_ref(v, buf),
+            Arg::Time(v) => <Option<DateTime<Utc>> as Encode<Postgres>>::encode_by_ref(v, buf),
+            Arg::Bytes(v) => <Vec<u8> as Encode<Postgres>>::encode_by_ref(v, buf),
+            Arg::Json(v) => <Json<&Value> as Encode<Postgres>>::encode(Json(v), buf),
+        }
+    }
+
+    fn produces(&self) -> Option<PgTypeInfo> {
+        Some(match self {
+            Arg::Text(_) => <String as Type<Postgres>>::type_info(),
+            Arg::Int(_) => <i64 as Type<Postgres>>::type_info(),
+            Arg::Bool(_) => <bool as Type<Postgres>>::type_info(),
+            Arg::Time(_) => <DateTime<Utc> as Type<Postgres>>::type_info(),
+            Arg::Bytes(_) => <Vec<u8> as Type<Postgres>>::type_info(),
+            Arg::Json(_) => <Json<Value> as Type<Postgres>>::type_info(),
+        })
+    }
+}
+
+impl Type<Sqlite> for Arg {
+    fn type_info() -> SqliteTypeInfo {
+        <String as Type<Sqlite>>::type_info()
+    }
+}
+
+impl<'q> Encode<'q, Sqlite> for Arg {
+    fn encode_by_ref(&self, buf: &mut Vec<SqliteArgumentValue<'q>>) -> Result<IsNull, BoxDynError> {
+        match self {
+            Arg::Text(v) => <Option<String> as Encode<Sqlite>>::encode(v.clone(), buf),
+            Arg::Int(v) => <Option<i64> as Encode<Sqlite>>::encode_by_ref(v, buf),
+            Arg::Bool(v) => <bool as Encode<Sqlite>>::encode_by_ref(v, buf),
+            Arg::Time(v) => {
+                <Option<i64> as Encode<Sqlite>>::encode(v.map(|t| t.timestamp_micros()), buf)
+            }
+            Arg::Bytes(v) => <Vec<u8> as Encode<Sqlite>>::encode(v.clone(), buf),
+            Arg::Json(v) => <String as Encode<Sqlite>>::encode(v.to_string(), buf),
+        }
+    }
+}
+
+/// A statement and its arguments. `push` adds text, `bind` adds an argument and its `$N`
+/// placeholder (SQLite reads `$N` as the N-th argument too), so numbers are never written by hand.
+#[derive(Debug, Clone, Default)]
+pub struct Sql {
+    text: String,
+    args: Vec<Arg>,
+}
+
+impl Sql {
+    pub fn new(text: &str) -> Sql {
+        Sql {
+            text: text.to_owned(),
+            args: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, text: &str) -> &mut Sql {
+        self.text.push_str(text);
+        self
+    }
+
+    pub fn bind(&mut self, arg: impl Into<Arg>) -> &mut Sql {
+        self.args.push(arg.into());
+        self.text.push('$');
+        self.text.push_str(&self.args.len().to_string());
+        self
+    }
+
+    /// `(a, b, c)` with each value bound.
+    pub fn bind_list<A: Into<Arg>>(&mut self, values: impl IntoIterator<Item = A>) -> &mut Sql {
+        self.push("(");
+        for (i, value) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.bind(value);
+        }
+        self.push(")")
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    fn pg<T>(&self) -> sqlx::query::QueryAs<'_, Postgres, T, sqlx::postgres::PgArguments>
+    where
+        T: for<'r> FromRow<'r, PgRow>,
+    {
+        self.args
+            .iter()
+            .fold(sqlx::query_as(&self.text), |q, arg| q.bind(arg))
+    }
+
+    fn lite<T>(&self) -> sqlx::query::QueryAs<'_, Sqlite, T, sqlx::sqlite::SqliteArguments<'_>>
+    where
+        T: for<'r> FromRow<'r, SqliteRow>,
+    {
+        self.args
+            .iter()
+            .fold(sqlx::query_as(&self.text), |q, arg| q.bind(arg))
+    }
+
+    fn pg_exec(&self) -> sqlx::query::Query<'_, Postgres, sqlx::postgres::PgArguments> {
+        self.args
+            .iter()
+            .fold(sqlx::query(&self.text), |q, arg| q.bind(arg))
+    }
+
+    fn lite_exec(&self) -> sqlx::query::Query<'_, Sqlite, sqlx::sqlite::SqliteArguments<'_>> {
+        self.args
+            .iter()
+            .fold(sqlx::query(&self.text), |q, arg| q.bind(arg))
+    }
+}
+
+/// A row type both backends decode.
+pub trait Row: for<'r> FromRow<'r, PgRow> + for<'r> FromRow<'r, SqliteRow> + Send + Unpin {}
+
+impl<T> Row for T where T: for<'r> FromRow<'r, PgRow> + for<'r> FromRow<'r, SqliteRow> + Send + Unpin
+{}
+
+pub enum Pool {
+    Pg(PgPool),
+    Lite(SqlitePool),
+}
+
+/// A write transaction. On Postgres an ordinary READ COMMITTED one, whose conditional updates
+/// take row locks; on SQLite one that began `immediate`, holding the database's write lock.
+pub enum Tx {
+    Pg(Transaction<'static, Postgres>),
+    Lite(Transaction<'static, Sqlite>),
+}
+
+impl Pool {
+    pub async fn all<T: Row>(&self, sql: &Sql) -> Result<Vec<T>, sqlx::Error> {
+        match self {
+            Pool::Pg(p) => sql.pg().fetch_all(p).await,
+            Pool::Lite(p) => sql.lite().fetch_all(p).await,
+        }
+    }
+
+    pub async fn optional<T: Row>(&self, sql: &Sql) -> Result<Option<T>, sqlx::Error> {
+        match self {
+            Pool::Pg(p) => sql.pg().fetch_optional(p).await,
+            Pool::Lite(p) => sql.lite().fetch_optional(p).await,
+        }
+    }
+
+    pub async fn execute(&self, sql: &Sql) -> Result<u64, sqlx::Error> {
+        match self {
+            Pool::Pg(p) => sql.pg_exec().execute(p).await.map(|r| r.rows_affected()),
+            Pool::Lite(p) => sql.lite_exec().execute(p).await.map(|r| r.rows_affected()),
+        }
+    }
+
+    pub async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Pool::Pg(p) => Tx::Pg(p.begin().await?),
+            Pool::Lite(p) => Tx::Lite(p.begin_with("begin immediate").await?),
+        })
+    }
+
+    /// The clause that locks the rows a select reads until the transaction ends (`for update`
+    /// on Postgres; nothing on SQLite, whose write transactions hold the whole database).
+    pub fn lock_rows(&self) -> &'static str {
+        match self {
+            Pool::Pg(_) => " for update",
+            Pool::Lite(_) => "",
+        }
+    }
+}
+
+impl Tx {
+    pub async fn all<T: Row>(&mut self, sql: &Sql) -> Result<Vec<T>, sqlx::Error> {
+        match self {
+            Tx::Pg(tx) => sql.pg().fetch_all(&mut **tx).await,
+            Tx::Lite(tx) => sql.lite().fetch_all(&mut **tx).await,
+        }
+    }
+
+    pub async fn optional<T: Row>(&mut self, sql: &Sql) -> Result<Option<T>, sqlx::Error> {
+        match self {
+            Tx::Pg(tx) => sql.pg().fetch_optional(&mut **tx).await,
+            Tx::Lite(tx) => sql.lite().fetch_optional(&mut **tx).await,
+        }
+    }
+
+    pub async fn execute(&mut self, sql: &Sql) -> Result<u64, sqlx::Error> {
+        match self {
+            Tx::Pg(tx) => sql
+                .pg_exec()
+                .execute(&mut **tx)
+                .await
+                .map(|r| r.rows_affected()),
+            Tx::Lite(tx) => sql
+                .lite_exec()
+                .execute(&mut **tx)
+                .await
+                .map(|r| r.rows_affected()),
+        }
+    }
+
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Pg(tx) => tx.commit().await,
+            Tx::Lite(tx) => tx.commit().await,
+        }
+    }
+
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Pg(tx) => tx.rollback().await,
+            Tx::Lite(tx) => tx.rollback().await,
+        }
+    }
+}

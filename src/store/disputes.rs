@@ -1,0 +1,426 @@
+//! Disputes: opening, reading, listing, status changes (with what they do to documents), and the
+//! history. Lists take their total from `dispute_counts`, kept by the same transactions that open
+//! disputes and change their statuses, so a list's cost does not grow with the account.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+use super::db::{Arg, Sql, Tx};
+use super::history::{Entry, append};
+use super::rows::{DISPUTE_COLUMNS, DisputeRow, HistoryRow, PageRow};
+use super::{Change, DisputeUpdate, Disputes, Refusal, SqlStore, StoreError};
+use crate::domain::dispute::NewDispute;
+use crate::domain::{
+    Action, Actor, Dispute, DisputeStatus, DocumentStatus, HistoryEntry, HistoryKind, Id, ListPage,
+    ListQuery, Order, Scope,
+};
+
+/// Past this offset a page is found through the covering index alone (the ids of the page
+/// first, then their rows), so skipped records cost no row reads.
+const DEFERRED_JOIN_OFFSET: i64 = 100;
+
+/// `and account_id = … and livemode = …` when there is a scope; the operator's view has none.
+pub(super) fn push_scope(sql: &mut Sql, scope: Option<&Scope>, prefix: &str) {
+    if let Some(scope) = scope {
+        sql.push(" and ")
+            .push(prefix)
+            .push("account_id = ")
+            .bind(&scope.account)
+            .push(" and ")
+            .push(prefix)
+            .push("livemode = ")
+            .bind(scope.mode.is_live());
+    }
+}
+
+fn push_statuses(sql: &mut Sql, statuses: &[DisputeStatus]) {
+    if !statuses.is_empty() {
+        sql.push(" and status in ")
+            .bind_list(statuses.iter().map(|s| s.as_str()));
+    }
+}
+
+pub(super) fn direction(order: Order) -> &'static str {
+    match order {
+        Order::Chronological => "asc",
+        Order::ReverseChronological => "desc",
+    }
+}
+
+/// The total of a list: summed from the kept counts when the range is all time, else counted.
+fn push_total(sql: &mut Sql, scope: &Scope, statuses: &[DisputeStatus], query: &ListQuery) {
+    if query.unbounded {
+        sql.push(
+            "select cast(coalesce(sum(count), 0) as bigint) from dispute_counts where account_id = ",
+        );
+    } else {
+        sql.push("select count(*) from disputes where account_id = ");
+    }
+    sql.bind(&scope.account)
+        .push(" and livemode = ")
+        .bind(scope.mode.is_live());
+    if !query.unbounded {
+        push_range(sql, query);
+    }
+    push_statuses(sql, statuses);
+}
+
+fn push_range(sql: &mut Sql, query: &ListQuery) {
+    sql.push(" and created_at >= ")
+        .bind(query.from)
+        .push(" and created_at <= ")
+        .bind(query.to);
+}
+
+/// `account_id = … and livemode = … and created_at in range [and status in …]`.
+fn push_where(sql: &mut Sql, scope: &Scope, statuses: &[DisputeStatus], query: &ListQuery) {
+    sql.push("account_id = ")
+        .bind(&scope.account)
+        .push(" and livemode = ")
+        .bind(scope.mode.is_live());
+    push_range(sql, query);
+    push_statuses(sql, statuses);
+}
+
+/// Moves an account's kept count of disputes in `status` by `delta`. A count that goes down
+/// exists already (the dispute was counted when it got its status).
+async fn count_status(
+    tx: &mut Tx,
+    dispute: &Dispute,
+    status: DisputeStatus,
+    delta: i64,
+) -> Result<(), sqlx::Error> {
+    let mut sql;
+    if delta < 0 {
+        sql = Sql::new("update dispute_counts set count = count + ");
+        sql.bind(delta)
+            .push(" where account_id = ")
+            .bind(&dispute.account)
+            .push(" and livemode = ")
+            .bind(dispute.mode.is_live())
+            .push(" and status = ")
+            .bind(status.as_str());
+    } else {
+        sql = Sql::new("insert into dispute_counts (account_id, livemode, status, count) values (");
+        sql.bind(&dispute.account)
+            .push(", ")
+            .bind(dispute.mode.is_live())
+            .push(", ")
+            .bind(status.as_str())
+            .push(", ")
+            .bind(delta)
+            .push(") on conflict (account_id, livemode, status) do update set count = dispute_counts.count + excluded.count");
+    }
+    tx.execute(&sql).await.map(|_| ())
+}
+
+fn dispute(row: DisputeRow) -> Result<Dispute, StoreError> {
+    Dispute::try_from(row)
+}
+
+impl SqlStore {
+    pub(super) async fn status_of(
+        &self,
+        scope: Option<&Scope>,
+        id: &Id,
+    ) -> Result<Option<DisputeStatus>, StoreError> {
+        let mut sql = Sql::new("select status from disputes where id = ");
+        sql.bind(id);
+        push_scope(&mut sql, scope, "");
+        let status: Option<(String,)> = self.pool.optional(&sql).await?;
+        status
+            .map(|(s,)| s.parse().map_err(StoreError::Corrupt))
+            .transpose()
+    }
+}
+
+#[async_trait]
+impl Disputes for SqlStore {
+    async fn insert_dispute(
+        &self,
+        new: &NewDispute,
+        debit: &Id,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Dispute>, StoreError> {
+        let id = new.id.clone().unwrap_or_else(|| {
+            Id::generate(crate::domain::IdKind::Dispute, new.mode, now.timestamp())
+        });
+        let mut tx = self.pool.begin_write().await?;
+        let mut sql = Sql::new(
+            "insert into disputes (id, account_id, livemode, charge_id, amount, currency, funding_amount, \
+             funding_currency, status, reason, debit_transaction_id, created_at) values (",
+        );
+        sql.bind(&id)
+            .push(", ")
+            .bind(&new.account)
+            .push(", ")
+            .bind(new.mode.is_live())
+            .push(", ")
+            .bind(&new.charge)
+            .push(", ")
+            .bind(new.amount)
+            .push(", ")
+            .bind(new.currency.as_str())
+            .push(", ")
+            .bind(new.amount)
+            .push(", ")
+            .bind(new.currency.as_str())
+            .push(", ")
+            .bind(DisputeStatus::AwaitingEvidence.as_str())
+            .push(", ")
+            .bind(new.reason.as_str())
+            .push(", ")
+            .bind(debit)
+            .push(", ")
+            .bind(now)
+            .push(") on conflict (id) do nothing returning ")
+            .push(DISPUTE_COLUMNS);
+        let Some(row) = tx.optional::<DisputeRow>(&sql).await? else {
+            tx.rollback().await?;
+            return Ok(None);
+        };
+        let opened = dispute(row)?;
+        count_status(&mut tx, &opened, opened.status, 1).await?;
+        let detail =
+            json!({"amount": new.amount, "currency": new.currency, "reason": new.reason.as_str()});
+        append(
+            &mut tx,
+            Entry {
+                dispute: &opened.id,
+                document: None,
+                kind: HistoryKind::Opened,
+                actor,
+                detail,
+                at: now,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Some(opened))
+    }
+
+    async fn dispute(&self, scope: Option<&Scope>, id: &Id) -> Result<Option<Dispute>, StoreError> {
+        let mut sql = Sql::new("select ");
+        sql.push(DISPUTE_COLUMNS)
+            .push(" from disputes where id = ")
+            .bind(id);
+        push_scope(&mut sql, scope, "");
+        let row: Option<DisputeRow> = self.pool.optional(&sql).await?;
+        row.map(dispute).transpose()
+    }
+
+    async fn list_disputes(
+        &self,
+        scope: &Scope,
+        statuses: &[DisputeStatus],
+        query: &ListQuery,
+    ) -> Result<ListPage<Dispute>, StoreError> {
+        // One statement: the page, and the list's total as a column (an uncorrelated subquery,
+        // evaluated once), so an empty page carries none.
+        let dir = direction(query.order);
+        let order = format!(" order by created_at {dir}, id {dir}");
+        let mut sql = Sql::new("select ");
+        sql.push(DISPUTE_COLUMNS).push(", (");
+        push_total(&mut sql, scope, statuses, query);
+        sql.push(") as total from disputes where ");
+        let deferred = query.offset >= DEFERRED_JOIN_OFFSET;
+        if deferred {
+            sql.push("id in (select id from disputes where ");
+        }
+        push_where(&mut sql, scope, statuses, query);
+        sql.push(&order)
+            .push(" limit ")
+            .bind(query.limit)
+            .push(" offset ")
+            .bind(query.offset);
+        if deferred {
+            sql.push(")").push(&order);
+        }
+        let rows: Vec<PageRow> = self.pool.all(&sql).await?;
+        let total = match rows.first() {
+            Some(row) => row.total,
+            None if query.offset == 0 => 0,
+            None => {
+                let mut count = Sql::default();
+                push_total(&mut count, scope, statuses, query);
+                let (total,): (i64,) = self.pool.optional(&count).await?.unwrap_or_default();
+                total
+            }
+        };
+        let items = rows
+            .into_iter()
+            .map(|r| dispute(r.dispute))
+            .collect::<Result<_, _>>()?;
+        Ok(ListPage { items, total })
+    }
+
+    async fn transition(
+        &self,
+        scope: Option<&Scope>,
+        id: &Id,
+        action: Action,
+        change: &Change,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Dispute, Refusal> {
+        let (from, to) = action.edge();
+        let mut sql = Sql::new("update disputes set status = ");
+        sql.bind(to.as_str());
+        let mut fields = Vec::new();
+        if let Some(message) = &change.message {
+            sql.push(", message = ").bind(message.as_str());
+            fields.push("message");
+        }
+        if let Some(metadata) = &change.metadata {
+            sql.push(", metadata = ")
+                .bind(Arg::Json(Value::Object(metadata.clone())));
+            fields.push("metadata");
+        }
+        if let Some(note) = &change.admin_message {
+            sql.push(", admin_message = ").bind(note.as_str());
+            fields.push("admin_message");
+        }
+        if let Some(credit) = &change.credit_transaction {
+            sql.push(", credit_transaction_id = ").bind(credit);
+        }
+        sql.push(", closed_at = ")
+            .bind(change.closed_at)
+            .push(" where id = ")
+            .bind(id)
+            .push(" and status = ")
+            .bind(from.as_str());
+        push_scope(&mut sql, scope, "");
+        sql.push(" returning ").push(DISPUTE_COLUMNS);
+
+        let mut tx = self.pool.begin_write().await?;
+        let Some(row) = tx.optional::<DisputeRow>(&sql).await? else {
+            tx.rollback().await?;
+            return Err(match self.status_of(scope, id).await? {
+                None => Refusal::DisputeNotFound,
+                Some(_) => Refusal::Transition(action.refusal()),
+            });
+        };
+        let changed = dispute(row)?;
+        count_status(&mut tx, &changed, from, -1).await?;
+        count_status(&mut tx, &changed, to, 1).await?;
+        let detail = json!({"action": action.as_str(), "from": from.as_str(), "to": to.as_str(), "fields": fields});
+        append(
+            &mut tx,
+            Entry {
+                dispute: id,
+                document: None,
+                kind: HistoryKind::StatusChanged,
+                actor,
+                detail,
+                at: now,
+            },
+        )
+        .await?;
+        if action.submits_documents() {
+            submit_drafts(&mut tx, id, actor, now).await?;
+        }
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    async fn update_dispute(
+        &self,
+        scope: Option<&Scope>,
+        id: &Id,
+        update: &DisputeUpdate,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Dispute, Refusal> {
+        let mut sql = Sql::new("update disputes set id = id");
+        let mut fields = Vec::new();
+        if let Some(tag) = &update.tag {
+            sql.push(", tag = ").bind(tag.as_deref());
+            fields.push("tag");
+        }
+        sql.push(" where id = ").bind(id);
+        push_scope(&mut sql, scope, "");
+        sql.push(" returning ").push(DISPUTE_COLUMNS);
+        let mut tx = self.pool.begin_write().await?;
+        let Some(row) = tx.optional::<DisputeRow>(&sql).await? else {
+            tx.rollback().await?;
+            return Err(Refusal::DisputeNotFound);
+        };
+        if !fields.is_empty() {
+            append(
+                &mut tx,
+                Entry {
+                    dispute: id,
+                    document: None,
+                    kind: HistoryKind::Updated,
+                    actor,
+                    detail: json!({ "fields": fields }),
+                    at: now,
+                },
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(dispute(row)?)
+    }
+
+    async fn dispute_status(
+        &self,
+        scope: &Scope,
+        id: &Id,
+    ) -> Result<Option<DisputeStatus>, StoreError> {
+        self.status_of(Some(scope), id).await
+    }
+
+    async fn history(&self, dispute: &Id) -> Result<Vec<HistoryEntry>, StoreError> {
+        let mut sql = Sql::new(
+            "select seq, dispute_id, document_id, kind, actor_kind, actor_id, detail, created_at \
+             from dispute_history where dispute_id = ",
+        );
+        sql.bind(dispute).push(" order by seq");
+        let rows: Vec<HistoryRow> = self.pool.all(&sql).await?;
+        rows.into_iter().map(HistoryEntry::try_from).collect()
+    }
+}
+
+/// Submits every draft document of a dispute leaving "awaiting evidence", recording each.
+async fn submit_drafts(
+    tx: &mut Tx,
+    dispute: &Id,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let (draft, submitted) = (DocumentStatus::Draft, DocumentStatus::Submitted);
+    let detail = json!({"action": "submit", "from": draft.as_str(), "to": submitted.as_str()});
+    let mut record = Sql::new(
+        "insert into dispute_history (dispute_id, document_id, kind, actor_kind, actor_id, detail, created_at) \
+         select dispute_id, id, ",
+    );
+    record
+        .bind(HistoryKind::DocumentStatusChanged.as_str())
+        .push(", ")
+        .bind(actor.kind())
+        .push(", ")
+        .bind(actor.id().map(|i| i.as_str()))
+        .push(", ")
+        .bind(Arg::Json(detail))
+        .push(", ")
+        .bind(now)
+        .push(" from documents where dispute_id = ")
+        .bind(dispute)
+        .push(" and status = ")
+        .bind(draft.as_str())
+        .push(" order by created_at, id");
+    tx.execute(&record).await?;
+    let mut submit = Sql::new("update documents set status = ");
+    submit
+        .bind(submitted.as_str())
+        .push(", submitted_at = ")
+        .bind(now)
+        .push(" where dispute_id = ")
+        .bind(dispute)
+        .push(" and status = ")
+        .bind(draft.as_str());
+    tx.execute(&submit).await.map(|_| ())
+}

@@ -1,0 +1,482 @@
+//! Documents and pages. Every change holds the dispute's row first (the lock its status changes
+//! take too), reads what the domain's rules need, applies them (`guard`, `DocumentAction::apply`)
+//! and writes, all in one transaction with its history entries.
+
+use std::collections::{HashMap, HashSet};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use super::db::{Sql, Tx};
+use super::disputes::{direction, push_scope};
+use super::history::{Entry, append, append_all};
+use super::rows::{DOCUMENT_COLUMNS, DOCUMENT_FROM, DocumentRow, PAGE_COLUMNS, PageFileRow};
+use super::{Documents, Refusal, SqlStore, StoreError};
+use crate::domain::document::{NewDocument, NewPage, ReviewRefusal, guard};
+use crate::domain::{
+    Actor, DisputeStatus, Document, DocumentAction, DocumentStatus, HistoryKind, Id, ListPage,
+    ListQuery, Mode, Page, Scope,
+};
+
+fn document(row: DocumentRow) -> Result<Document, StoreError> {
+    Document::try_from(row)
+}
+
+impl SqlStore {
+    /// Holds the dispute's row until `tx` ends and returns its status; `None` when the scope
+    /// cannot see it.
+    async fn lock_dispute(
+        &self,
+        tx: &mut Tx,
+        scope: Option<&Scope>,
+        dispute: &Id,
+    ) -> Result<Option<(DisputeStatus, bool)>, StoreError> {
+        let mut sql = Sql::new("select status, livemode from disputes where id = ");
+        sql.bind(dispute);
+        push_scope(&mut sql, scope, "");
+        sql.push(self.pool.lock_rows());
+        let row: Option<(String, bool)> = tx.optional(&sql).await?;
+        row.map(|(status, live)| Ok((status.parse().map_err(StoreError::Corrupt)?, live)))
+            .transpose()
+    }
+
+    /// A document's status and page count, inside `tx`.
+    async fn document_state(
+        tx: &mut Tx,
+        dispute: &Id,
+        id: &Id,
+    ) -> Result<Option<(DocumentStatus, i64)>, StoreError> {
+        let mut sql = Sql::new("select status, page_count from documents where id = ");
+        sql.bind(id).push(" and dispute_id = ").bind(dispute);
+        let row: Option<(String, i32)> = tx.optional(&sql).await?;
+        row.map(|(status, pages)| {
+            Ok((
+                status.parse().map_err(StoreError::Corrupt)?,
+                i64::from(pages),
+            ))
+        })
+        .transpose()
+    }
+
+    async fn read_document(tx: &mut Tx, dispute: &Id, id: &Id) -> Result<Document, StoreError> {
+        let mut sql = Sql::new("select ");
+        sql.push(DOCUMENT_COLUMNS)
+            .push(" from ")
+            .push(DOCUMENT_FROM)
+            .push(" where d.id = ")
+            .bind(id)
+            .push(" and d.dispute_id = ")
+            .bind(dispute);
+        let row: Option<DocumentRow> = tx.optional(&sql).await?;
+        let row = row.ok_or_else(|| StoreError::Corrupt(format!("document {id} vanished")))?;
+        document(row)
+    }
+}
+
+async fn insert_page(
+    tx: &mut Tx,
+    document: &Id,
+    position: i64,
+    page: &NewPage,
+) -> Result<(), sqlx::Error> {
+    let mut sql = Sql::new("insert into pages (");
+    sql.push(PAGE_COLUMNS)
+        .push(") values (")
+        .bind(document)
+        .push(", ")
+        .bind(position)
+        .push(", ")
+        .bind(page.filename.as_str())
+        .push(", ")
+        .bind(page.file_type.content_type())
+        .push(", ")
+        .bind(page.size)
+        .push(", ")
+        .bind(page.sha256.as_str())
+        .push(", ")
+        .bind(page.blob_key.as_str())
+        .push(", ")
+        .bind(page.created_at)
+        .push(")");
+    tx.execute(&sql).await.map(|_| ())
+}
+
+/// The page a `NewPage` becomes at `position`.
+fn stored_page(document: &Id, position: i64, page: &NewPage) -> Page {
+    Page {
+        document: document.clone(),
+        position,
+        filename: page.filename.clone(),
+        content_type: page.file_type.content_type().to_owned(),
+        size: page.size,
+        sha256: page.sha256.clone(),
+        blob_key: page.blob_key.clone(),
+        created_at: page.created_at,
+    }
+}
+
+fn page_detail(position: i64, page: &NewPage) -> serde_json::Value {
+    json!({"position": position, "size": page.size, "sha256": page.sha256, "content_type": page.file_type.content_type()})
+}
+
+#[async_trait]
+impl Documents for SqlStore {
+    async fn first_documents(
+        &self,
+        disputes: &[&Id],
+        per_dispute: i64,
+    ) -> Result<HashMap<Id, Vec<Document>>, StoreError> {
+        let mut by_dispute: HashMap<Id, Vec<Document>> = HashMap::new();
+        if disputes.is_empty() {
+            return Ok(by_dispute);
+        }
+        let mut sql = Sql::new("select ");
+        sql.push(DOCUMENT_COLUMNS).push(
+            " from (select *, row_number() over (partition by dispute_id order by created_at, id) as rank_in_dispute \
+             from documents where dispute_id in ",
+        );
+        sql.bind_list(disputes.iter().copied())
+            .push(
+                ") as d left join pages p on p.document_id = d.id and p.position = 1 where d.rank_in_dispute <= ",
+            )
+            .bind(per_dispute)
+            .push(" order by d.dispute_id, d.created_at, d.id");
+        let rows: Vec<DocumentRow> = self.pool.all(&sql).await?;
+        for row in rows {
+            let doc = document(row)?;
+            by_dispute.entry(doc.dispute.clone()).or_default().push(doc);
+        }
+        Ok(by_dispute)
+    }
+
+    async fn insert_document(
+        &self,
+        scope: Option<&Scope>,
+        dispute: &Id,
+        doc: &NewDocument,
+        page: Option<&NewPage>,
+        actor: &Actor,
+    ) -> Result<Document, Refusal> {
+        let mut tx = self.pool.begin_write().await?;
+        let mut count =
+            Sql::new("update disputes set document_count = document_count + 1 where id = ");
+        count
+            .bind(dispute)
+            .push(" and status = ")
+            .bind(DisputeStatus::AwaitingEvidence.as_str());
+        push_scope(&mut count, scope, "");
+        count.push(" returning livemode");
+        let Some((live,)) = tx.optional::<(bool,)>(&count).await? else {
+            tx.rollback().await?;
+            return Err(match self.status_of(scope, dispute).await? {
+                None => Refusal::DisputeNotFound,
+                Some(status) => Refusal::Guard(guard(status, None).expect_err("not awaiting")),
+            });
+        };
+        let mut insert = Sql::new(
+            "insert into documents (id, dispute_id, livemode, kind, tag, status, created_at, page_count) values (",
+        );
+        insert
+            .bind(&doc.id)
+            .push(", ")
+            .bind(dispute)
+            .push(", ")
+            .bind(live)
+            .push(", ")
+            .bind(doc.kind.map(|k| k.as_str()))
+            .push(", ")
+            .bind(doc.tag.as_deref())
+            .push(", ")
+            .bind(DocumentStatus::Draft.as_str())
+            .push(", ")
+            .bind(doc.created_at)
+            .push(", ")
+            .bind(i64::from(page.is_some()))
+            .push(")");
+        tx.execute(&insert).await?;
+        let added = Entry {
+            dispute,
+            document: Some(&doc.id),
+            kind: HistoryKind::DocumentAdded,
+            actor,
+            detail: json!({"kind": doc.kind.map(|k| k.as_str())}),
+            at: doc.created_at,
+        };
+        let first_page = match page {
+            Some(page) => {
+                insert_page(&mut tx, &doc.id, 1, page).await?;
+                let page_added = Entry {
+                    dispute,
+                    document: Some(&doc.id),
+                    kind: HistoryKind::PageAdded,
+                    actor,
+                    detail: page_detail(1, page),
+                    at: page.created_at,
+                };
+                append_all(&mut tx, [added, page_added]).await?;
+                Some(stored_page(&doc.id, 1, page))
+            }
+            None => {
+                append(&mut tx, added).await?;
+                None
+            }
+        };
+        tx.commit().await?;
+        Ok(Document {
+            id: doc.id.clone(),
+            dispute: dispute.clone(),
+            mode: Mode::from_live(live),
+            kind: doc.kind,
+            tag: doc.tag.clone(),
+            status: DocumentStatus::Draft,
+            refusal: None,
+            processed_at: None,
+            created_at: doc.created_at,
+            submitted_at: None,
+            page_count: i64::from(first_page.is_some()),
+            first_page,
+        })
+    }
+
+    async fn add_page(
+        &self,
+        scope: Option<&Scope>,
+        dispute: &Id,
+        document: &Id,
+        page: &NewPage,
+        actor: &Actor,
+    ) -> Result<Page, Refusal> {
+        let mut tx = self.pool.begin_write().await?;
+        let Some((status, _)) = self.lock_dispute(&mut tx, scope, dispute).await? else {
+            return Err(Refusal::DisputeNotFound);
+        };
+        let Some((doc_status, _)) = Self::document_state(&mut tx, dispute, document).await? else {
+            return Err(Refusal::DocumentNotFound);
+        };
+        guard(status, Some(doc_status)).map_err(Refusal::Guard)?;
+        let mut count = Sql::new("update documents set page_count = page_count + 1 where id = ");
+        count.bind(document).push(" returning page_count");
+        let (position,): (i32,) = tx.optional(&count).await?.unwrap_or_default();
+        let position = i64::from(position);
+        insert_page(&mut tx, document, position, page).await?;
+        let detail = page_detail(position, page);
+        append(
+            &mut tx,
+            Entry {
+                dispute,
+                document: Some(document),
+                kind: HistoryKind::PageAdded,
+                actor,
+                detail,
+                at: page.created_at,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(stored_page(document, position, page))
+    }
+
+    async fn document_transition(
+        &self,
+        scope: Option<&Scope>,
+        dispute: &Id,
+        document: &Id,
+        action: DocumentAction,
+        refusal: Option<&ReviewRefusal>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Document, Refusal> {
+        let mut tx = self.pool.begin_write().await?;
+        if self.lock_dispute(&mut tx, scope, dispute).await?.is_none() {
+            return Err(Refusal::DisputeNotFound);
+        }
+        let Some((from, pages)) = Self::document_state(&mut tx, dispute, document).await? else {
+            return Err(Refusal::DocumentNotFound);
+        };
+        let to = action.apply(from, pages).map_err(Refusal::Document)?;
+        let mut sql = Sql::new("update documents set status = ");
+        sql.bind(to.as_str());
+        match action {
+            DocumentAction::Submit => {
+                sql.push(", submitted_at = ").bind(now);
+            }
+            DocumentAction::Validate | DocumentAction::Refuse => {
+                sql.push(", processed_at = ").bind(now);
+            }
+            DocumentAction::Expire => {}
+        }
+        if let Some(refusal) = refusal.filter(|_| action == DocumentAction::Refuse) {
+            sql.push(", refused_reason = ")
+                .bind(refusal.reason.as_str())
+                .push(", refused_message = ")
+                .bind(refusal.message.as_deref());
+        }
+        sql.push(" where id = ")
+            .bind(document)
+            .push(" and status = ")
+            .bind(from.as_str());
+        tx.execute(&sql).await?;
+        let mut detail =
+            json!({"action": action.as_str(), "from": from.as_str(), "to": to.as_str()});
+        if let Some(refusal) = refusal {
+            detail["reason"] = refusal.reason.as_str().into();
+        }
+        append(
+            &mut tx,
+            Entry {
+                dispute,
+                document: Some(document),
+                kind: HistoryKind::DocumentStatusChanged,
+                actor,
+                detail,
+                at: now,
+            },
+        )
+        .await?;
+        let changed = Self::read_document(&mut tx, dispute, document).await?;
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    async fn list_documents(
+        &self,
+        scope: &Scope,
+        dispute: &Id,
+        query: &ListQuery,
+    ) -> Result<Option<ListPage<Document>>, StoreError> {
+        let mut kept = Sql::new("select document_count from disputes where id = ");
+        kept.bind(dispute);
+        push_scope(&mut kept, Some(scope), "");
+        let Some((kept,)) = self.pool.optional::<(i32,)>(&kept).await? else {
+            return Ok(None);
+        };
+        let dir = direction(query.order);
+        let mut page = Sql::new("select ");
+        page.push(DOCUMENT_COLUMNS)
+            .push(" from ")
+            .push(DOCUMENT_FROM)
+            .push(" where d.dispute_id = ")
+            .bind(dispute)
+            .push(" and d.created_at >= ")
+            .bind(query.from)
+            .push(" and d.created_at <= ")
+            .bind(query.to)
+            .push(&format!(" order by d.created_at {dir}, d.id {dir} limit "))
+            .bind(query.limit)
+            .push(" offset ")
+            .bind(query.offset);
+        let rows = self.pool.all::<DocumentRow>(&page);
+        let (rows, total) = if query.unbounded {
+            (rows.await?, i64::from(kept))
+        } else {
+            let mut count = Sql::new("select count(*) from documents where dispute_id = ");
+            count
+                .bind(dispute)
+                .push(" and created_at >= ")
+                .bind(query.from)
+                .push(" and created_at <= ")
+                .bind(query.to);
+            let count = self.pool.optional::<(i64,)>(&count);
+            let (rows, count) = futures::try_join!(rows, count)?;
+            (rows, count.unwrap_or_default().0)
+        };
+        let items = rows.into_iter().map(document).collect::<Result<_, _>>()?;
+        Ok(Some(ListPage { items, total }))
+    }
+
+    async fn document(
+        &self,
+        scope: Option<&Scope>,
+        dispute: &Id,
+        id: &Id,
+    ) -> Result<Option<Document>, StoreError> {
+        let mut sql = Sql::new("select ");
+        sql.push(DOCUMENT_COLUMNS)
+            .push(" from ")
+            .push(DOCUMENT_FROM)
+            .push(" where d.id = ")
+            .bind(id)
+            .push(" and d.dispute_id = ")
+            .bind(dispute);
+        if scope.is_some() {
+            sql.push(" and exists (select 1 from disputes where id = ")
+                .bind(dispute);
+            push_scope(&mut sql, scope, "");
+            sql.push(")");
+        }
+        let row: Option<DocumentRow> = self.pool.optional(&sql).await?;
+        row.map(document).transpose()
+    }
+
+    async fn pages(&self, document: &Id) -> Result<Vec<Page>, StoreError> {
+        let mut sql = Sql::new("select ");
+        sql.push(PAGE_COLUMNS)
+            .push(" from pages where document_id = ")
+            .bind(document)
+            .push(" order by position");
+        let rows: Vec<PageFileRow> = self.pool.all(&sql).await?;
+        Ok(rows.into_iter().map(Page::from).collect())
+    }
+
+    async fn delete_document(
+        &self,
+        scope: &Scope,
+        dispute: &Id,
+        id: &Id,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(Document, Vec<Page>), Refusal> {
+        let mut tx = self.pool.begin_write().await?;
+        let Some((status, _)) = self.lock_dispute(&mut tx, Some(scope), dispute).await? else {
+            return Err(Refusal::DisputeNotFound);
+        };
+        guard(status, None).map_err(Refusal::Guard)?;
+        let Some((doc_status, _)) = Self::document_state(&mut tx, dispute, id).await? else {
+            return Err(Refusal::DocumentNotFound);
+        };
+        guard(status, Some(doc_status)).map_err(Refusal::Guard)?;
+        let doc = Self::read_document(&mut tx, dispute, id).await?;
+        let mut pages = Sql::new("delete from pages where document_id = ");
+        pages.bind(id).push(" returning ").push(PAGE_COLUMNS);
+        let mut removed: Vec<Page> = tx
+            .all::<PageFileRow>(&pages)
+            .await?
+            .into_iter()
+            .map(Page::from)
+            .collect();
+        removed.sort_by_key(|p| p.position);
+        let mut row = Sql::new("delete from documents where id = ");
+        row.bind(id);
+        tx.execute(&row).await?;
+        let mut count =
+            Sql::new("update disputes set document_count = document_count - 1 where id = ");
+        count.bind(dispute);
+        tx.execute(&count).await?;
+        let detail = json!({"pages": removed.len()});
+        append(
+            &mut tx,
+            Entry {
+                dispute,
+                document: Some(id),
+                kind: HistoryKind::DocumentRemoved,
+                actor,
+                detail,
+                at: now,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok((doc, removed))
+    }
+
+    async fn referenced_blob_keys(&self, keys: &[String]) -> Result<HashSet<String>, StoreError> {
+        if keys.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let mut sql = Sql::new("select blob_key from pages where blob_key in ");
+        sql.bind_list(keys.iter().map(String::as_str));
+        let found: Vec<(String,)> = self.pool.all(&sql).await?;
+        Ok(found.into_iter().map(|(k,)| k).collect())
+    }
+}

@@ -1,0 +1,49 @@
+//! Appending to a dispute's history, inside the transaction of the change it records.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use super::db::{Sql, Tx};
+use crate::domain::{Actor, HistoryKind, Id};
+
+/// One entry to append.
+pub struct Entry<'a> {
+    pub dispute: &'a Id,
+    pub document: Option<&'a Id>,
+    pub kind: HistoryKind,
+    pub actor: &'a Actor,
+    pub detail: Value,
+    pub at: DateTime<Utc>,
+}
+
+pub async fn append(tx: &mut Tx, entry: Entry<'_>) -> Result<(), sqlx::Error> {
+    append_all(tx, [entry]).await
+}
+
+/// Appends several entries in one statement, in order.
+pub async fn append_all<'a>(
+    tx: &mut Tx,
+    entries: impl IntoIterator<Item = Entry<'a>>,
+) -> Result<(), sqlx::Error> {
+    let mut sql = Sql::new(
+        "insert into dispute_history (dispute_id, document_id, kind, actor_kind, actor_id, detail, created_at) values ",
+    );
+    for (i, entry) in entries.into_iter().enumerate() {
+        sql.push(if i == 0 { "(" } else { ", (" })
+            .bind(entry.dispute)
+            .push(", ")
+            .bind(entry.document.map(|d| d.as_str()))
+            .push(", ")
+            .bind(entry.kind.as_str())
+            .push(", ")
+            .bind(entry.actor.kind())
+            .push(", ")
+            .bind(entry.actor.id().map(|i| i.as_str()))
+            .push(", ")
+            .bind(super::db::Arg::Json(entry.detail))
+            .push(", ")
+            .bind(entry.at)
+            .push(")");
+    }
+    tx.execute(&sql).await.map(|_| ())
+}
