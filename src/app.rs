@@ -68,6 +68,12 @@ pub fn app(state: AppState) -> Router {
         "/openapi.json",
         get(crate::openapi::openapi_json).fallback(crate::omise::method_not_allowed),
     );
+    let mangopay = crate::mangopay::MangopayState {
+        core: state.core.clone(),
+        base_url: settings.public_base_url().into(),
+        token_ttl: chrono::TimeDelta::seconds(settings.mangopay_token_ttl.into()),
+    };
+    router = router.nest("/v2.01", crate::mangopay::router(mangopay, timeout));
     if let Some(token) = &settings.ops_token {
         let ops = crate::ops::OpsState {
             core: state.core.clone(),
@@ -109,6 +115,21 @@ fn request_span(req: &Request) -> tracing::Span {
     tracing::info_span!("request", method = %req.method(), route, request_id = %id)
 }
 
+/// Paths as clients send them, made routable before routing: the Mangopay SDKs' doubled and
+/// missing slashes (`mangopay::rewrite_path`).
+fn rewrite(mut request: Request) -> Request {
+    if let Some(path) = crate::mangopay::rewrite_path(request.uri().path()) {
+        let uri = match request.uri().query() {
+            Some(query) => format!("{path}?{query}"),
+            None => path,
+        };
+        if let Ok(uri) = uri.parse() {
+            *request.uri_mut() = uri;
+        }
+    }
+    request
+}
+
 /// Serves until `shutdown` resolves, then finishes the requests in flight. Trailing slashes
 /// are trimmed before routing, so `/disputes/` is `/disputes`.
 pub async fn serve(
@@ -116,7 +137,8 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let service = NormalizePathLayer::trim_trailing_slash().layer(app(state));
+    let service = NormalizePathLayer::trim_trailing_slash()
+        .layer(tower::util::MapRequestLayer::new(rewrite).layer(app(state)));
     axum::serve(
         listener,
         axum::ServiceExt::<Request>::into_make_service(service),

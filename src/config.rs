@@ -99,6 +99,11 @@ pub struct Settings {
     #[arg(long, env = "SWEEP_INTERVAL", default_value_t = 3600, global = true)]
     pub sweep_interval: u32,
 
+    /// Seconds a Mangopay bearer token lives (its `expires_in`; more than 60, as the SDKs need).
+    #[arg(long, env = "MANGOPAY_TOKEN_TTL", default_value_t = 3600, global = true,
+          value_parser = clap::value_parser!(u32).range(61..))]
+    pub mangopay_token_ttl: u32,
+
     /// Seconds a request other than an upload or download may take.
     #[arg(long, env = "REQUEST_TIMEOUT", default_value_t = 30, global = true)]
     pub request_timeout: u32,
@@ -131,6 +136,7 @@ impl Settings {
             auth_cache_ttl: 5,
             rate_limit: 0,
             sweep_interval: 3600,
+            mangopay_token_ttl: 3600,
             request_timeout: 30,
         }
     }
@@ -150,6 +156,7 @@ impl fmt::Debug for Settings {
             .field("auth_cache_ttl", &self.auth_cache_ttl)
             .field("rate_limit", &self.rate_limit)
             .field("sweep_interval", &self.sweep_interval)
+            .field("mangopay_token_ttl", &self.mangopay_token_ttl)
             .field("request_timeout", &self.request_timeout)
             .finish()
     }

@@ -232,10 +232,19 @@ async fn serve(state: AppState, embedded_default: bool) -> anyhow::Result<()> {
     println!("dispute-docs listening on http://{addr}");
     if has_demo {
         println!("demo test key: {}", seed::DEMO_TEST_KEY);
+        let base = state.base_url();
+        println!("try: curl -u {}: {base}/disputes", seed::DEMO_TEST_KEY);
         println!(
-            "try: curl -u {}: {}/disputes",
-            seed::DEMO_TEST_KEY,
-            state.base_url()
+            "demo Mangopay client: {} (API key {})",
+            seed::DEMO_CLIENT_ID,
+            seed::DEMO_API_KEY
+        );
+        println!(
+            "try: TOKEN=$(curl -s -u {client}:{key} -X POST {base}/v2.01/oauth/token | \
+             python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])') && \
+             curl -H \"Authorization: Bearer $TOKEN\" {base}/v2.01/{client}/disputes",
+            client = seed::DEMO_CLIENT_ID,
+            key = seed::DEMO_API_KEY,
         );
     }
     app::serve(listener, state, app::shutdown_signal()).await

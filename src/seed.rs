@@ -15,10 +15,12 @@ use crate::app::AppState;
 use crate::blobs::Blobs;
 use crate::core::Core;
 use crate::core::StoredFile;
+use crate::core::accounts::secret_hash;
 use crate::core::disputes::{Fields, OpenError};
 use crate::core::documents::Upload;
 use crate::domain::dispute::NewDispute;
-use crate::domain::{Action, Actor, DisputeStatus, FileType, Id, IdKind};
+use crate::domain::{Action, Actor, DisputeKind, DisputeStatus, FileType, Id, IdKind, Mode};
+use crate::mangopay::auth::SCHEME as MANGOPAY_SCHEME;
 use crate::omise::auth::VERSION_PREFERENCE;
 use crate::omise::keys::SecretKey;
 use crate::omise::vocab;
@@ -26,6 +28,9 @@ use crate::omise::vocab;
 pub const DEMO_FIXTURE: &str = include_str!("../fixtures/demo.json");
 /// The demo's first test key, printed at start-up.
 pub const DEMO_TEST_KEY: &str = "skey_test_4xs8breq3htbkj03d2x";
+/// The demo account's Mangopay ClientId and API key (sandbox), printed at start-up.
+pub const DEMO_CLIENT_ID: &str = "dispute-docs-demo";
+pub const DEMO_API_KEY: &str = "demo_api_key_5g5ih3pybo7v4wwrbjw";
 
 const DEMO_FILES: [(&str, &[u8]); 3] = [
     (
@@ -55,6 +60,10 @@ struct AccountFixture {
     default_version: String,
     #[serde(default)]
     keys: Vec<KeyFixture>,
+    /// The Mangopay ClientId, and its API keys.
+    client_id: Option<String>,
+    #[serde(default)]
+    mangopay_keys: Vec<MangopayKeyFixture>,
     #[serde(default)]
     disputes: Vec<DisputeFixture>,
 }
@@ -67,6 +76,13 @@ fn default_version() -> String {
 struct KeyFixture {
     id: String,
     secret: String,
+}
+
+#[derive(Deserialize)]
+struct MangopayKeyFixture {
+    id: String,
+    secret: String,
+    mode: String,
 }
 
 #[derive(Deserialize)]
@@ -148,7 +164,29 @@ async fn seed(
                 .map_err(|_| anyhow::anyhow!("{} is not a secret key", key.id))?;
             if core.find_key(&secret.hash()).await?.is_none() {
                 let id = parse(IdKind::Key, &key.id)?;
-                core.store_key(Some(id), &account_id, secret.mode(), secret.expose())
+                core.store_key(
+                    Some(id),
+                    &account_id,
+                    secret.mode(),
+                    SecretKey::SCHEME,
+                    secret.expose(),
+                )
+                .await?;
+                seeded.keys += 1;
+            }
+        }
+        if let Some(client_id) = &account.client_id {
+            core.set_handle(&account_id, client_id).await?;
+        }
+        for key in &account.mangopay_keys {
+            if core.find_key(&secret_hash(&key.secret)).await?.is_none() {
+                let mode = match key.mode.as_str() {
+                    "live" => Mode::Live,
+                    "test" => Mode::Test,
+                    other => bail!("{}: mode {other} is neither test nor live", key.id),
+                };
+                let id = parse(IdKind::Key, &key.id)?;
+                core.store_key(Some(id), &account_id, mode, MANGOPAY_SCHEME, &key.secret)
                     .await?;
                 seeded.keys += 1;
             }
@@ -182,6 +220,8 @@ async fn seed_dispute(
         currency: fixture.currency.clone(),
         reason: vocab::parse_reason(&fixture.reason_code)
             .with_context(|| format!("{}: unknown reason code", fixture.id))?,
+        kind: DisputeKind::Chargeback,
+        evidence_due_at: None,
     };
     let status = vocab::STATUSES
         .iter()
@@ -210,7 +250,7 @@ async fn seed_dispute(
         let fields = Fields {
             message: fixture.message.clone().filter(|_| merchant),
             metadata: (action == Action::Submit).then(|| fixture.metadata.clone()),
-            admin_message: None,
+            ..Fields::default()
         };
         core.transition(None, &id, action, fields, &Actor::System)
             .await

@@ -31,10 +31,10 @@ impl Signer {
         Signer { key, ttl }
     }
 
-    fn mac(&self, document: &Id, expires: i64) -> Hmac<Sha256> {
+    fn mac(&self, subject: &str, expires: i64) -> Hmac<Sha256> {
         let mut mac =
             Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes keys of any length");
-        mac.update(document.as_str().as_bytes());
+        mac.update(subject.as_bytes());
         mac.update(b".");
         mac.update(expires.to_string().as_bytes());
         mac
@@ -42,13 +42,23 @@ impl Signer {
 
     /// A token for `document`, valid from `now` for the configured time.
     pub fn sign(&self, document: &Id, now: DateTime<Utc>) -> String {
-        let expires = (now + self.ttl).timestamp();
-        let tag = self.mac(document, expires).finalize().into_bytes();
-        format!("{expires}.{}", URL_SAFE_NO_PAD.encode(tag))
+        self.sign_until(document.as_str(), (now + self.ttl).timestamp())
     }
 
     /// Whether `token` was signed here for `document` and has not expired at `now`.
     pub fn verify(&self, document: &Id, token: &str, now: DateTime<Utc>) -> bool {
+        self.verify_subject(document.as_str(), token, now)
+    }
+
+    /// A token for any `subject` (a page: `<document>/<position>`), valid until `expires`
+    /// (Unix seconds).
+    pub fn sign_until(&self, subject: &str, expires: i64) -> String {
+        let tag = self.mac(subject, expires).finalize().into_bytes();
+        format!("{expires}.{}", URL_SAFE_NO_PAD.encode(tag))
+    }
+
+    /// Whether `token` was signed here for `subject` and has not expired at `now`.
+    pub fn verify_subject(&self, subject: &str, token: &str, now: DateTime<Utc>) -> bool {
         let Some((expires, tag)) = token.split_once('.') else {
             return false;
         };
@@ -56,7 +66,7 @@ impl Signer {
             return false;
         };
         // Constant-time comparison of the tag.
-        now.timestamp() <= expires && self.mac(document, expires).verify_slice(&tag).is_ok()
+        now.timestamp() <= expires && self.mac(subject, expires).verify_slice(&tag).is_ok()
     }
 }
 

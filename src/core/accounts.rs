@@ -1,12 +1,16 @@
 //! Accounts and their keys. A key's format is its dialect's; the core keeps only its SHA-256 and
 //! its last characters, and never the secret.
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, TimeDelta, Utc};
+use rand::Rng;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::Core;
 use crate::domain::{Id, IdKind, Mode};
-use crate::store::{NewKey, StoreError};
+use crate::store::{KeyRecord, NewKey, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -45,12 +49,14 @@ impl Core {
         Ok((id, created))
     }
 
-    /// Stores a key (by its hash) for `account`; `id` fixes its id (fixtures), else generated.
+    /// Stores a key of a dialect's `scheme` (by its hash) for `account`; `id` fixes its id
+    /// (fixtures), else generated.
     pub async fn store_key(
         &self,
         id: Option<Id>,
         account: &Id,
         mode: Mode,
+        scheme: &'static str,
         secret: &str,
     ) -> Result<Id, KeyError> {
         let now = self.clock.now();
@@ -58,6 +64,7 @@ impl Core {
             id: id.unwrap_or_else(|| Id::generate(IdKind::Key, mode, now.timestamp())),
             account: account.clone(),
             mode,
+            scheme,
             secret_hash: secret_hash(secret),
             hint: secret_hint(secret),
             created_at: now,
@@ -70,11 +77,38 @@ impl Core {
     }
 
     /// The key with this secret hash, revoked or not.
-    pub async fn find_key(
-        &self,
-        secret_hash: &[u8; 32],
-    ) -> Result<Option<crate::store::KeyRecord>, StoreError> {
+    pub async fn find_key(&self, secret_hash: &[u8; 32]) -> Result<Option<KeyRecord>, StoreError> {
         self.store.find_key(secret_hash).await
+    }
+
+    /// Gives an account its public handle (a dialect's client id); false when there is no such
+    /// account.
+    pub async fn set_handle(&self, account: &Id, handle: &str) -> Result<bool, StoreError> {
+        self.store.set_handle(account, handle).await
+    }
+
+    /// Issues a bearer token for a key, valid for `ttl`: a random secret of which only the
+    /// hash is kept, so it outlives this process and works on every server.
+    pub async fn issue_token(
+        &self,
+        key: &Id,
+        ttl: TimeDelta,
+    ) -> Result<(String, DateTime<Utc>), StoreError> {
+        let token = URL_SAFE_NO_PAD.encode(rand::rng().random::<[u8; 32]>());
+        let now = self.clock.now();
+        let expires_at = now + ttl;
+        self.store
+            .insert_token(&secret_hash(&token), key, now, expires_at)
+            .await?;
+        Ok((token, expires_at))
+    }
+
+    /// The key behind an unexpired bearer token of an unrevoked key.
+    pub async fn token_key(&self, token: &str) -> Result<Option<KeyRecord>, StoreError> {
+        let found = self.store.find_token(&secret_hash(token)).await?;
+        Ok(found
+            .filter(|(key, expires_at)| !key.revoked && *expires_at > self.clock.now())
+            .map(|(key, _)| key))
     }
 
     /// Revokes a key; false when there is no such key.

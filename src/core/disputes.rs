@@ -1,6 +1,6 @@
 //! Disputes: opening one, every status change with all it implies, field updates, reads.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::Core;
 use crate::domain::dispute::NewDispute;
@@ -8,7 +8,7 @@ use crate::domain::{
     Action, Actor, Dispute, DisputeStatus, Document, HistoryEntry, Id, IdKind, ListPage, ListQuery,
     Scope,
 };
-use crate::store::{Change, DisputeUpdate, Refusal, StoreError};
+use crate::store::{Change, DisputeFilter, DisputeUpdate, Refusal, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
@@ -30,6 +30,8 @@ pub struct Fields {
     /// Replaces the metadata when set.
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
     pub admin_message: Option<String>,
+    /// The part of the amount contested.
+    pub contested_amount: Option<i64>,
 }
 
 impl Core {
@@ -75,6 +77,7 @@ impl Core {
             message: fields.message,
             metadata: fields.metadata,
             admin_message: fields.admin_message,
+            contested_amount: fields.contested_amount,
             credit_transaction: (action == Action::Win)
                 .then(|| Id::generate(IdKind::Transaction, mode, now.timestamp())),
             closed_at: action.closes().then_some(now),
@@ -116,10 +119,15 @@ impl Core {
     pub async fn list_disputes(
         &self,
         scope: &Scope,
-        statuses: &[DisputeStatus],
+        filter: &DisputeFilter,
         query: &ListQuery,
     ) -> Result<ListPage<Dispute>, StoreError> {
-        self.store.list_disputes(scope, statuses, query).await
+        self.store.list_disputes(scope, filter, query).await
+    }
+
+    /// Which of `disputes` were reopened at least once.
+    pub async fn reopened(&self, disputes: &[&Id]) -> Result<HashSet<Id>, StoreError> {
+        self.store.reopened(disputes).await
     }
 
     /// The first `per_dispute` documents of each dispute that has any, in one query.

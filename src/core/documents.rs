@@ -9,7 +9,7 @@ use crate::domain::document::{NewDocument, NewPage, ReviewRefusal};
 use crate::domain::{
     Actor, Document, DocumentAction, DocumentKind, Id, IdKind, ListPage, ListQuery, Page, Scope,
 };
-use crate::store::{Refusal, StoreError};
+use crate::store::{DocumentFilter, Refusal, StoreError};
 
 /// A file on its way to becoming a page.
 #[derive(Debug, Clone)]
@@ -152,6 +152,26 @@ impl Core {
         query: &ListQuery,
     ) -> Result<Option<ListPage<Document>>, StoreError> {
         self.store.list_documents(scope, dispute, query).await
+    }
+
+    pub async fn search_documents(
+        &self,
+        scope: &Scope,
+        dispute: Option<&Id>,
+        filter: &DocumentFilter,
+        query: &ListQuery,
+    ) -> Result<ListPage<Document>, StoreError> {
+        self.store
+            .search_documents(scope, dispute, filter, query)
+            .await
+    }
+
+    pub async fn document_by_id(
+        &self,
+        scope: &Scope,
+        id: &Id,
+    ) -> Result<Option<Document>, StoreError> {
+        self.store.document_by_id(scope, id).await
     }
 
     pub async fn pages(&self, document: &Id) -> Result<Vec<Page>, StoreError> {

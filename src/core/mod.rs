@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod disputes;
 pub mod documents;
 pub mod files;
+pub mod idempotency;
 
 use crate::blobs::Blobs;
 use crate::domain::Clock;

@@ -245,6 +245,43 @@ impl FromStr for Reason {
     }
 }
 
+/// What kind of dispute it is, which decides whether it can be contested.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DisputeKind {
+    /// A chargeback the merchant may contest with evidence.
+    Chargeback,
+    /// A chargeback that cannot be contested.
+    Final,
+    /// The bank asks for information before any chargeback.
+    Retrieval,
+}
+
+impl DisputeKind {
+    pub const ALL: [DisputeKind; 3] = [Self::Chargeback, Self::Final, Self::Retrieval];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Chargeback => "chargeback",
+            Self::Final => "final",
+            Self::Retrieval => "retrieval",
+        }
+    }
+
+    pub fn contestable(self) -> bool {
+        self == Self::Chargeback
+    }
+}
+
+impl FromStr for DisputeKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| format!("unknown dispute kind {s:?}"))
+    }
+}
+
 /// A dispute as the domain knows it. Its ledger entries are derived (`Dispute::transactions`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dispute {
@@ -257,7 +294,12 @@ pub struct Dispute {
     pub funding_amount: i64,
     pub funding_currency: String,
     pub status: DisputeStatus,
+    pub kind: DisputeKind,
     pub reason: Reason,
+    /// Evidence must be in before this time, when there is a deadline.
+    pub evidence_due_at: Option<DateTime<Utc>>,
+    /// The part of the amount the merchant contests, once it has said.
+    pub contested_amount: Option<i64>,
     /// The merchant's explanation.
     pub message: Option<String>,
     /// A note from the platform or the bank.
@@ -324,6 +366,8 @@ pub struct NewDispute {
     pub amount: i64,
     pub currency: String,
     pub reason: Reason,
+    pub kind: DisputeKind,
+    pub evidence_due_at: Option<DateTime<Utc>>,
 }
 
 /// A three-letter ISO 4217 code, upper-cased.
@@ -392,6 +436,9 @@ mod tests {
         }
         for r in Reason::ALL {
             assert_eq!(r.as_str().parse(), Ok(r));
+        }
+        for k in DisputeKind::ALL {
+            assert_eq!(k.as_str().parse(), Ok(k));
         }
         assert!("fraudulent".parse::<Reason>().is_err());
         assert!("closed".parse::<DisputeStatus>().is_err());

@@ -11,7 +11,7 @@ pub mod list;
 pub mod mode;
 
 pub use clock::Clock;
-pub use dispute::{Action, Dispute, DisputeStatus, Reason, TransitionError};
+pub use dispute::{Action, Dispute, DisputeKind, DisputeStatus, Reason, TransitionError};
 pub use document::{
     Document, DocumentAction, DocumentKind, DocumentStatus, FileRules, FileType, GuardError, Page,
     RefusalReason, ReviewRefusal,

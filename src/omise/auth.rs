@@ -120,7 +120,7 @@ impl KeyCache {
         let Some(record) = store.find_key(&hash).await? else {
             return Ok(None);
         };
-        if record.revoked || record.mode != key.mode() {
+        if record.revoked || record.mode != key.mode() || record.scheme != SecretKey::SCHEME {
             return Ok(None);
         }
         if !self.ttl.is_zero() {

@@ -15,8 +15,9 @@ use super::{ApiError, ApiResult, OmiseState, PathParams, path_id, vocab};
 use crate::core::disputes::Fields;
 use crate::domain::dispute::{NewDispute, parse_currency};
 use crate::domain::list::DEFAULT_LIMIT;
-use crate::domain::{Action, DisputeStatus, Id, IdKind, Mode, Reason, Scope};
+use crate::domain::{Action, DisputeKind, DisputeStatus, Id, IdKind, Mode, Reason, Scope};
 use crate::http::lenient;
+use crate::store::DisputeFilter;
 
 /// The most metadata a dispute keeps, as compact JSON.
 pub const MAX_METADATA_BYTES: usize = 16 * 1024;
@@ -77,6 +78,8 @@ impl OpenDispute {
             amount,
             currency,
             reason,
+            kind: DisputeKind::Chargeback,
+            evidence_due_at: None,
         })
     }
 }
@@ -91,7 +94,8 @@ async fn list(
     let render = state.renderer(caller.version);
     let query = params.query(render.now)?;
     let core = &state.core;
-    let page = core.list_disputes(&caller.scope, statuses, &query).await?;
+    let filter = DisputeFilter::statuses(statuses);
+    let page = core.list_disputes(&caller.scope, &filter, &query).await?;
     let items: Vec<_> = page.items.iter().collect();
     let documents = core.first_documents(&items, DEFAULT_LIMIT).await?;
     Ok(json(&render.disputes(&page, &documents, &query, location)))

@@ -17,6 +17,9 @@ pub struct SecretKey(String);
 pub struct NotASecretKey;
 
 impl SecretKey {
+    /// The scheme the store files these keys under.
+    pub const SCHEME: &'static str = "omise";
+
     /// `skey_test_…` or `skey_…`, followed by base36 characters. Public keys (`pkey_…`) and
     /// anything else are refused.
     pub fn parse(s: &str) -> Result<SecretKey, NotASecretKey> {

@@ -56,7 +56,9 @@ pub async fn create_account(core: &Core, name: &str, default_version: &str) -> O
 /// Issues an Omise secret key; the secret is returned once and stored only as a hash.
 pub async fn issue_key(core: &Core, account: &Id, mode: Mode) -> OpsResult<(Id, SecretKey)> {
     let secret = SecretKey::generate(mode);
-    let id = core.store_key(None, account, mode, secret.expose()).await?;
+    let id = core
+        .store_key(None, account, mode, SecretKey::SCHEME, secret.expose())
+        .await?;
     Ok((id, secret))
 }
 

@@ -5,9 +5,35 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 use super::db::{Arg, Sql};
-use super::rows::KeyRow;
-use super::{Accounts, KeyRecord, NewKey, SqlStore, StoreError};
-use crate::domain::{Id, Mode};
+use super::rows::{KeyRow, TokenRow};
+use super::ts::Ts;
+use super::{Accounts, IdempotentResponse, KeyRecord, NewKey, SqlStore, StoreError};
+use crate::domain::{Id, Scope};
+
+const KEY_COLUMNS: &str = "k.id, k.account_id, k.livemode, k.revoked_at is not null as revoked, \
+     k.scheme, a.handle, a.preferences";
+
+/// `where account_id = … and livemode = … and key = …`
+fn push_idempotency_key(sql: &mut Sql, scope: &Scope, key: &str) {
+    sql.push(" where account_id = ")
+        .bind(&scope.account)
+        .push(" and livemode = ")
+        .bind(scope.mode.is_live())
+        .push(" and key = ")
+        .bind(key);
+}
+
+type IdempotencyRow = (Ts, Option<i32>, Option<String>, Option<Vec<u8>>);
+
+fn idempotent_response(row: IdempotencyRow) -> IdempotentResponse {
+    let (created_at, status, content_type, body) = row;
+    IdempotentResponse {
+        created_at: created_at.0,
+        status: status.and_then(|s| u16::try_from(s).ok()),
+        content_type,
+        body: body.unwrap_or_default(),
+    }
+}
 
 #[async_trait]
 impl Accounts for SqlStore {
@@ -32,13 +58,15 @@ impl Accounts for SqlStore {
 
     async fn insert_key(&self, key: &NewKey) -> Result<bool, StoreError> {
         let mut sql = Sql::new(
-            "insert into api_keys (id, account_id, livemode, secret_hash, hint, created_at) values (",
+            "insert into api_keys (id, account_id, livemode, scheme, secret_hash, hint, created_at) values (",
         );
         sql.bind(&key.id)
             .push(", ")
             .bind(&key.account)
             .push(", ")
             .bind(key.mode.is_live())
+            .push(", ")
+            .bind(key.scheme)
             .push(", ")
             .bind(Arg::Bytes(key.secret_hash.to_vec()))
             .push(", ")
@@ -56,18 +84,126 @@ impl Accounts for SqlStore {
     }
 
     async fn find_key(&self, secret_hash: &[u8; 32]) -> Result<Option<KeyRecord>, StoreError> {
-        let mut sql = Sql::new(
-            "select k.id, k.account_id, k.livemode, k.revoked_at is not null as revoked, a.preferences \
-             from api_keys k join accounts a on a.id = k.account_id where k.secret_hash = ",
-        );
-        sql.bind(Arg::Bytes(secret_hash.to_vec()));
+        let mut sql = Sql::new("select ");
+        sql.push(KEY_COLUMNS)
+            .push(" from api_keys k join accounts a on a.id = k.account_id where k.secret_hash = ")
+            .bind(Arg::Bytes(secret_hash.to_vec()));
         let row: Option<KeyRow> = self.pool.optional(&sql).await?;
-        Ok(row.map(|r| KeyRecord {
-            key_id: Id::from_trusted(r.id),
-            account: Id::from_trusted(r.account_id),
-            mode: Mode::from_live(r.livemode),
-            revoked: r.revoked,
-            preferences: r.preferences.0,
-        }))
+        Ok(row.map(KeyRecord::from))
+    }
+
+    async fn set_handle(&self, account: &Id, handle: &str) -> Result<bool, StoreError> {
+        let mut sql = Sql::new("update accounts set handle = ");
+        sql.bind(handle).push(" where id = ").bind(account);
+        Ok(self.pool.execute(&sql).await? == 1)
+    }
+
+    async fn insert_token(
+        &self,
+        token_hash: &[u8; 32],
+        key: &Id,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut sql = Sql::new(
+            "insert into access_tokens (token_hash, key_id, created_at, expires_at) values (",
+        );
+        sql.bind(Arg::Bytes(token_hash.to_vec()))
+            .push(", ")
+            .bind(key)
+            .push(", ")
+            .bind(now)
+            .push(", ")
+            .bind(expires_at)
+            .push(")");
+        self.pool.execute(&sql).await?;
+        Ok(())
+    }
+
+    async fn find_token(
+        &self,
+        token_hash: &[u8; 32],
+    ) -> Result<Option<(KeyRecord, DateTime<Utc>)>, StoreError> {
+        let mut sql = Sql::new("select ");
+        sql.push(KEY_COLUMNS)
+            .push(
+                ", t.expires_at from access_tokens t join api_keys k on k.id = t.key_id \
+                 join accounts a on a.id = k.account_id where t.token_hash = ",
+            )
+            .bind(Arg::Bytes(token_hash.to_vec()));
+        let row: Option<TokenRow> = self.pool.optional(&sql).await?;
+        Ok(row.map(|r| (KeyRecord::from(r.key), r.expires_at.0)))
+    }
+
+    async fn claim_idempotency(
+        &self,
+        scope: &Scope,
+        key: &str,
+        now: DateTime<Utc>,
+        since: DateTime<Utc>,
+    ) -> Result<Option<IdempotentResponse>, StoreError> {
+        let mut claim = Sql::new(
+            "insert into idempotency_keys (account_id, livemode, key, created_at) values (",
+        );
+        claim
+            .bind(&scope.account)
+            .push(", ")
+            .bind(scope.mode.is_live())
+            .push(", ")
+            .bind(key)
+            .push(", ")
+            .bind(now)
+            .push(") on conflict (account_id, livemode, key) do nothing");
+        if self.pool.execute(&claim).await? == 1 {
+            return Ok(None);
+        }
+        // Taken: a record older than `since` is forgotten and the key claimed anew.
+        let mut renew = Sql::new("update idempotency_keys set created_at = ");
+        renew
+            .bind(now)
+            .push(", status = null, content_type = null, body = null");
+        push_idempotency_key(&mut renew, scope, key);
+        renew.push(" and created_at < ").bind(since);
+        if self.pool.execute(&renew).await? == 1 {
+            return Ok(None);
+        }
+        let mut read =
+            Sql::new("select created_at, status, content_type, body from idempotency_keys");
+        push_idempotency_key(&mut read, scope, key);
+        let row: Option<IdempotencyRow> = self.pool.optional(&read).await?;
+        Ok(row.map(idempotent_response))
+    }
+
+    async fn finish_idempotency(
+        &self,
+        scope: &Scope,
+        key: &str,
+        status: u16,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> Result<(), StoreError> {
+        let mut sql = Sql::new("update idempotency_keys set status = ");
+        sql.bind(i64::from(status))
+            .push(", content_type = ")
+            .bind(content_type)
+            .push(", body = ")
+            .bind(Arg::Bytes(body.to_vec()));
+        push_idempotency_key(&mut sql, scope, key);
+        self.pool.execute(&sql).await?;
+        Ok(())
+    }
+
+    async fn idempotency(
+        &self,
+        scope: &Scope,
+        key: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Option<IdempotentResponse>, StoreError> {
+        let mut read =
+            Sql::new("select created_at, status, content_type, body from idempotency_keys");
+        push_idempotency_key(&mut read, scope, key);
+        read.push(" and created_at >= ").bind(since);
+        let row: Option<IdempotencyRow> = self.pool.optional(&read).await?;
+        Ok(row.map(idempotent_response))
     }
 }

@@ -2,6 +2,8 @@
 //! history. Lists take their total from `dispute_counts`, kept by the same transactions that open
 //! disputes and change their statuses, so a list's cost does not grow with the account.
 
+use std::collections::HashSet;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
@@ -9,7 +11,7 @@ use serde_json::{Value, json};
 use super::db::{Arg, Sql, Tx};
 use super::history::{Entry, append};
 use super::rows::{DISPUTE_COLUMNS, DisputeRow, HistoryRow, PageRow};
-use super::{Change, DisputeUpdate, Disputes, Refusal, SqlStore, StoreError};
+use super::{Change, DisputeFilter, DisputeUpdate, Disputes, Refusal, SqlStore, StoreError};
 use crate::domain::dispute::NewDispute;
 use crate::domain::{
     Action, Actor, Dispute, DisputeStatus, DocumentStatus, HistoryEntry, HistoryKind, Id, ListPage,
@@ -34,11 +36,42 @@ pub(super) fn push_scope(sql: &mut Sql, scope: Option<&Scope>, prefix: &str) {
     }
 }
 
-fn push_statuses(sql: &mut Sql, statuses: &[DisputeStatus]) {
-    if !statuses.is_empty() {
+/// The filter's conditions.
+fn push_filter(sql: &mut Sql, filter: &DisputeFilter) {
+    if !filter.statuses.is_empty() {
         sql.push(" and status in ")
-            .bind_list(statuses.iter().map(|s| s.as_str()));
+            .bind_list(filter.statuses.iter().map(|s| s.as_str()));
     }
+    if !filter.kinds.is_empty() {
+        sql.push(" and dispute_kind in ")
+            .bind_list(filter.kinds.iter().map(|k| k.as_str()));
+    }
+    if let Some(charge) = &filter.charge {
+        sql.push(" and charge_id = ").bind(charge);
+    }
+    if let Some(reopened) = filter.reopened {
+        sql.push(if reopened { " and " } else { " and not " });
+        push_reopened(sql, "disputes.id");
+    }
+}
+
+/// `exists (…)`: the dispute named by `column` was reopened, as its history says.
+fn push_reopened(sql: &mut Sql, column: &str) {
+    sql.push("exists (select 1 from dispute_history h where h.dispute_id = ")
+        .push(column)
+        .push(" and h.kind = ")
+        .bind(HistoryKind::StatusChanged.as_str())
+        .push(" and h.detail ->> 'action' = ")
+        .bind(Action::Reopen.as_str())
+        .push(")");
+}
+
+/// Whether the kept counts can give the total: the filter is by status alone.
+fn counts_suffice(filter: &DisputeFilter, query: &ListQuery) -> bool {
+    query.unbounded
+        && filter.kinds.is_empty()
+        && filter.charge.is_none()
+        && filter.reopened.is_none()
 }
 
 pub(super) fn direction(order: Order) -> &'static str {
@@ -48,9 +81,11 @@ pub(super) fn direction(order: Order) -> &'static str {
     }
 }
 
-/// The total of a list: summed from the kept counts when the range is all time, else counted.
-fn push_total(sql: &mut Sql, scope: &Scope, statuses: &[DisputeStatus], query: &ListQuery) {
-    if query.unbounded {
+/// The total of a list: summed from the kept counts when the range is all time and the filter
+/// only by status, else counted.
+fn push_total(sql: &mut Sql, scope: &Scope, filter: &DisputeFilter, query: &ListQuery) {
+    let kept = counts_suffice(filter, query);
+    if kept {
         sql.push(
             "select cast(coalesce(sum(count), 0) as bigint) from dispute_counts where account_id = ",
         );
@@ -60,10 +95,15 @@ fn push_total(sql: &mut Sql, scope: &Scope, statuses: &[DisputeStatus], query: &
     sql.bind(&scope.account)
         .push(" and livemode = ")
         .bind(scope.mode.is_live());
-    if !query.unbounded {
+    if kept {
+        if !filter.statuses.is_empty() {
+            sql.push(" and status in ")
+                .bind_list(filter.statuses.iter().map(|s| s.as_str()));
+        }
+    } else {
         push_range(sql, query);
+        push_filter(sql, filter);
     }
-    push_statuses(sql, statuses);
 }
 
 fn push_range(sql: &mut Sql, query: &ListQuery) {
@@ -73,14 +113,14 @@ fn push_range(sql: &mut Sql, query: &ListQuery) {
         .bind(query.to);
 }
 
-/// `account_id = … and livemode = … and created_at in range [and status in …]`.
-fn push_where(sql: &mut Sql, scope: &Scope, statuses: &[DisputeStatus], query: &ListQuery) {
+/// `account_id = … and livemode = … and created_at in range` and the filter's conditions.
+fn push_where(sql: &mut Sql, scope: &Scope, filter: &DisputeFilter, query: &ListQuery) {
     sql.push("account_id = ")
         .bind(&scope.account)
         .push(" and livemode = ")
         .bind(scope.mode.is_live());
     push_range(sql, query);
-    push_statuses(sql, statuses);
+    push_filter(sql, filter);
 }
 
 /// Moves an account's kept count of disputes in `status` by `delta`. A count that goes down
@@ -150,7 +190,7 @@ impl Disputes for SqlStore {
         let mut tx = self.pool.begin_write().await?;
         let mut sql = Sql::new(
             "insert into disputes (id, account_id, livemode, charge_id, amount, currency, funding_amount, \
-             funding_currency, status, reason, debit_transaction_id, created_at) values (",
+             funding_currency, status, reason, dispute_kind, evidence_due_at, debit_transaction_id, created_at) values (",
         );
         sql.bind(&id)
             .push(", ")
@@ -171,6 +211,10 @@ impl Disputes for SqlStore {
             .bind(DisputeStatus::AwaitingEvidence.as_str())
             .push(", ")
             .bind(new.reason.as_str())
+            .push(", ")
+            .bind(new.kind.as_str())
+            .push(", ")
+            .bind(new.evidence_due_at)
             .push(", ")
             .bind(debit)
             .push(", ")
@@ -214,7 +258,7 @@ impl Disputes for SqlStore {
     async fn list_disputes(
         &self,
         scope: &Scope,
-        statuses: &[DisputeStatus],
+        filter: &DisputeFilter,
         query: &ListQuery,
     ) -> Result<ListPage<Dispute>, StoreError> {
         // One statement: the page, and the list's total as a column (an uncorrelated subquery,
@@ -223,13 +267,13 @@ impl Disputes for SqlStore {
         let order = format!(" order by created_at {dir}, id {dir}");
         let mut sql = Sql::new("select ");
         sql.push(DISPUTE_COLUMNS).push(", (");
-        push_total(&mut sql, scope, statuses, query);
+        push_total(&mut sql, scope, filter, query);
         sql.push(") as total from disputes where ");
         let deferred = query.offset >= DEFERRED_JOIN_OFFSET;
         if deferred {
             sql.push("id in (select id from disputes where ");
         }
-        push_where(&mut sql, scope, statuses, query);
+        push_where(&mut sql, scope, filter, query);
         sql.push(&order)
             .push(" limit ")
             .bind(query.limit)
@@ -244,7 +288,7 @@ impl Disputes for SqlStore {
             None if query.offset == 0 => 0,
             None => {
                 let mut count = Sql::default();
-                push_total(&mut count, scope, statuses, query);
+                push_total(&mut count, scope, filter, query);
                 let (total,): (i64,) = self.pool.optional(&count).await?.unwrap_or_default();
                 total
             }
@@ -281,6 +325,10 @@ impl Disputes for SqlStore {
         if let Some(note) = &change.admin_message {
             sql.push(", admin_message = ").bind(note.as_str());
             fields.push("admin_message");
+        }
+        if let Some(amount) = change.contested_amount {
+            sql.push(", contested_amount = ").bind(amount);
+            fields.push("contested_amount");
         }
         if let Some(credit) = &change.credit_transaction {
             sql.push(", credit_transaction_id = ").bind(credit);
@@ -371,6 +419,21 @@ impl Disputes for SqlStore {
         id: &Id,
     ) -> Result<Option<DisputeStatus>, StoreError> {
         self.status_of(Some(scope), id).await
+    }
+
+    async fn reopened(&self, disputes: &[&Id]) -> Result<HashSet<Id>, StoreError> {
+        if disputes.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let mut sql =
+            Sql::new("select distinct dispute_id from dispute_history h where dispute_id in ");
+        sql.bind_list(disputes.iter().copied())
+            .push(" and h.kind = ")
+            .bind(HistoryKind::StatusChanged.as_str())
+            .push(" and h.detail ->> 'action' = ")
+            .bind(Action::Reopen.as_str());
+        let rows: Vec<(String,)> = self.pool.all(&sql).await?;
+        Ok(rows.into_iter().map(|(id,)| Id::from_trusted(id)).collect())
     }
 
     async fn history(&self, dispute: &Id) -> Result<Vec<HistoryEntry>, StoreError> {

@@ -12,7 +12,7 @@ use super::db::{Sql, Tx};
 use super::disputes::{direction, push_scope};
 use super::history::{Entry, append, append_all};
 use super::rows::{DOCUMENT_COLUMNS, DOCUMENT_FROM, DocumentRow, PAGE_COLUMNS, PageFileRow};
-use super::{Documents, Refusal, SqlStore, StoreError};
+use super::{DocumentFilter, Documents, Refusal, SqlStore, StoreError};
 use crate::domain::document::{NewDocument, NewPage, ReviewRefusal, guard};
 use crate::domain::{
     Actor, DisputeStatus, Document, DocumentAction, DocumentStatus, HistoryKind, Id, ListPage,
@@ -113,6 +113,40 @@ fn stored_page(document: &Id, position: i64, page: &NewPage) -> Page {
         sha256: page.sha256.clone(),
         blob_key: page.blob_key.clone(),
         created_at: page.created_at,
+    }
+}
+
+/// The conditions of a document search over `documents d join disputes s`.
+fn push_search(
+    sql: &mut Sql,
+    scope: &Scope,
+    dispute: Option<&Id>,
+    filter: &DocumentFilter,
+    query: &ListQuery,
+) {
+    sql.push("s.account_id = ")
+        .bind(&scope.account)
+        .push(" and s.livemode = ")
+        .bind(scope.mode.is_live());
+    if let Some(dispute) = dispute {
+        sql.push(" and d.dispute_id = ").bind(dispute);
+    }
+    sql.push(" and d.created_at >= ")
+        .bind(query.from)
+        .push(" and d.created_at <= ")
+        .bind(query.to);
+    if !filter.statuses.is_empty() {
+        sql.push(" and d.status in ")
+            .bind_list(filter.statuses.iter().map(|s| s.as_str()));
+    }
+    if !filter.kinds.is_empty() {
+        sql.push(" and (d.kind in ")
+            .bind_list(filter.kinds.iter().map(|k| k.as_str()));
+        sql.push(if filter.include_unkinded {
+            " or d.kind is null)"
+        } else {
+            ")"
+        });
     }
 }
 
@@ -405,6 +439,51 @@ impl Documents for SqlStore {
             push_scope(&mut sql, scope, "");
             sql.push(")");
         }
+        let row: Option<DocumentRow> = self.pool.optional(&sql).await?;
+        row.map(document).transpose()
+    }
+
+    async fn search_documents(
+        &self,
+        scope: &Scope,
+        dispute: Option<&Id>,
+        filter: &DocumentFilter,
+        query: &ListQuery,
+    ) -> Result<ListPage<Document>, StoreError> {
+        let dir = direction(query.order);
+        let mut page = Sql::new("select ");
+        page.push(DOCUMENT_COLUMNS).push(
+            " from documents d join disputes s on s.id = d.dispute_id \
+                   left join pages p on p.document_id = d.id and p.position = 1 where ",
+        );
+        push_search(&mut page, scope, dispute, filter, query);
+        page.push(&format!(" order by d.created_at {dir}, d.id {dir} limit "))
+            .bind(query.limit)
+            .push(" offset ")
+            .bind(query.offset);
+        let mut count = Sql::new(
+            "select count(*) from documents d join disputes s on s.id = d.dispute_id where ",
+        );
+        push_search(&mut count, scope, dispute, filter, query);
+        let rows = self.pool.all::<DocumentRow>(&page);
+        let total = self.pool.optional::<(i64,)>(&count);
+        let (rows, total) = futures::try_join!(rows, total)?;
+        let items = rows.into_iter().map(document).collect::<Result<_, _>>()?;
+        Ok(ListPage {
+            items,
+            total: total.unwrap_or_default().0,
+        })
+    }
+
+    async fn document_by_id(&self, scope: &Scope, id: &Id) -> Result<Option<Document>, StoreError> {
+        let mut sql = Sql::new("select ");
+        sql.push(DOCUMENT_COLUMNS)
+            .push(
+                " from documents d join disputes s on s.id = d.dispute_id \
+                   left join pages p on p.document_id = d.id and p.position = 1 where d.id = ",
+            )
+            .bind(id);
+        push_scope(&mut sql, Some(scope), "s.");
         let row: Option<DocumentRow> = self.pool.optional(&sql).await?;
         row.map(document).transpose()
     }

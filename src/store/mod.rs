@@ -112,6 +112,10 @@ pub struct KeyRecord {
     pub account: Id,
     pub mode: Mode,
     pub revoked: bool,
+    /// Which dialect's key it is; each dialect accepts only its own.
+    pub scheme: String,
+    /// The account's public handle, if it has one.
+    pub handle: Option<String>,
     /// The account's preferences, which dialects read and write by their own names.
     pub preferences: Map<String, Value>,
 }
@@ -122,6 +126,8 @@ pub struct NewKey {
     pub id: Id,
     pub account: Id,
     pub mode: Mode,
+    /// Which dialect's key it is.
+    pub scheme: &'static str,
     pub secret_hash: [u8; 32],
     pub hint: String,
     pub created_at: DateTime<Utc>,
@@ -138,6 +144,47 @@ pub struct Change {
     pub credit_transaction: Option<Id>,
     /// Set when the dispute closes.
     pub closed_at: Option<DateTime<Utc>>,
+    /// The part of the amount contested, when the merchant says.
+    pub contested_amount: Option<i64>,
+}
+
+/// Which disputes a list shows; an empty list of values means any.
+#[derive(Debug, Clone, Default)]
+pub struct DisputeFilter {
+    pub statuses: Vec<DisputeStatus>,
+    pub kinds: Vec<crate::domain::DisputeKind>,
+    /// Only disputes reopened at least once (true) or never (false).
+    pub reopened: Option<bool>,
+    /// Only disputes of this charge.
+    pub charge: Option<Id>,
+}
+
+impl DisputeFilter {
+    pub fn statuses(statuses: &[DisputeStatus]) -> DisputeFilter {
+        DisputeFilter {
+            statuses: statuses.to_vec(),
+            ..DisputeFilter::default()
+        }
+    }
+}
+
+/// Which documents a search shows; an empty list of values means any.
+#[derive(Debug, Clone, Default)]
+pub struct DocumentFilter {
+    pub statuses: Vec<crate::domain::DocumentStatus>,
+    /// Kinds to show; when there are some, `include_unkinded` adds documents of no kind.
+    pub kinds: Vec<crate::domain::DocumentKind>,
+    pub include_unkinded: bool,
+}
+
+/// The first answer to an idempotency key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdempotentResponse {
+    pub created_at: DateTime<Utc>,
+    /// None while the first request is still in flight.
+    pub status: Option<u16>,
+    pub content_type: Option<String>,
+    pub body: Vec<u8>,
 }
 
 /// Fields changed without a status change; `None` leaves a field as it is.
@@ -162,6 +209,47 @@ pub trait Accounts {
     /// Marks a key revoked; false when there is no such key.
     async fn revoke_key(&self, key_id: &Id, now: DateTime<Utc>) -> Result<bool, StoreError>;
     async fn find_key(&self, secret_hash: &[u8; 32]) -> Result<Option<KeyRecord>, StoreError>;
+    /// Gives an account its public handle; false when there is no such account. A handle taken
+    /// by another account is a `Conflict`.
+    async fn set_handle(&self, account: &Id, handle: &str) -> Result<bool, StoreError>;
+    /// Keeps a bearer token (by its hash) for a key until `expires_at`.
+    async fn insert_token(
+        &self,
+        token_hash: &[u8; 32],
+        key: &Id,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// The key a bearer token was issued for, and when the token expires.
+    async fn find_token(
+        &self,
+        token_hash: &[u8; 32],
+    ) -> Result<Option<(KeyRecord, DateTime<Utc>)>, StoreError>;
+    /// Claims an idempotency key for the scope: `None` when it was free (or its record older than
+    /// `since`, then replaced), else the record of its first use.
+    async fn claim_idempotency(
+        &self,
+        scope: &Scope,
+        key: &str,
+        now: DateTime<Utc>,
+        since: DateTime<Utc>,
+    ) -> Result<Option<IdempotentResponse>, StoreError>;
+    /// Stores the answer to a claimed key.
+    async fn finish_idempotency(
+        &self,
+        scope: &Scope,
+        key: &str,
+        status: u16,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> Result<(), StoreError>;
+    /// The record of a key used since `since`.
+    async fn idempotency(
+        &self,
+        scope: &Scope,
+        key: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Option<IdempotentResponse>, StoreError>;
 }
 
 /// Disputes, their status changes and their history.
@@ -177,13 +265,15 @@ pub trait Disputes {
     ) -> Result<Option<Dispute>, StoreError>;
     /// A dispute; `scope: None` is the operator's view.
     async fn dispute(&self, scope: Option<&Scope>, id: &Id) -> Result<Option<Dispute>, StoreError>;
-    /// A page of the scope's disputes whose status is one of `statuses` (all when empty).
+    /// A page of the scope's disputes that pass `filter`.
     async fn list_disputes(
         &self,
         scope: &Scope,
-        statuses: &[DisputeStatus],
+        filter: &DisputeFilter,
         query: &ListQuery,
     ) -> Result<ListPage<Dispute>, StoreError>;
+    /// Which of `disputes` were reopened at least once, from their history.
+    async fn reopened(&self, disputes: &[&Id]) -> Result<HashSet<Id>, StoreError>;
     /// Applies `action` if the dispute is in its source status, atomically with `change` and,
     /// when the dispute leaves "awaiting evidence", with submitting its draft documents.
     async fn transition(
@@ -269,6 +359,16 @@ pub trait Documents {
         dispute: &Id,
         id: &Id,
     ) -> Result<Option<Document>, StoreError>;
+    /// A page of the scope's documents (of one dispute, or all) that pass `filter`.
+    async fn search_documents(
+        &self,
+        scope: &Scope,
+        dispute: Option<&Id>,
+        filter: &DocumentFilter,
+        query: &ListQuery,
+    ) -> Result<ListPage<Document>, StoreError>;
+    /// A document the scope can see, by its id alone.
+    async fn document_by_id(&self, scope: &Scope, id: &Id) -> Result<Option<Document>, StoreError>;
     /// Every page of a document, in order.
     async fn pages(&self, document: &Id) -> Result<Vec<Page>, StoreError>;
     /// Removes a draft document and its pages' rows (their blobs are the caller's to delete),

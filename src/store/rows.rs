@@ -14,7 +14,8 @@ use crate::domain::{Actor, Dispute, Document, HistoryEntry, Id, Mode, Page};
 
 pub const DISPUTE_COLUMNS: &str = "id, account_id, livemode, charge_id, amount, currency, \
      funding_amount, funding_currency, status, reason, message, admin_message, metadata, tag, \
-     debit_transaction_id, credit_transaction_id, created_at, closed_at, document_count";
+     debit_transaction_id, credit_transaction_id, created_at, closed_at, document_count, \
+     dispute_kind, evidence_due_at, contested_amount";
 
 /// A document with its first page, from `documents d left join pages p` on the first position.
 pub const DOCUMENT_COLUMNS: &str = "d.id, d.dispute_id, d.livemode, d.kind, d.tag, d.status, \
@@ -62,6 +63,9 @@ pub struct DisputeRow {
     pub created_at: Ts,
     pub closed_at: Option<Ts>,
     pub document_count: i32,
+    pub dispute_kind: String,
+    pub evidence_due_at: Option<Ts>,
+    pub contested_amount: Option<i64>,
 }
 
 impl TryFrom<DisputeRow> for Dispute {
@@ -71,6 +75,9 @@ impl TryFrom<DisputeRow> for Dispute {
         Ok(Dispute {
             status: parse("disputes.status", &r.status)?,
             reason: parse("disputes.reason", &r.reason)?,
+            kind: parse("disputes.dispute_kind", &r.dispute_kind)?,
+            evidence_due_at: r.evidence_due_at.map(|t| t.0),
+            contested_amount: r.contested_amount,
             id: Id::from_trusted(r.id),
             account: Id::from_trusted(r.account_id),
             mode: Mode::from_live(r.livemode),
@@ -215,7 +222,31 @@ pub struct KeyRow {
     pub account_id: String,
     pub livemode: bool,
     pub revoked: bool,
+    pub scheme: String,
+    pub handle: Option<String>,
     pub preferences: Json<Map<String, Value>>,
+}
+
+impl From<KeyRow> for super::KeyRecord {
+    fn from(r: KeyRow) -> super::KeyRecord {
+        super::KeyRecord {
+            key_id: Id::from_trusted(r.id),
+            account: Id::from_trusted(r.account_id),
+            mode: Mode::from_live(r.livemode),
+            revoked: r.revoked,
+            scheme: r.scheme,
+            handle: r.handle,
+            preferences: r.preferences.0,
+        }
+    }
+}
+
+/// A bearer token's key, and when the token expires.
+#[derive(Debug, sqlx::FromRow)]
+pub struct TokenRow {
+    #[sqlx(flatten)]
+    pub key: KeyRow,
+    pub expires_at: Ts,
 }
 
 #[derive(Debug, sqlx::FromRow)]

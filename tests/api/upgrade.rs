@@ -128,7 +128,7 @@ async fn old_schema_then_upgrade(url: &str, postgres: bool) {
     let pending = store
         .list_disputes(
             &scope,
-            &[DisputeStatus::UnderReview],
+            &dispute_docs::store::DisputeFilter::statuses(&[DisputeStatus::UnderReview]),
             &ListQuery::first_page(now),
         )
         .await

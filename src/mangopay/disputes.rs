@@ -1,0 +1,354 @@
+//! Disputes (MANGOPAY.md §4 #1–#9): lists with filters, view, Tag, contest and resubmit, close,
+//! and the dispute's transactions.
+
+use axum::extract::{OriginalUri, Path, State};
+use axum::response::Response;
+use serde_json::{Map, Value};
+
+use super::auth::Client;
+use super::error::{MpError, MpResult};
+use super::lists::{ListInput, respond};
+use super::render::{self, DisputeJson, TransactionJson};
+use super::{Body, MangopayState, parse_id};
+use crate::core::disputes::Fields;
+use crate::domain::{Action, Dispute, DisputeStatus, IdKind};
+use crate::http::json;
+use crate::store::{DisputeFilter, DisputeUpdate};
+
+/// Disputes as this dialect shows them: with whether each was reopened.
+async fn render_all(state: &MangopayState, disputes: &[Dispute]) -> MpResult<Vec<Value>> {
+    let ids: Vec<_> = disputes.iter().map(|d| &d.id).collect();
+    let reopened = state.core.reopened(&ids).await?;
+    disputes
+        .iter()
+        .map(|d| {
+            serde_json::to_value(render::dispute(d, reopened.contains(&d.id)))
+                .map_err(|e| MpError::internal(e.into()))
+        })
+        .collect()
+}
+
+async fn render_one(state: &MangopayState, dispute: &Dispute) -> MpResult<Response> {
+    let reopened = state.core.reopened(&[&dispute.id]).await?;
+    Ok(json(&render::dispute(
+        dispute,
+        reopened.contains(&dispute.id),
+    )))
+}
+
+/// The disputes a list shows, by the `Status` and `DisputeType` filters.
+fn dispute_filter(input: &ListInput) -> MpResult<Option<DisputeFilter>> {
+    let statuses = input.filter("status", "Status", |s| {
+        super::vocab::parse_status(s).map(|st| (s.to_owned(), st))
+    })?;
+    let kinds = input.filter("disputetype", "DisputeType", render::parse_dispute_type)?;
+    let mut filter = DisputeFilter {
+        kinds,
+        ..DisputeFilter::default()
+    };
+    if !statuses.is_empty() {
+        for (_, domain) in &statuses {
+            filter.statuses.extend_from_slice(domain);
+        }
+        if filter.statuses.is_empty() {
+            // Only CREATED, which no dispute here ever is.
+            return Ok(None);
+        }
+        // PENDING_CLIENT_ACTION and REOPENED_PENDING_CLIENT_ACTION share a domain status: when
+        // only one of them is asked for, and nothing else, the history tells them apart.
+        let names: Vec<&str> = statuses.iter().map(|(n, _)| n.as_str()).collect();
+        let fresh = names.contains(&"PENDING_CLIENT_ACTION");
+        let reopened = names.contains(&"REOPENED_PENDING_CLIENT_ACTION");
+        let only_awaiting = filter
+            .statuses
+            .iter()
+            .all(|s| *s == DisputeStatus::AwaitingEvidence);
+        if only_awaiting && fresh != reopened {
+            filter.reopened = Some(reopened);
+        }
+    }
+    Ok(Some(filter))
+}
+
+/// The absolute URL of the list a request asked for, without its query.
+pub fn list_url(state: &MangopayState, uri: &OriginalUri) -> String {
+    format!("{}{}", state.base_url, uri.0.path())
+}
+
+async fn list(
+    state: &MangopayState,
+    client: &Client,
+    uri: &OriginalUri,
+    extra: impl FnOnce(&mut DisputeFilter),
+) -> MpResult<Response> {
+    let input = ListInput::parse(uri.0.query())?;
+    let base = list_url(state, uri);
+    let Some(mut filter) = dispute_filter(&input)? else {
+        return Ok(respond::<Value>(&[], 0, &input, &base));
+    };
+    extra(&mut filter);
+    let query = input.query(state.core.clock.now());
+    let page = state
+        .core
+        .list_disputes(&client.scope, &filter, &query)
+        .await?;
+    let items = render_all(state, &page.items).await?;
+    Ok(respond(&items, page.total, &input, &base))
+}
+
+#[utoipa::path(get, operation_id = "listDisputes", path = "/{ClientId}/disputes", tag = "disputes",
+    params(("ClientId" = String, Path), super::openapi::ListParams),
+    responses((status = 200, description = "A page of disputes", body = [DisputeJson])))]
+pub async fn list_all(
+    State(state): State<MangopayState>,
+    client: Client,
+    uri: OriginalUri,
+) -> MpResult<Response> {
+    list(&state, &client, &uri, |_| {}).await
+}
+
+#[utoipa::path(get, operation_id = "listPendingSettlement", path = "/{ClientId}/disputes/pendingsettlement", tag = "disputes",
+    params(("ClientId" = String, Path), super::openapi::ListParams),
+    responses((status = 200, description = "Always empty: nothing here awaits a settlement", body = [DisputeJson])))]
+pub async fn pending_settlement(
+    State(state): State<MangopayState>,
+    _client: Client,
+    uri: OriginalUri,
+) -> MpResult<Response> {
+    nobody(&state, &uri).await
+}
+
+#[utoipa::path(get, operation_id = "listDisputesOfPayIn", path = "/{ClientId}/payins/{Id}/disputes", tag = "disputes",
+    params(("ClientId" = String, Path), ("Id" = String, Path, description = "A pay-in: the dispute's InitialTransactionId"), super::openapi::ListParams),
+    responses((status = 200, description = "The pay-in's disputes", body = [DisputeJson])))]
+pub async fn of_payin(
+    State(state): State<MangopayState>,
+    client: Client,
+    Path((_client_id, payin)): Path<(String, String)>,
+    uri: OriginalUri,
+) -> MpResult<Response> {
+    let Ok(charge) = parse_id(IdKind::Charge, &payin) else {
+        return nobody(&state, &uri).await;
+    };
+    list(&state, &client, &uri, |f| f.charge = Some(charge)).await
+}
+
+/// An empty list: this server keeps no users or wallets to find disputes by.
+async fn nobody(state: &MangopayState, uri: &OriginalUri) -> MpResult<Response> {
+    let input = ListInput::parse(uri.0.query())?;
+    Ok(respond::<Value>(&[], 0, &input, &list_url(state, uri)))
+}
+
+#[utoipa::path(get, operation_id = "listDisputesOfUser", path = "/{ClientId}/users/{Id}/disputes", tag = "disputes",
+    params(("ClientId" = String, Path), ("Id" = String, Path), super::openapi::ListParams),
+    responses((status = 200, description = "Always empty: this server keeps no users", body = [DisputeJson])))]
+pub async fn of_user(
+    State(state): State<MangopayState>,
+    _client: Client,
+    uri: OriginalUri,
+) -> MpResult<Response> {
+    nobody(&state, &uri).await
+}
+
+#[utoipa::path(get, operation_id = "listDisputesOfWallet", path = "/{ClientId}/wallets/{Id}/disputes", tag = "disputes",
+    params(("ClientId" = String, Path), ("Id" = String, Path), super::openapi::ListParams),
+    responses((status = 200, description = "Always empty: this server keeps no wallets", body = [DisputeJson])))]
+pub async fn of_wallet(
+    State(state): State<MangopayState>,
+    _client: Client,
+    uri: OriginalUri,
+) -> MpResult<Response> {
+    nobody(&state, &uri).await
+}
+
+async fn find(state: &MangopayState, client: &Client, id: &str) -> MpResult<Dispute> {
+    let not_found = || MpError::not_found("Dispute", id);
+    let parsed = parse_id(IdKind::Dispute, id).map_err(|_| not_found())?;
+    state
+        .core
+        .dispute(Some(&client.scope), &parsed)
+        .await?
+        .ok_or_else(not_found)
+}
+
+#[utoipa::path(get, operation_id = "viewDispute", path = "/{ClientId}/disputes/{DisputeId}", tag = "disputes",
+    params(("ClientId" = String, Path), ("DisputeId" = String, Path)),
+    responses((status = 200, description = "The dispute", body = DisputeJson),
+        (status = 404, description = "No such dispute", body = super::openapi::Error)))]
+pub async fn view(
+    State(state): State<MangopayState>,
+    client: Client,
+    Path((_client_id, id)): Path<(String, String)>,
+) -> MpResult<Response> {
+    let dispute = find(&state, &client, &id).await?;
+    render_one(&state, &dispute).await
+}
+
+/// A `Tag`: absent leaves it, `null` clears it, a string of at most 255 characters sets it.
+pub fn tag(body: &Map<String, Value>) -> MpResult<Option<Option<String>>> {
+    match body.get("Tag") {
+        None => Ok(None),
+        Some(Value::Null) => Ok(Some(None)),
+        Some(Value::String(s)) if s.chars().count() <= 255 => Ok(Some(Some(s.clone()))),
+        Some(Value::String(_)) => Err(MpError::param("Tag", "Tag is at most 255 characters")),
+        Some(_) => Err(MpError::param("Tag", "Tag must be a string")),
+    }
+}
+
+#[utoipa::path(put, operation_id = "updateDispute", path = "/{ClientId}/disputes/{DisputeId}", tag = "disputes",
+    params(("ClientId" = String, Path), ("DisputeId" = String, Path)),
+    request_body(content = super::openapi::TagBody, content_type = "application/json"),
+    responses((status = 200, description = "The dispute", body = DisputeJson),
+        (status = 404, description = "No such dispute", body = super::openapi::Error)))]
+pub async fn update(
+    State(state): State<MangopayState>,
+    client: Client,
+    Path((_client_id, id)): Path<(String, String)>,
+    Body(body): Body,
+) -> MpResult<Response> {
+    let dispute = find(&state, &client, &id).await?;
+    let update = DisputeUpdate { tag: tag(&body)? };
+    let dispute = state
+        .core
+        .update_dispute(Some(&client.scope), &dispute.id, &update, &client.actor)
+        .await
+        .map_err(|r| MpError::from_refusal(r, &id, None))?;
+    render_one(&state, &dispute).await
+}
+
+/// `ContestedFunds`, checked against the dispute: same currency, 0 < Amount <= disputed.
+fn contested_amount(body: &Map<String, Value>, dispute: &Dispute) -> MpResult<Option<i64>> {
+    let funds = match body.get("ContestedFunds") {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Object(funds)) => funds,
+        Some(_) => {
+            return Err(MpError::param(
+                "ContestedFunds",
+                "ContestedFunds must be Money",
+            ));
+        }
+    };
+    let currency = funds.get("Currency").and_then(Value::as_str);
+    if !currency.is_some_and(|c| c.eq_ignore_ascii_case(&dispute.currency)) {
+        return Err(MpError::param(
+            "ContestedFunds.Currency",
+            format!("the Currency must be {}", dispute.currency),
+        ));
+    }
+    match funds.get("Amount").and_then(Value::as_i64) {
+        Some(amount) if amount > 0 && amount <= dispute.amount => Ok(Some(amount)),
+        _ => Err(MpError::param(
+            "ContestedFunds.Amount",
+            format!("the Amount must be between 1 and {}", dispute.amount),
+        )),
+    }
+}
+
+#[utoipa::path(put, operation_id = "submitDispute", path = "/{ClientId}/disputes/{DisputeId}/submit", tag = "disputes",
+    params(("ClientId" = String, Path), ("DisputeId" = String, Path)),
+    request_body(content = super::openapi::ContestBody, content_type = "application/json"),
+    responses((status = 200, description = "The dispute, SUBMITTED", body = DisputeJson),
+        (status = 400, description = "Not awaiting the client, past its deadline, not contestable, or ContestedFunds missing or wrong", body = super::openapi::Error),
+        (status = 404, description = "No such dispute", body = super::openapi::Error)))]
+/// Contests the dispute (the first time, `ContestedFunds` is required) or resubmits it.
+pub async fn submit(
+    State(state): State<MangopayState>,
+    client: Client,
+    Path((_client_id, id)): Path<(String, String)>,
+    Body(body): Body,
+) -> MpResult<Response> {
+    let dispute = find(&state, &client, &id).await?;
+    if dispute.status != DisputeStatus::AwaitingEvidence {
+        return Err(MpError::param(
+            "Status",
+            "the dispute is not awaiting the client's action",
+        ));
+    }
+    if !dispute.kind.contestable() {
+        return Err(MpError::param(
+            "DisputeType",
+            "this dispute cannot be contested",
+        ));
+    }
+    let now = state.core.clock.now();
+    if dispute.evidence_due_at.is_some_and(|due| due < now) {
+        return Err(MpError::param(
+            "ContestDeadlineDate",
+            "the contest deadline has passed",
+        ));
+    }
+    let amount = contested_amount(&body, &dispute)?;
+    let reopened = !state.core.reopened(&[&dispute.id]).await?.is_empty();
+    if amount.is_none() && !reopened && dispute.contested_amount.is_none() {
+        return Err(MpError::param(
+            "ContestedFunds",
+            "The ContestedFunds field is required.",
+        ));
+    }
+    let fields = Fields {
+        contested_amount: amount,
+        ..Fields::default()
+    };
+    let dispute = state
+        .core
+        .transition(
+            Some(&client.scope),
+            &dispute.id,
+            Action::Submit,
+            fields,
+            &client.actor,
+        )
+        .await
+        .map_err(|r| MpError::from_refusal(r, &id, None))?;
+    render_one(&state, &dispute).await
+}
+
+#[utoipa::path(put, operation_id = "closeDispute", path = "/{ClientId}/disputes/{DisputeId}/close", tag = "disputes",
+    params(("ClientId" = String, Path), ("DisputeId" = String, Path)),
+    responses((status = 200, description = "The dispute, CLOSED and LOST", body = DisputeJson),
+        (status = 400, description = "Not awaiting the client", body = super::openapi::Error),
+        (status = 404, description = "No such dispute", body = super::openapi::Error)))]
+/// Closes the dispute: the client concedes it.
+pub async fn close(
+    State(state): State<MangopayState>,
+    client: Client,
+    Path((_client_id, id)): Path<(String, String)>,
+) -> MpResult<Response> {
+    let dispute = find(&state, &client, &id).await?;
+    let dispute = state
+        .core
+        .transition(
+            Some(&client.scope),
+            &dispute.id,
+            Action::Concede,
+            Fields::default(),
+            &client.actor,
+        )
+        .await
+        .map_err(|r| MpError::from_refusal(r, &id, None))?;
+    render_one(&state, &dispute).await
+}
+
+#[utoipa::path(get, operation_id = "listDisputeTransactions", path = "/{ClientId}/disputes/{DisputeId}/transactions", tag = "disputes",
+    params(("ClientId" = String, Path), ("DisputeId" = String, Path), super::openapi::ListParams),
+    responses((status = 200, description = "The repudiation and, once won, the settlement", body = [TransactionJson]),
+        (status = 404, description = "No such dispute", body = super::openapi::Error)))]
+pub async fn transactions(
+    State(state): State<MangopayState>,
+    client: Client,
+    Path((_client_id, id)): Path<(String, String)>,
+    uri: OriginalUri,
+) -> MpResult<Response> {
+    let input = ListInput::parse(uri.0.query())?;
+    let dispute = find(&state, &client, &id).await?;
+    let all = render::transactions(&dispute);
+    let total = all.len() as i64;
+    let start = ((input.page - 1) * input.per_page).min(total) as usize;
+    let end = (start + input.per_page as usize).min(all.len());
+    Ok(respond(
+        &all[start..end],
+        total,
+        &input,
+        &list_url(&state, &uri),
+    ))
+}

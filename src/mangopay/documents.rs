@@ -1,0 +1,461 @@
+//! Dispute documents (MANGOPAY.md §4 #10–#16): lists, view, create, add base64 pages, submit,
+//! and consult links that a browser can open without the token.
+
+use std::borrow::Cow;
+
+use axum::body::Body as HttpBody;
+use axum::extract::{OriginalUri, Path, Request, State};
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::alphabet::STANDARD;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use bytes::Bytes;
+use chrono::TimeDelta;
+use futures::StreamExt;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::auth::Client;
+use super::disputes::{list_url, tag};
+use super::error::{MpError, MpResult};
+use super::lists::{ListInput, respond};
+use super::render::{self, ConsultJson, DocumentJson};
+use super::{Body, MangopayState, parse_id, vocab};
+use crate::core::documents::Upload;
+use crate::core::files::store_file;
+use crate::domain::{Document, DocumentAction, DocumentKind, Id, IdKind};
+use crate::http::json;
+use crate::store::DocumentFilter;
+
+/// The most a page request may carry: a little over 10 MB of base64.
+const MAX_PAGE_BODY: usize = 11 * 1024 * 1024;
+/// Past this, a body is no longer read even to drain it.
+const MAX_DRAIN: usize = 64 * 1024 * 1024;
+/// How long a consult link lives.
+const CONSULT_TTL: TimeDelta = TimeDelta::minutes(10);
+
+/// The `Type` filter: OTHER also finds the kinds Mangopay shows as OTHER, and documents of none.
+fn type_filter(input: &ListInput) -> MpResult<(Vec<DocumentKind>, bool)> {
+    let kinds = input.filter("type", "Type", vocab::parse_kind)?;
+    let mut shown: Vec<DocumentKind> = Vec::new();
+    let mut unkinded = false;
+    for kind in kinds {
+        shown.extend(
+            DocumentKind::ALL
+                .into_iter()
+                .filter(|k| vocab::kind(Some(*k)) == vocab::kind(Some(kind))),
+        );
+        unkinded |= vocab::kind(None) == vocab::kind(Some(kind));
+    }
+    Ok((shown, unkinded))
+}
+
+async fn list(
+    state: &MangopayState,
+    client: &Client,
+    dispute: Option<&Id>,
+    uri: &OriginalUri,
+) -> MpResult<Response> {
+    let input = ListInput::parse(uri.0.query())?;
+    let statuses = input.filter("status", "Status", vocab::parse_document_status)?;
+    let (kinds, include_unkinded) = type_filter(&input)?;
+    let filter = DocumentFilter {
+        statuses,
+        kinds,
+        include_unkinded,
+    };
+    let query = input.query(state.core.clock.now());
+    let page = state
+        .core
+        .search_documents(&client.scope, dispute, &filter, &query)
+        .await?;
+    let items: Vec<DocumentJson> = page.items.iter().map(render::document).collect();
+    Ok(respond(&items, page.total, &input, &list_url(state, uri)))
+}
+
+async fn dispute_id(state: &MangopayState, client: &Client, raw: &str) -> MpResult<Id> {
+    let not_found = || MpError::not_found("Dispute", raw);
+    let id = parse_id(IdKind::Dispute, raw).map_err(|_| not_found())?;
+    state
+        .core
+        .dispute_status(&client.scope, &id)
+        .await?
+        .ok_or_else(not_found)?;
+    Ok(id)
+}
+
+async fn find(state: &MangopayState, client: &Client, raw: &str) -> MpResult<Document> {
+    let not_found = || MpError::not_found("DisputeDocument", raw);
+    let id = parse_id(IdKind::Document, raw).map_err(|_| not_found())?;
+    state
+        .core
+        .document_by_id(&client.scope, &id)
+        .await?
+        .ok_or_else(not_found)
+}
+
+#[utoipa::path(get, operation_id = "listDisputeDocuments", path = "/{ClientId}/disputes/{DisputeId}/documents", tag = "documents",
+    params(("ClientId" = String, Path), ("DisputeId" = String, Path), super::openapi::ListParams),
+    responses((status = 200, description = "A page of the dispute's documents", body = [DocumentJson]),
+        (status = 404, description = "No such dispute", body = super::openapi::Error)))]
+pub async fn list_of_dispute(
+    State(state): State<MangopayState>,
+    client: Client,
+    Path((_client_id, dispute)): Path<(String, String)>,
+    uri: OriginalUri,
+) -> MpResult<Response> {
+    let dispute = dispute_id(&state, &client, &dispute).await?;
+    list(&state, &client, Some(&dispute), &uri).await
+}
+
+#[utoipa::path(get, operation_id = "listAllDisputeDocuments", path = "/{ClientId}/dispute-documents", tag = "documents",
+    params(("ClientId" = String, Path), super::openapi::ListParams),
+    responses((status = 200, description = "A page of every dispute's documents", body = [DocumentJson])))]
+pub async fn list_all(
+    State(state): State<MangopayState>,
+    client: Client,
+    uri: OriginalUri,
+) -> MpResult<Response> {
+    list(&state, &client, None, &uri).await
+}
+
+#[utoipa::path(get, operation_id = "viewDisputeDocument", path = "/{ClientId}/dispute-documents/{DocumentId}", tag = "documents",
+    params(("ClientId" = String, Path), ("DocumentId" = String, Path)),
+    responses((status = 200, description = "The document", body = DocumentJson),
+        (status = 404, description = "No such document", body = super::openapi::Error)))]
+pub async fn view(
+    State(state): State<MangopayState>,
+    client: Client,
+    Path((_client_id, id)): Path<(String, String)>,
+) -> MpResult<Response> {
+    let doc = find(&state, &client, &id).await?;
+    Ok(json(&render::document(&doc)))
+}
+
+#[utoipa::path(post, operation_id = "createDisputeDocument", path = "/{ClientId}/disputes/{DisputeId}/documents", tag = "documents",
+    params(("ClientId" = String, Path), ("DisputeId" = String, Path)),
+    request_body(content = super::openapi::NewDocumentBody, content_type = "application/json"),
+    responses((status = 200, description = "The new document, CREATED", body = DocumentJson),
+        (status = 400, description = "Type missing or wrong, Tag too long, or the dispute not awaiting the client", body = super::openapi::Error),
+        (status = 404, description = "No such dispute", body = super::openapi::Error)))]
+pub async fn create(
+    State(state): State<MangopayState>,
+    client: Client,
+    Path((_client_id, dispute)): Path<(String, String)>,
+    Body(body): Body,
+) -> MpResult<Response> {
+    let dispute = dispute_id(&state, &client, &dispute).await?;
+    let kind = match body.get("Type") {
+        None | Some(Value::Null) => {
+            return Err(MpError::param("Type", "The Type field is required."));
+        }
+        Some(Value::String(t)) => vocab::parse_kind(t)
+            .ok_or_else(|| MpError::param("Type", format!("{t} is not a valid Type")))?,
+        Some(_) => return Err(MpError::param("Type", "Type must be a string")),
+    };
+    let tag = tag(&body)?.flatten();
+    let doc = state
+        .core
+        .create_document(
+            Some(&client.scope),
+            &dispute,
+            None,
+            Some(kind),
+            tag,
+            None,
+            &client.actor,
+        )
+        .await
+        .map_err(|e| MpError::from_upload(e, dispute.as_str(), ""))?;
+    Ok(json(&render::document(&doc)))
+}
+
+#[utoipa::path(put, operation_id = "submitDisputeDocument", path = "/{ClientId}/disputes/{DisputeId}/documents/{DocumentId}", tag = "documents",
+    params(("ClientId" = String, Path), ("DisputeId" = String, Path), ("DocumentId" = String, Path)),
+    request_body(content = super::openapi::SubmitDocumentBody, content_type = "application/json"),
+    responses((status = 200, description = "The document, VALIDATION_ASKED", body = DocumentJson),
+        (status = 400, description = "Status not VALIDATION_ASKED, the document not CREATED, or without pages", body = super::openapi::Error),
+        (status = 404, description = "No such dispute or document", body = super::openapi::Error)))]
+/// Asks for the document's validation: `Status` must be `VALIDATION_ASKED`.
+pub async fn submit(
+    State(state): State<MangopayState>,
+    client: Client,
+    Path((_client_id, dispute, document)): Path<(String, String, String)>,
+    Body(body): Body,
+) -> MpResult<Response> {
+    let dispute = dispute_id(&state, &client, &dispute).await?;
+    match body.get("Status").and_then(Value::as_str) {
+        Some("VALIDATION_ASKED") => {}
+        _ => {
+            return Err(MpError::param("Status", "Status must be VALIDATION_ASKED"));
+        }
+    }
+    let doc = find(&state, &client, &document).await?;
+    if doc.dispute != dispute {
+        return Err(MpError::not_found("DisputeDocument", &document));
+    }
+    let doc = state
+        .core
+        .document_transition(
+            Some(&client.scope),
+            &dispute,
+            &doc.id,
+            DocumentAction::Submit,
+            None,
+            &client.actor,
+        )
+        .await
+        .map_err(|r| MpError::from_refusal(r, dispute.as_str(), Some(&document)))?;
+    Ok(json(&render::document(&doc)))
+}
+
+#[derive(Deserialize)]
+struct PageBody<'a> {
+    #[serde(borrow, rename = "File")]
+    file: Option<Cow<'a, str>>,
+}
+
+/// The body, at most `MAX_PAGE_BODY`; a larger one is read to its end (up to `MAX_DRAIN`) so
+/// that the client, still sending, gets the 413.
+async fn page_body(request: Request) -> MpResult<Bytes> {
+    let mut body = request.into_body().into_data_stream();
+    let mut kept = Vec::new();
+    let mut seen = 0usize;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| MpError::param("File", e.to_string()))?;
+        seen += chunk.len();
+        if seen > MAX_DRAIN {
+            break;
+        }
+        if seen <= MAX_PAGE_BODY {
+            kept.extend_from_slice(&chunk);
+        }
+    }
+    if seen > MAX_PAGE_BODY {
+        return Err(MpError::too_large());
+    }
+    Ok(Bytes::from(kept))
+}
+
+/// How many bytes standard base64 (whitespace allowed, padding optional) decodes to, or
+/// `None` when it is not base64.
+fn decoded_len(text: &str) -> Option<u64> {
+    let mut chars = 0u64;
+    let mut padding = 0u64;
+    for b in text.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'+' | b'/' if padding == 0 => chars += 1,
+            b'=' if padding < 2 => padding += 1,
+            b if b.is_ascii_whitespace() => {}
+            _ => return None,
+        }
+    }
+    if chars % 4 == 1 || (padding > 0 && (chars + padding) % 4 != 0) {
+        return None;
+    }
+    Some(chars * 3 / 4)
+}
+
+const LENIENT: GeneralPurpose = GeneralPurpose::new(
+    &STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// The decoded bytes of valid base64, in chunks of about 48 KiB, decoded as they are asked for.
+fn decoded_chunks(text: &str) -> impl Iterator<Item = Result<Bytes, base64::DecodeError>> + '_ {
+    let mut clean = text
+        .bytes()
+        .filter(|b| !b.is_ascii_whitespace() && *b != b'=');
+    std::iter::from_fn(move || {
+        let piece: Vec<u8> = clean.by_ref().take(64 * 1024).collect();
+        (!piece.is_empty()).then(|| LENIENT.decode(&piece).map(Bytes::from))
+    })
+}
+
+#[utoipa::path(post, operation_id = "createDisputeDocumentPage", path = "/{ClientId}/disputes/{DisputeId}/documents/{DocumentId}/pages", tag = "documents",
+    params(("ClientId" = String, Path), ("DisputeId" = String, Path), ("DocumentId" = String, Path)),
+    request_body(content = super::openapi::PageBody, content_type = "application/json"),
+    responses((status = 204, description = "The page was added"),
+        (status = 400, description = "Bad base64, under 1 KB, or the document not CREATED", body = super::openapi::Error),
+        (status = 404, description = "No such dispute or document", body = super::openapi::Error),
+        (status = 413, description = "Over 7 MB decoded", body = super::openapi::Error),
+        (status = 415, description = "Not a PDF, JPEG, GIF or PNG", body = super::openapi::Error)))]
+/// Adds a page: `File` in standard base64, decoded straight into the blob store.
+pub async fn add_page(
+    State(state): State<MangopayState>,
+    client: Client,
+    Path((_client_id, dispute, document)): Path<(String, String, String)>,
+    request: Request,
+) -> MpResult<Response> {
+    let dispute = dispute_id(&state, &client, &dispute).await?;
+    let doc = find(&state, &client, &document).await?;
+    if doc.dispute != dispute {
+        return Err(MpError::not_found("DisputeDocument", &document));
+    }
+    let bytes = page_body(request).await?;
+    let body: PageBody = serde_json::from_slice(&bytes)
+        .map_err(|e| MpError::param("File", format!("the body is not a JSON object: {e}")))?;
+    let file = body
+        .file
+        .ok_or_else(|| MpError::param("File", "The File field is required."))?;
+    let size = decoded_len(&file).ok_or_else(|| {
+        MpError::param(
+            "File",
+            "The input is not a valid Base-64 string as it contains a non-base 64 character",
+        )
+    })?;
+    let rules = &vocab::FILE_RULES;
+    if size < rules.min_size {
+        return Err(MpError::param(
+            "File",
+            "The file is too small to be readable",
+        ));
+    }
+    if size > rules.max_size {
+        return Err(MpError::too_large());
+    }
+    let chunks = futures::stream::iter(decoded_chunks(&file));
+    let stored = store_file(&state.core.blobs, rules, chunks)
+        .await
+        .map_err(|e| MpError::from_upload(e, dispute.as_str(), &document))?;
+    let upload = Upload {
+        file: stored,
+        filename: format!("{}.{}", doc.id, extension(&file)),
+    };
+    state
+        .core
+        .add_page(
+            Some(&client.scope),
+            &dispute,
+            &doc.id,
+            upload,
+            &client.actor,
+        )
+        .await
+        .map_err(|e| MpError::from_upload(e, dispute.as_str(), &document))?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// A file name extension for a page, from its first base64 characters.
+fn extension(base64: &str) -> &'static str {
+    let head: String = base64
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace())
+        .take(8)
+        .collect();
+    let bytes = LENIENT.decode(head.as_bytes()).unwrap_or_default();
+    match crate::domain::FileType::sniff(&bytes) {
+        Some(crate::domain::FileType::Png) => "png",
+        Some(crate::domain::FileType::Jpeg) => "jpg",
+        Some(crate::domain::FileType::Gif) => "gif",
+        _ => "pdf",
+    }
+}
+
+#[utoipa::path(post, operation_id = "consultDisputeDocument", path = "/{ClientId}/dispute-documents/{DocumentId}/consult", tag = "documents",
+    params(("ClientId" = String, Path), ("DocumentId" = String, Path)),
+    responses((status = 200, description = "One link per page, in order, for 10 minutes", body = [ConsultJson]),
+        (status = 404, description = "No such document", body = super::openapi::Error)))]
+pub async fn consult(
+    State(state): State<MangopayState>,
+    client: Client,
+    Path((_client_id, id)): Path<(String, String)>,
+) -> MpResult<Response> {
+    let doc = find(&state, &client, &id).await?;
+    let pages = state.core.pages(&doc.id).await?;
+    let expires = (state.core.clock.now() + CONSULT_TTL).timestamp();
+    let links: Vec<ConsultJson> = pages
+        .iter()
+        .map(|p| {
+            let subject = format!("{}/{}", doc.id, p.position);
+            let token = state.core.signer.sign_until(&subject, expires);
+            ConsultJson {
+                url: format!(
+                    "{}/v2.01/consult/{}/{}/{token}",
+                    state.base_url, doc.id, p.position
+                ),
+                expiration_date: expires,
+            }
+        })
+        .collect();
+    Ok(json(&links))
+}
+
+#[utoipa::path(get, operation_id = "fetchConsultedPage", path = "/consult/{DocumentId}/{Position}/{Token}", tag = "documents", security(()),
+    params(("DocumentId" = String, Path), ("Position" = i64, Path), ("Token" = String, Path)),
+    responses((status = 200, description = "The page's bytes", content(("application/pdf"), ("image/png"), ("image/jpeg"), ("image/gif"))),
+        (status = 404, description = "Unknown, expired or tampered", body = super::openapi::Error)))]
+/// A consulted page's bytes, for anyone holding an unexpired link.
+pub async fn page(
+    State(state): State<MangopayState>,
+    Path((document, position, token)): Path<(String, i64, String)>,
+) -> MpResult<Response> {
+    let core = &state.core;
+    let id = parse_id(IdKind::Document, &document).map_err(|_| MpError::no_route())?;
+    let subject = format!("{id}/{position}");
+    if !core
+        .signer
+        .verify_subject(&subject, &token, core.clock.now())
+    {
+        return Err(MpError::no_route());
+    }
+    let pages = core.pages(&id).await?;
+    let page = pages
+        .into_iter()
+        .find(|p| p.position == position)
+        .ok_or_else(MpError::no_route)?;
+    let stream = match core.blobs.get(&page.blob_key).await {
+        Ok(stream) => stream,
+        Err(object_store::Error::NotFound { .. }) => return Err(MpError::no_route()),
+        Err(e) => return Err(MpError::internal(e.into())),
+    };
+    let mut response = Response::new(HttpBody::from_stream(stream));
+    let headers = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&page.content_type) {
+        headers.insert(CONTENT_TYPE, v);
+    }
+    headers.insert(CONTENT_LENGTH, HeaderValue::from(page.size));
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        "cache-control",
+        HeaderValue::from_static("private, no-store"),
+    );
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_lengths_tolerate_whitespace_and_missing_padding() {
+        assert_eq!(decoded_len("QUJD"), Some(3));
+        assert_eq!(decoded_len("QU JD\nRA=="), Some(4));
+        assert_eq!(decoded_len("QUJDRA"), Some(4));
+        for bad in ["QUJ*", "Q", "QU=D", "QUJDR==="] {
+            assert_eq!(decoded_len(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn chunks_decode_to_the_bytes() {
+        let bytes: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let text = base64::engine::general_purpose::STANDARD.encode(&bytes);
+        let spaced: String = text
+            .as_bytes()
+            .chunks(76)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let decoded: Vec<u8> = decoded_chunks(&spaced)
+            .map(|c| c.unwrap())
+            .flat_map(|b| b.to_vec())
+            .collect();
+        assert_eq!(decoded, bytes);
+    }
+}

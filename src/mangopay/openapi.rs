@@ -1,0 +1,151 @@
+//! The Mangopay dialect's OpenAPI document (`openapi-mangopay.json`, served at
+//! `/v2.01/openapi.json`): its routes' own annotations, and the shapes below that handlers read
+//! field by field (the SDKs send more than these; unknown fields are ignored).
+
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
+
+/// Mangopay's error body; `errors` is always there.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+#[schema(as = Error)]
+pub struct Error {
+    #[schema(rename = "Message")]
+    message: String,
+    /// param_error, ressource_not_found, invalid_credentials, …
+    #[schema(rename = "Type")]
+    kind: String,
+    #[schema(rename = "Id")]
+    id: String,
+    #[schema(rename = "Date")]
+    date: i64,
+    /// Field -> reason, or null.
+    #[schema(value_type = Option<Object>, required)]
+    errors: Option<serde_json::Value>,
+}
+
+/// Paging, sorting and filters (names in any letter case).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code, non_snake_case)]
+pub struct ListParams {
+    /// Page number, from 1 (default 1).
+    #[param(minimum = 1)]
+    page: Option<i64>,
+    /// Records per page (default 10; more than 100 is read as 100).
+    #[param(minimum = 1)]
+    per_page: Option<i64>,
+    /// CreationDate:ASC or CreationDate:DESC (default).
+    #[param(pattern = "^(?i)CreationDate:(ASC|DESC)$")]
+    Sort: Option<String>,
+    /// Only records created before this Unix time.
+    BeforeDate: Option<i64>,
+    /// Only records created after this Unix time.
+    AfterDate: Option<i64>,
+    /// Status values, comma-separated or repeated.
+    Status: Option<String>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct TagBody {
+    /// At most 255 characters; null clears it.
+    #[schema(rename = "Tag", max_length = 255)]
+    tag: Option<String>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct Money {
+    #[schema(rename = "Currency")]
+    currency: String,
+    #[schema(rename = "Amount", minimum = 1)]
+    amount: i64,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ContestBody {
+    /// Required the first time a contestable dispute is submitted.
+    #[schema(rename = "ContestedFunds")]
+    contested_funds: Option<Money>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct NewDocumentBody {
+    #[schema(
+        rename = "Type",
+        pattern = "^(DELIVERY_PROOF|INVOICE|REFUND_PROOF|USER_CORRESPONDANCE|USER_ACCEPTANCE_PROOF|PRODUCT_REPLACEMENT_PROOF|OTHER)$"
+    )]
+    kind: String,
+    #[schema(rename = "Tag", max_length = 255)]
+    tag: Option<String>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct SubmitDocumentBody {
+    #[schema(rename = "Status", pattern = "^VALIDATION_ASKED$")]
+    status: String,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct PageBody {
+    /// The page in standard base64: a PDF, JPEG, GIF or PNG of 1 KB to 7 MB.
+    #[schema(rename = "File")]
+    file: String,
+}
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+        components.add_security_scheme(
+            "client_credentials",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Basic)),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "dispute-docs: the Mangopay dialect",
+        description = "Mangopay's dispute and dispute-document API (v2.01), served under /v2.01. Get a bearer \
+                       token from /oauth/token with HTTP Basic ClientId:ApiKey, then call /{ClientId}/….",
+    ),
+    servers((url = "/v2.01")),
+    security(("bearer" = [])),
+    modifiers(&Security),
+    tags(
+        (name = "auth", description = "OAuth2 client credentials"),
+        (name = "disputes", description = "Disputes"),
+        (name = "documents", description = "Dispute documents and their pages"),
+        (name = "idempotency", description = "Answers kept for Idempotency-Key"),
+    )
+)]
+struct ApiDoc;
+
+/// The whole document.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    let (_, routes) = super::routes().split_for_parts();
+    doc.merge(routes);
+    doc
+}
+
+/// The document as served and as committed in `openapi-mangopay.json`.
+pub fn document_json() -> String {
+    let mut text = document()
+        .to_pretty_json()
+        .expect("the OpenAPI document serializes");
+    text.push('\n');
+    text
+}
