@@ -30,8 +30,13 @@ enum Command {
     Seed { file: Option<PathBuf> },
     /// Remove blobs that no document names (the server also does this on a timer).
     Sweep,
-    /// Print the OpenAPI document (the one committed as openapi.json and served at /openapi.json).
-    Openapi,
+    /// Print an OpenAPI document: the Omise dialect's and the operator's (openapi.json, served at
+    /// /openapi.json), or with `mangopay` the Mangopay dialect's (openapi-mangopay.json, served
+    /// at /v2.01/openapi.json).
+    Openapi {
+        #[arg(value_parser = ["omise", "mangopay"], default_value = "omise")]
+        dialect: String,
+    },
     #[command(subcommand)]
     Account(AccountCommand),
     #[command(subcommand)]
@@ -48,17 +53,30 @@ enum AccountCommand {
         name: String,
         #[arg(long, default_value = "2019-05-29")]
         default_version: String,
+        /// The account's Mangopay ClientId.
+        #[arg(long)]
+        client_id: Option<String>,
+    },
+    /// Give an account its Mangopay ClientId.
+    ClientId {
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        client_id: String,
     },
 }
 
 #[derive(Subcommand)]
 enum KeyCommand {
-    /// Issue a secret key; prints it once (only its hash is stored).
+    /// Issue a key; prints it once (only its hash is stored): an Omise secret key, or a
+    /// Mangopay API key for the account's ClientId.
     Issue {
         #[arg(long)]
         account: String,
         #[arg(long, value_parser = ["test", "live"], default_value = "test")]
         mode: String,
+        #[arg(long, value_parser = ["omise", "mangopay"], default_value = "omise")]
+        dialect: String,
     },
     /// Revoke a key by its id.
     Revoke { id: String },
@@ -76,8 +94,18 @@ enum DisputeCommand {
         amount: Option<i64>,
         #[arg(long)]
         currency: Option<String>,
+        /// An Omise reason code (or give --reason-type).
         #[arg(long)]
         reason_code: Option<String>,
+        /// A Mangopay DisputeReasonType.
+        #[arg(long)]
+        reason_type: Option<String>,
+        /// CONTESTABLE (default), NOT_CONTESTABLE or RETRIEVAL.
+        #[arg(long)]
+        dispute_type: Option<String>,
+        /// The evidence deadline, in Unix seconds.
+        #[arg(long)]
+        contest_deadline: Option<i64>,
     },
     /// The bank's decision on a pending dispute.
     Resolve {
@@ -88,7 +116,24 @@ enum DisputeCommand {
         admin_message: Option<String>,
     },
     /// The bank asks for more evidence: a pending dispute opens again.
-    Reopen { id: String },
+    Reopen {
+        id: String,
+        /// Why (Mangopay's StatusMessage).
+        #[arg(long)]
+        admin_message: Option<String>,
+    },
+    /// The reviewer accepts a submitted document.
+    Validate { id: String, document: String },
+    /// The reviewer refuses a submitted document.
+    Refuse {
+        id: String,
+        document: String,
+        /// A Mangopay RefusedReasonType, e.g. DOCUMENT_UNREADABLE.
+        #[arg(long)]
+        reason_type: String,
+        #[arg(long)]
+        message: Option<String>,
+    },
 }
 
 #[tokio::main]
@@ -104,8 +149,12 @@ async fn main() -> anyhow::Result<()> {
     }
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Serve);
-    if let Command::Openapi = command {
-        print!("{}", dispute_docs::openapi::document_json());
+    if let Command::Openapi { dialect } = &command {
+        if dialect == "mangopay" {
+            print!("{}", dispute_docs::mangopay::openapi::document_json());
+        } else {
+            print!("{}", dispute_docs::openapi::document_json());
+        }
         return Ok(());
     }
     let settings = cli.settings;
@@ -114,7 +163,7 @@ async fn main() -> anyhow::Result<()> {
     match command {
         Command::Serve => serve(state, embedded_default).await?,
         Command::Migrate => println!("migrations applied"),
-        Command::Openapi => unreachable!("answered before connecting"),
+        Command::Openapi { .. } => unreachable!("answered before connecting"),
         Command::Seed { file } => {
             let seeded = match file {
                 Some(path) => seed::seed_file(&state, &path).await?,
@@ -131,24 +180,41 @@ async fn main() -> anyhow::Result<()> {
         Command::Account(AccountCommand::Create {
             name,
             default_version,
+            client_id,
         }) => {
-            println!(
-                "{}",
-                ops::create_account(&state.core, &name, &default_version).await?
-            );
+            let id =
+                ops::create_account(&state.core, &name, &default_version, client_id.as_deref())
+                    .await?;
+            println!("{id}");
         }
-        Command::Key(KeyCommand::Issue { account, mode }) => {
+        Command::Account(AccountCommand::ClientId { account, client_id }) => {
+            let account = parse(IdKind::Account, &account)?;
+            ops::set_client_id(&state.core, &account, &client_id).await?;
+            println!("{account} has ClientId {client_id}");
+        }
+        Command::Key(KeyCommand::Issue {
+            account,
+            mode,
+            dialect,
+        }) => {
             let mode = if mode == "live" {
                 Mode::Live
             } else {
                 Mode::Test
             };
-            let (id, secret) =
-                ops::issue_key(&state.core, &parse(IdKind::Account, &account)?, mode).await?;
-            println!(
-                "key id: {id}\nsecret: {}\n(the secret is shown only now)",
-                secret.expose()
-            );
+            let account = parse(IdKind::Account, &account)?;
+            if dialect == "mangopay" {
+                let (id, key, client_id) = ops::issue_api_key(&state.core, &account, mode).await?;
+                println!(
+                    "key id: {id}\nClientId: {client_id}\nAPI key: {key}\n(the key is shown only now)"
+                );
+            } else {
+                let (id, secret) = ops::issue_key(&state.core, &account, mode).await?;
+                println!(
+                    "key id: {id}\nsecret: {}\n(the secret is shown only now)",
+                    secret.expose()
+                );
+            }
         }
         Command::Key(KeyCommand::Revoke { id }) => {
             ops::revoke_key(&state.core, &parse(IdKind::Key, &id)?).await?;
@@ -168,6 +234,9 @@ async fn dispute(state: &AppState, cmd: DisputeCommand) -> anyhow::Result<()> {
             amount,
             currency,
             reason_code,
+            reason_type,
+            dispute_type,
+            contest_deadline,
         } => {
             let charge = parse(IdKind::Charge, &charge)?;
             let terms = OpenDispute {
@@ -176,9 +245,20 @@ async fn dispute(state: &AppState, cmd: DisputeCommand) -> anyhow::Result<()> {
                 reason_code,
             };
             let mode = charge.marked_mode();
-            let new = terms
+            let mut new = terms
                 .new_dispute(parse(IdKind::Account, &account)?, mode, charge)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
+            if let Some(kind) = dispute_type {
+                new.kind = dispute_docs::mangopay::render::parse_dispute_type(&kind)
+                    .with_context(|| format!("unknown dispute type {kind}"))?;
+            }
+            if let Some(reason) = reason_type {
+                new.reason = dispute_docs::mangopay::vocab::parse_reason(&reason)
+                    .with_context(|| format!("unknown reason type {reason}"))?;
+            }
+            new.evidence_due_at = contest_deadline
+                .map(|s| chrono::DateTime::from_timestamp(s, 0).context("deadline out of range"))
+                .transpose()?;
             println!("{}", ops::open_dispute(core, &new).await?.id);
             return Ok(());
         }
@@ -194,11 +274,38 @@ async fn dispute(state: &AppState, cmd: DisputeCommand) -> anyhow::Result<()> {
             };
             (id, action, admin_message)
         }
-        DisputeCommand::Reopen { id } => (id, Action::Reopen, None),
+        DisputeCommand::Reopen { id, admin_message } => (id, Action::Reopen, admin_message),
+        DisputeCommand::Validate { id, document } => {
+            return review(core, &id, &document, None).await;
+        }
+        DisputeCommand::Refuse {
+            id,
+            document,
+            reason_type,
+            message,
+        } => {
+            let reason = dispute_docs::mangopay::vocab::parse_refusal(&reason_type)
+                .with_context(|| format!("unknown reason type {reason_type}"))?;
+            let refusal = dispute_docs::domain::document::ReviewRefusal { reason, message };
+            return review(core, &id, &document, Some(refusal)).await;
+        }
     };
     let dispute = ops::decide(core, &parse(IdKind::Dispute, &id)?, action, admin_message).await?;
     let status = dispute_docs::omise::vocab::status(dispute.status);
     println!("{} is now {status}", dispute.id);
+    Ok(())
+}
+
+async fn review(
+    core: &dispute_docs::core::Core,
+    dispute: &str,
+    document: &str,
+    refusal: Option<dispute_docs::domain::document::ReviewRefusal>,
+) -> anyhow::Result<()> {
+    let dispute = parse(IdKind::Dispute, dispute)?;
+    let document = parse(IdKind::Document, document)?;
+    let doc = ops::review(core, &dispute, &document, refusal).await?;
+    println!("{} is now {}", doc.id, doc.status.as_str());
     Ok(())
 }
 

@@ -217,7 +217,9 @@ fn tighten(doc: &mut Value) {
         schemas[name]["properties"]["object"]["const"] = object.into();
     }
     let error = &mut schemas["Error"]["properties"];
-    error["code"]["enum"] = json!(ApiError::CODES);
+    let mut codes = ApiError::CODES.to_vec();
+    codes.push(crate::ops::OpsError::NotSubmitted(String::new()).code());
+    error["code"]["enum"] = json!(codes);
     error["location"]["pattern"] = "^https://www\\.omise\\.co/api-errors#[a-z-]+$".into();
     let open = &mut schemas["OpsOpenDispute"]["properties"];
     open["account"]["pattern"] = IdKind::Account.pattern().into();

@@ -51,5 +51,43 @@ fn every_operation_is_unique_tagged_and_documents_its_errors() {
             }
         }
     }
-    assert_eq!(operations, 22);
+    assert_eq!(operations, 24);
+}
+
+#[test]
+fn the_committed_openapi_mangopay_json_is_the_generated_document() {
+    let generated = dispute_docs::mangopay::openapi::document_json();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi-mangopay.json");
+    if std::env::var_os("UPDATE_OPENAPI").is_some() {
+        std::fs::write(path, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "openapi-mangopay.json differs from the document the code generates: \
+         run `UPDATE_OPENAPI=1 cargo test --test openapi` (or `cargo run -- openapi mangopay > openapi-mangopay.json`) and commit it"
+    );
+}
+
+#[test]
+fn every_mangopay_operation_is_unique_tagged_and_documents_its_errors() {
+    let doc: serde_json::Value =
+        serde_json::from_str(&dispute_docs::mangopay::openapi::document_json()).unwrap();
+    let mut ids = std::collections::HashSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let id = op["operationId"].as_str().unwrap();
+            assert!(ids.insert(id.to_owned()), "operationId {id} twice");
+            assert!(
+                op["tags"].as_array().is_some_and(|t| !t.is_empty()),
+                "{method} {path}"
+            );
+            let responses = op["responses"].as_object().unwrap();
+            assert!(
+                responses.keys().any(|s| s.starts_with('2')),
+                "{method} {path}"
+            );
+        }
+    }
+    assert_eq!(ids.len(), 20);
 }

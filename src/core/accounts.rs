@@ -87,6 +87,11 @@ impl Core {
         self.store.set_handle(account, handle).await
     }
 
+    /// An account's public handle (a dialect's client id), if it has one.
+    pub async fn client_id(&self, account: &Id) -> Result<Option<String>, StoreError> {
+        self.store.handle(account).await
+    }
+
     /// Issues a bearer token for a key, valid for `ttl`: a random secret of which only the
     /// hash is kept, so it outlives this process and works on every server.
     pub async fn issue_token(

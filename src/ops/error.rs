@@ -27,6 +27,9 @@ pub enum OpsError {
     /// A merchant-side change on a dispute that is not open.
     #[error("{0}")]
     NotOpen(String),
+    /// A review of a document that is not submitted.
+    #[error("{0}")]
+    NotSubmitted(String),
     #[error("service is temporarily unavailable, please retry")]
     Unavailable(#[source] anyhow::Error),
     #[error("an internal error occurred")]
@@ -48,6 +51,7 @@ impl OpsError {
             OpsError::MethodNotAllowed => "method_not_allowed",
             OpsError::NotPending(_) => "dispute_not_pending",
             OpsError::NotOpen(_) => "dispute_not_open",
+            OpsError::NotSubmitted(_) => "document_not_submitted",
             OpsError::Unavailable(_) => "service_unavailable",
             OpsError::Internal(_) => "internal_error",
         }
@@ -59,7 +63,9 @@ impl OpsError {
             OpsError::Unauthorized => StatusCode::UNAUTHORIZED,
             OpsError::NotFound(_) => StatusCode::NOT_FOUND,
             OpsError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            OpsError::NotPending(_) | OpsError::NotOpen(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            OpsError::NotPending(_) | OpsError::NotOpen(_) | OpsError::NotSubmitted(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             OpsError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             OpsError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -25,8 +25,9 @@ use crate::config::Secret;
 use crate::core::Core;
 use crate::core::disputes::Fields;
 use crate::domain::dispute::NewDispute;
+use crate::domain::document::ReviewRefusal;
 use crate::domain::list::DEFAULT_LIMIT;
-use crate::domain::{Action, Actor, Dispute, Id, IdKind, Mode};
+use crate::domain::{Action, Actor, Dispute, Document, DocumentAction, Id, IdKind, Mode};
 use crate::http::{TimeLimit, json, lenient, time_limit};
 use crate::omise::auth::VERSION_PREFERENCE;
 use crate::omise::disputes::OpenDispute;
@@ -45,12 +46,73 @@ pub struct OpsState {
     pub base_url: std::sync::Arc<str>,
 }
 
-/// Creates an account whose merchant responses default to `default_version`; returns its id.
-pub async fn create_account(core: &Core, name: &str, default_version: &str) -> OpsResult<Id> {
+/// Creates an account whose Omise responses default to `default_version`, with a Mangopay
+/// ClientId when given; returns its id.
+pub async fn create_account(
+    core: &Core,
+    name: &str,
+    default_version: &str,
+    client_id: Option<&str>,
+) -> OpsResult<Id> {
     ApiVersion::parse(default_version).map_err(|e| OpsError::bad_request(e.to_string()))?;
+    if let Some(client_id) = client_id {
+        check_client_id(client_id)?;
+    }
     let mut preferences = Map::new();
     preferences.insert(VERSION_PREFERENCE.into(), default_version.into());
-    Ok(core.create_account(None, name, &preferences).await?.0)
+    let (id, _) = core.create_account(None, name, &preferences).await?;
+    if let Some(client_id) = client_id {
+        set_client_id(core, &id, client_id).await?;
+    }
+    Ok(id)
+}
+
+/// A ClientId goes into paths: 1 to 128 of `[A-Za-z0-9_-]`.
+fn check_client_id(client_id: &str) -> OpsResult<()> {
+    let ok = (1..=128).contains(&client_id.len())
+        && client_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(OpsError::bad_request(
+            "client_id must be 1 to 128 letters, digits, - or _",
+        ))
+    }
+}
+
+/// Gives an account its Mangopay ClientId.
+pub async fn set_client_id(core: &Core, account: &Id, client_id: &str) -> OpsResult<()> {
+    check_client_id(client_id)?;
+    match core.set_handle(account, client_id).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(OpsError::NotFound(format!(
+            "account {account} was not found"
+        ))),
+        Err(crate::store::StoreError::Conflict(_)) => Err(OpsError::bad_request(format!(
+            "client_id {client_id} belongs to another account"
+        ))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Issues a Mangopay API key for an account that has a ClientId; returns its id, the key
+/// (shown once) and the ClientId.
+pub async fn issue_api_key(
+    core: &Core,
+    account: &Id,
+    mode: Mode,
+) -> OpsResult<(Id, String, String)> {
+    let client_id = core
+        .client_id(account)
+        .await?
+        .ok_or_else(|| OpsError::bad_request("the account has no client_id: set one first"))?;
+    let secret = crate::mangopay::auth::generate_api_key();
+    let id = core
+        .store_key(None, account, mode, crate::mangopay::auth::SCHEME, &secret)
+        .await?;
+    Ok((id, secret, client_id))
 }
 
 /// Issues an Omise secret key; the secret is returned once and stored only as a hash.
@@ -98,6 +160,8 @@ fn own_routes() -> OpenApiRouter<OpsState> {
         .routes(routes!(http_open_dispute))
         .routes(routes!(http_resolve))
         .routes(routes!(http_reopen))
+        .routes(routes!(http_validate))
+        .routes(routes!(http_refuse))
 }
 
 /// `/ops/…`, for the OpenAPI document.
@@ -209,6 +273,10 @@ struct NewAccount {
     #[schema(schema_with = crate::omise::openapi::version_schema)]
     #[serde(default, deserialize_with = "lenient::text")]
     default_version: Option<String>,
+    /// The account's Mangopay ClientId (1 to 128 of A-Z a-z 0-9 - _).
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,128}$")]
+    #[serde(default, deserialize_with = "lenient::text")]
+    client_id: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -217,6 +285,8 @@ struct AccountJson {
     id: String,
     name: String,
     default_version: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_id: Option<String>,
 }
 
 #[utoipa::path(post, operation_id = "createAccount", path = "/accounts", tag = "ops", security(("ops_token" = [])),
@@ -233,12 +303,14 @@ async fn http_create_account(
     let version = body
         .default_version
         .unwrap_or_else(|| ApiVersion::DEFAULT.as_str().to_owned());
-    let id = create_account(&state.core, &body.name, &version).await?;
+    let client_id = body.client_id;
+    let id = create_account(&state.core, &body.name, &version, client_id.as_deref()).await?;
     Ok(json(&AccountJson {
         object: "account",
         id: id.into_string(),
         name: body.name,
         default_version: version,
+        client_id,
     }))
 }
 
@@ -247,6 +319,14 @@ struct NewKeyRequest {
     #[schema(schema_with = crate::omise::openapi::mode_schema)]
     #[serde(default, deserialize_with = "lenient::text")]
     mode: Option<String>,
+    /// omise (default: a secret key skey_…) or mangopay (an API key for the account's ClientId).
+    #[schema(schema_with = dialect_schema)]
+    #[serde(default, deserialize_with = "lenient::text")]
+    dialect: Option<String>,
+}
+
+fn dialect_schema() -> utoipa::openapi::schema::Object {
+    crate::omise::openapi::nullable_enum(["omise", "mangopay"], "whose key (default omise)")
 }
 
 #[derive(Serialize, ToSchema)]
@@ -257,6 +337,9 @@ struct KeyJson {
     livemode: bool,
     /// Shown only in this response; only its hash is stored.
     secret: String,
+    /// The ClientId a Mangopay API key goes with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_id: Option<String>,
 }
 
 #[utoipa::path(post, operation_id = "issueKey", path = "/accounts/{id}/keys", tag = "ops", security(("ops_token" = [])),
@@ -272,13 +355,24 @@ async fn http_issue_key(
 ) -> OpsResult<Response> {
     let account = parse_id(IdKind::Account, &account)?;
     let mode = parse_mode(body.mode.as_deref())?;
-    let (id, secret) = issue_key(&state.core, &account, mode).await?;
+    let (id, secret, client_id) = match body.dialect.as_deref().unwrap_or("omise") {
+        "omise" => {
+            let (id, secret) = issue_key(&state.core, &account, mode).await?;
+            (id, secret.expose().to_owned(), None)
+        }
+        "mangopay" => {
+            let (id, secret, client_id) = issue_api_key(&state.core, &account, mode).await?;
+            (id, secret, Some(client_id))
+        }
+        _ => return Err(OpsError::bad_request("dialect must be omise or mangopay")),
+    };
     Ok(json(&KeyJson {
         object: "key",
         id: id.into_string(),
         account: account.into_string(),
         livemode: mode.is_live(),
-        secret: secret.expose().to_owned(),
+        secret,
+        client_id,
     }))
 }
 
@@ -345,6 +439,16 @@ struct OpsOpenDispute {
     #[schema(schema_with = crate::omise::openapi::nullable_reason_schema)]
     #[serde(default, deserialize_with = "lenient::text")]
     reason_code: Option<String>,
+    /// Mangopay's DisputeType: CONTESTABLE (default), NOT_CONTESTABLE or RETRIEVAL.
+    #[schema(pattern = "^(CONTESTABLE|NOT_CONTESTABLE|RETRIEVAL)$")]
+    #[serde(default, deserialize_with = "lenient::text")]
+    dispute_type: Option<String>,
+    /// Mangopay's DisputeReasonType, instead of reason_code.
+    #[serde(default, deserialize_with = "lenient::text")]
+    reason_type: Option<String>,
+    /// The evidence deadline, in Unix seconds (Mangopay's ContestDeadlineDate).
+    #[serde(default, deserialize_with = "lenient::int")]
+    contest_deadline: Option<i64>,
 }
 
 #[utoipa::path(post, operation_id = "openDispute", path = "/disputes", tag = "ops", security(("ops_token" = [])),
@@ -368,9 +472,23 @@ async fn http_open_dispute(
         currency: body.currency,
         reason_code: body.reason_code,
     };
-    let new = terms
+    let mut new = terms
         .new_dispute(account, mode, charge)
         .map_err(|e| OpsError::bad_request(e.to_string()))?;
+    if let Some(kind) = &body.dispute_type {
+        new.kind = crate::mangopay::render::parse_dispute_type(kind)
+            .ok_or_else(|| OpsError::bad_request(format!("unknown dispute_type {kind}")))?;
+    }
+    if let Some(reason) = &body.reason_type {
+        new.reason = crate::mangopay::vocab::parse_reason(reason)
+            .ok_or_else(|| OpsError::bad_request(format!("unknown reason_type {reason}")))?;
+    }
+    if let Some(deadline) = body.contest_deadline {
+        new.evidence_due_at = Some(
+            chrono::DateTime::from_timestamp(deadline, 0)
+                .ok_or_else(|| OpsError::bad_request("contest_deadline is out of range"))?,
+        );
+    }
     let dispute = open_dispute(&state.core, &new).await?;
     render(&state, &dispute.id).await
 }
@@ -434,4 +552,110 @@ async fn decide_over_http(
     let id = parse_id(IdKind::Dispute, id)?;
     decide(&state.core, &id, action, admin_message).await?;
     render(state, &id).await
+}
+
+/// A reviewer's decision on a submitted document.
+pub async fn review(
+    core: &Core,
+    dispute: &Id,
+    document: &Id,
+    refusal: Option<ReviewRefusal>,
+) -> OpsResult<Document> {
+    let action = if refusal.is_some() {
+        DocumentAction::Refuse
+    } else {
+        DocumentAction::Validate
+    };
+    core.document_transition(
+        None,
+        dispute,
+        document,
+        action,
+        refusal.as_ref(),
+        &Actor::Operator,
+    )
+    .await
+    .map_err(|r| match r {
+        crate::store::Refusal::DocumentNotFound => {
+            OpsError::NotFound(format!("document {document} was not found"))
+        }
+        crate::store::Refusal::Document(e) => OpsError::NotSubmitted(e.to_string()),
+        other => OpsError::from_refusal(other, dispute.as_str()),
+    })
+}
+
+#[derive(Serialize, ToSchema)]
+struct ReviewedJson {
+    object: &'static str,
+    id: String,
+    /// validated or refused
+    status: &'static str,
+}
+
+async fn review_over_http(
+    state: &OpsState,
+    dispute: &str,
+    document: &str,
+    refusal: Option<ReviewRefusal>,
+) -> OpsResult<Response> {
+    let dispute = parse_id(IdKind::Dispute, dispute)?;
+    let document = parse_id(IdKind::Document, document)?;
+    let doc = review(&state.core, &dispute, &document, refusal).await?;
+    Ok(json(&ReviewedJson {
+        object: "document",
+        id: doc.id.into_string(),
+        status: doc.status.as_str(),
+    }))
+}
+
+#[utoipa::path(post, operation_id = "validateDocument", path = "/disputes/{id}/documents/{document}/validate", tag = "ops", security(("ops_token" = [])),
+    params(("id" = String, Path, description = "A dispute id"), ("document" = String, Path, description = "A document id")),
+    responses((status = 200, description = "The document, validated", body = ReviewedJson), (status = 400, description = "Bad input", body = Error),
+        (status = 401, description = "No valid operator token", body = Error), (status = 404, description = "No such dispute or document", body = Error),
+        (status = 422, description = "The document is not submitted (document_not_submitted)", body = Error)))]
+async fn http_validate(
+    State(state): State<OpsState>,
+    PathParam((dispute, document)): PathParam<(String, String)>,
+) -> OpsResult<Response> {
+    review_over_http(&state, &dispute, &document, None).await
+}
+
+#[derive(Deserialize, ToSchema)]
+struct Refusal {
+    /// Mangopay's RefusedReasonType (DOCUMENT_UNREADABLE, DOCUMENT_INCOMPLETE, …).
+    #[schema(required = true)]
+    #[serde(default, deserialize_with = "lenient::required_text")]
+    reason_type: String,
+    /// At most 255 characters.
+    #[schema(max_length = 255)]
+    #[serde(default, deserialize_with = "lenient::text")]
+    message: Option<String>,
+}
+
+#[utoipa::path(post, operation_id = "refuseDocument", path = "/disputes/{id}/documents/{document}/refuse", tag = "ops", security(("ops_token" = [])),
+    params(("id" = String, Path, description = "A dispute id"), ("document" = String, Path, description = "A document id")),
+    request_body(content = Refusal, content_type = "application/json"),
+    responses((status = 200, description = "The document, refused", body = ReviewedJson), (status = 400, description = "Bad input", body = Error),
+        (status = 401, description = "No valid operator token", body = Error), (status = 404, description = "No such dispute or document", body = Error),
+        (status = 422, description = "The document is not submitted (document_not_submitted)", body = Error)))]
+async fn http_refuse(
+    State(state): State<OpsState>,
+    PathParam((dispute, document)): PathParam<(String, String)>,
+    Body(body): Body<Refusal>,
+) -> OpsResult<Response> {
+    let reason = crate::mangopay::vocab::parse_refusal(&body.reason_type).ok_or_else(|| {
+        OpsError::bad_request(format!("unknown reason_type {}", body.reason_type))
+    })?;
+    if body
+        .message
+        .as_ref()
+        .is_some_and(|m| m.chars().count() > 255)
+    {
+        return Err(OpsError::bad_request("message is at most 255 characters"));
+    }
+    let refusal = ReviewRefusal {
+        reason,
+        message: body.message,
+    };
+    review_over_http(&state, &dispute, &document, Some(refusal)).await
 }

@@ -98,6 +98,13 @@ impl Accounts for SqlStore {
         Ok(self.pool.execute(&sql).await? == 1)
     }
 
+    async fn handle(&self, account: &Id) -> Result<Option<String>, StoreError> {
+        let mut sql = Sql::new("select handle from accounts where id = ");
+        sql.bind(account);
+        let row: Option<(Option<String>,)> = self.pool.optional(&sql).await?;
+        Ok(row.and_then(|(h,)| h))
+    }
+
     async fn insert_token(
         &self,
         token_hash: &[u8; 32],

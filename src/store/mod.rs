@@ -212,6 +212,8 @@ pub trait Accounts {
     /// Gives an account its public handle; false when there is no such account. A handle taken
     /// by another account is a `Conflict`.
     async fn set_handle(&self, account: &Id, handle: &str) -> Result<bool, StoreError>;
+    /// An account's public handle, if it has one (and `None` when there is no such account).
+    async fn handle(&self, account: &Id) -> Result<Option<String>, StoreError>;
     /// Keeps a bearer token (by its hash) for a key until `expires_at`.
     async fn insert_token(
         &self,

@@ -161,6 +161,7 @@ ERROR_STATUS = {
     "dispute_not_open": 422,
     "dispute_not_pending": 422,
     "document_already_submitted": 422,
+    "document_not_submitted": 422,  # the operator reviews only submitted documents
     "too_many_requests": 429,
     "internal_error": 500,
     "service_unavailable": 503,
