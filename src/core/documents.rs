@@ -117,6 +117,21 @@ impl Core {
             .await
     }
 
+    /// Sets or clears a document's tag.
+    pub async fn set_document_tag(
+        &self,
+        scope: &Scope,
+        dispute: &Id,
+        document: &Id,
+        tag: Option<&str>,
+        actor: &Actor,
+    ) -> Result<Document, Refusal> {
+        let now = self.clock.now();
+        self.store
+            .set_document_tag(scope, dispute, document, tag, actor, now)
+            .await
+    }
+
     /// Removes a draft document: its rows in a guarded transaction, then its pages' blobs.
     pub async fn delete_document(
         &self,

@@ -192,6 +192,7 @@ pub async fn submit(
             return Err(MpError::param("Status", "Status must be VALIDATION_ASKED"));
         }
     }
+    let tag = tag(&body)?;
     let doc = find(&state, &client, &document).await?;
     if doc.dispute != dispute {
         return Err(MpError::not_found("DisputeDocument", &document));
@@ -208,6 +209,21 @@ pub async fn submit(
         )
         .await
         .map_err(|r| MpError::from_refusal(r, dispute.as_str(), Some(&document)))?;
+    // The Tag goes with a submit that happened, never without it.
+    let doc = match tag {
+        Some(tag) => state
+            .core
+            .set_document_tag(
+                &client.scope,
+                &dispute,
+                &doc.id,
+                tag.as_deref(),
+                &client.actor,
+            )
+            .await
+            .map_err(|r| MpError::from_refusal(r, dispute.as_str(), Some(&document)))?,
+        None => doc,
+    };
     Ok(json(&render::document(&doc)))
 }
 

@@ -373,6 +373,50 @@ impl Documents for SqlStore {
         Ok(changed)
     }
 
+    async fn set_document_tag(
+        &self,
+        scope: &Scope,
+        dispute: &Id,
+        document: &Id,
+        tag: Option<&str>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Document, Refusal> {
+        let mut tx = self.pool.begin_write().await?;
+        if self
+            .lock_dispute(&mut tx, Some(scope), dispute)
+            .await?
+            .is_none()
+        {
+            return Err(Refusal::DisputeNotFound);
+        }
+        let mut sql = Sql::new("update documents set tag = ");
+        sql.bind(tag)
+            .push(" where id = ")
+            .bind(document)
+            .push(" and dispute_id = ")
+            .bind(dispute);
+        if tx.execute(&sql).await? == 0 {
+            return Err(Refusal::DocumentNotFound);
+        }
+        let detail = json!({"fields": ["tag"]});
+        append(
+            &mut tx,
+            Entry {
+                dispute,
+                document: Some(document),
+                kind: HistoryKind::Updated,
+                actor,
+                detail,
+                at: now,
+            },
+        )
+        .await?;
+        let changed = Self::read_document(&mut tx, dispute, document).await?;
+        tx.commit().await?;
+        Ok(changed)
+    }
+
     async fn list_documents(
         &self,
         scope: &Scope,

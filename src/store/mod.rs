@@ -347,6 +347,16 @@ pub trait Documents {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<Document, Refusal>;
+    /// Sets (or with `None` clears) a document's tag, in any status.
+    async fn set_document_tag(
+        &self,
+        scope: &Scope,
+        dispute: &Id,
+        document: &Id,
+        tag: Option<&str>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Document, Refusal>;
     /// A page of a dispute's documents; `None` when the scope cannot see the dispute.
     async fn list_documents(
         &self,
