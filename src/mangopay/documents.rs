@@ -3,10 +3,8 @@
 
 use std::borrow::Cow;
 
-use axum::body::Body as HttpBody;
 use axum::extract::{OriginalUri, Path, Request, State};
-use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::alphabet::STANDARD;
@@ -427,21 +425,11 @@ pub async fn page(
         Err(object_store::Error::NotFound { .. }) => return Err(MpError::no_route()),
         Err(e) => return Err(MpError::internal(e.into())),
     };
-    let mut response = Response::new(HttpBody::from_stream(stream));
-    let headers = response.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&page.content_type) {
-        headers.insert(CONTENT_TYPE, v);
-    }
-    headers.insert(CONTENT_LENGTH, HeaderValue::from(page.size));
-    headers.insert(
-        "x-content-type-options",
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        "cache-control",
-        HeaderValue::from_static("private, no-store"),
-    );
-    Ok(response)
+    Ok(crate::http::file_response(
+        stream,
+        &page.content_type,
+        page.size,
+    ))
 }
 
 #[cfg(test)]

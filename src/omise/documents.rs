@@ -2,7 +2,7 @@
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::Response;
 use base64::Engine;
@@ -316,22 +316,12 @@ pub async fn download(
         Err(object_store::Error::NotFound { .. }) => return Err(gone()),
         Err(e) => return Err(ApiError::Internal(e.into())),
     };
-    let mut response = Response::new(Body::from_stream(stream));
+    let mut response = crate::http::file_response(stream, &file.content_type, file.size);
     let headers = response.headers_mut();
-    set(headers, CONTENT_TYPE, &file.content_type);
-    set(headers, CONTENT_LENGTH, &file.size.to_string());
     set(
         headers,
         CONTENT_DISPOSITION,
         &content_disposition(&file.filename),
-    );
-    headers.insert(
-        "x-content-type-options",
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        "cache-control",
-        HeaderValue::from_static("private, no-store"),
     );
     let digest = hex::decode(&file.sha256).map_err(|e| ApiError::Internal(e.into()))?;
     let digest = base64::engine::general_purpose::STANDARD.encode(digest);

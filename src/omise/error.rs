@@ -178,7 +178,18 @@ struct ErrorBody<'a> {
     object: &'static str,
     location: String,
     code: &'a str,
-    message: String,
+    message: &'a str,
+}
+
+/// An Omise error object with `status`: `code`, its documentation anchor, and `message`.
+pub fn error_object(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = ErrorBody {
+        object: "error",
+        location: format!("https://www.omise.co/api-errors#{}", code.replace('_', "-")),
+        code,
+        message,
+    };
+    (status, crate::http::json(&body)).into_response()
 }
 
 impl IntoResponse for ApiError {
@@ -189,14 +200,7 @@ impl IntoResponse for ApiError {
             }
             _ => {}
         }
-        let code = self.code();
-        let body = ErrorBody {
-            object: "error",
-            location: format!("https://www.omise.co/api-errors#{}", code.replace('_', "-")),
-            code,
-            message: self.to_string(),
-        };
-        let mut response = (self.status(), crate::http::json(&body)).into_response();
+        let mut response = error_object(self.status(), self.code(), &self.to_string());
         if let ApiError::TooManyRequests(seconds) = self {
             response
                 .headers_mut()

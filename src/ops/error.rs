@@ -3,7 +3,6 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
 
 use crate::core::accounts::KeyError;
 use crate::core::disputes::OpenError;
@@ -128,27 +127,13 @@ impl From<OpenError> for OpsError {
     }
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    object: &'static str,
-    location: String,
-    code: &'a str,
-    message: String,
-}
-
 impl IntoResponse for OpsError {
     fn into_response(self) -> Response {
         if let OpsError::Internal(cause) | OpsError::Unavailable(cause) = &self {
             tracing::error!(error = ?cause, code = self.code(), "operator request failed");
         }
-        let code = self.code();
-        let body = ErrorBody {
-            object: "error",
-            location: format!("https://www.omise.co/api-errors#{}", code.replace('_', "-")),
-            code,
-            message: self.to_string(),
-        };
-        let mut response = (self.status(), crate::http::json(&body)).into_response();
+        let mut response =
+            crate::omise::error::error_object(self.status(), self.code(), &self.to_string());
         if matches!(self, OpsError::Unauthorized) {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
