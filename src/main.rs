@@ -122,6 +122,12 @@ enum DisputeCommand {
         #[arg(long)]
         admin_message: Option<String>,
     },
+    /// The platform hands a pending dispute's evidence to the bank (Mangopay: PENDING_BANK_ACTION).
+    Escalate {
+        id: String,
+        #[arg(long)]
+        admin_message: Option<String>,
+    },
     /// The reviewer accepts a submitted document.
     Validate { id: String, document: String },
     /// The reviewer refuses a submitted document.
@@ -275,6 +281,7 @@ async fn dispute(state: &AppState, cmd: DisputeCommand) -> anyhow::Result<()> {
             (id, action, admin_message)
         }
         DisputeCommand::Reopen { id, admin_message } => (id, Action::Reopen, admin_message),
+        DisputeCommand::Escalate { id, admin_message } => (id, Action::Escalate, admin_message),
         DisputeCommand::Validate { id, document } => {
             return review(core, &id, &document, None).await;
         }

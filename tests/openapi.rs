@@ -51,7 +51,7 @@ fn every_operation_is_unique_tagged_and_documents_its_errors() {
             }
         }
     }
-    assert_eq!(operations, 24);
+    assert_eq!(operations, 25);
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! The mapping between the Omise and the Mangopay dialects' vocabularies, through the domain's
 //! neutral words: the table in the README ("One dispute, two vocabularies"), as a test.
 
-use dispute_docs::domain::{DisputeStatus, DocumentKind};
+use dispute_docs::domain::{DisputeStatus, DocumentKind, Marks};
 use dispute_docs::{mangopay, omise};
 
 /// (Omise reason code, the Mangopay DisputeReasonType it shows as there)
@@ -110,11 +110,26 @@ fn statuses_cross_between_the_dialects_as_the_table_says() {
         DisputeStatus::ALL.into_iter().zip(table)
     {
         assert_eq!(omise::vocab::status(status), omise_status);
-        assert_eq!(mangopay::vocab::status(status, false), mangopay_status);
+        assert_eq!(
+            mangopay::vocab::status(status, Marks::default()),
+            mangopay_status
+        );
         assert_eq!(mangopay::vocab::result_code(status), result);
     }
+    let reopened = Marks {
+        reopened: true,
+        with_bank: false,
+    };
     assert_eq!(
-        mangopay::vocab::status(DisputeStatus::AwaitingEvidence, true),
+        mangopay::vocab::status(DisputeStatus::AwaitingEvidence, reopened),
         "REOPENED_PENDING_CLIENT_ACTION"
+    );
+    let with_bank = Marks {
+        reopened: false,
+        with_bank: true,
+    };
+    assert_eq!(
+        mangopay::vocab::status(DisputeStatus::UnderReview, with_bank),
+        "PENDING_BANK_ACTION"
     );
 }

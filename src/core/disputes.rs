@@ -1,12 +1,12 @@
 //! Disputes: opening one, every status change with all it implies, field updates, reads.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use super::Core;
 use crate::domain::dispute::NewDispute;
 use crate::domain::{
     Action, Actor, Dispute, DisputeStatus, Document, HistoryEntry, Id, IdKind, ListPage, ListQuery,
-    Scope,
+    Marks, Scope,
 };
 use crate::store::{Change, DisputeFilter, DisputeUpdate, Refusal, StoreError};
 
@@ -125,9 +125,9 @@ impl Core {
         self.store.list_disputes(scope, filter, query).await
     }
 
-    /// Which of `disputes` were reopened at least once.
-    pub async fn reopened(&self, disputes: &[&Id]) -> Result<HashSet<Id>, StoreError> {
-        self.store.reopened(disputes).await
+    /// What the history of each of `disputes` tells beyond its status.
+    pub async fn marks(&self, disputes: &[&Id]) -> Result<HashMap<Id, Marks>, StoreError> {
+        self.store.marks(disputes).await
     }
 
     /// The first `per_dispute` documents of each dispute that has any, in one query.

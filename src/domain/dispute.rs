@@ -65,6 +65,8 @@ pub enum Action {
     Lose,
     /// The bank asks for more evidence: a dispute under review awaits evidence again.
     Reopen,
+    /// The platform hands the evidence on to the bank: still under review, now by the bank.
+    Escalate,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -78,12 +80,13 @@ pub enum TransitionError {
 }
 
 impl Action {
-    pub const ALL: [Action; 5] = [
+    pub const ALL: [Action; 6] = [
         Action::Submit,
         Action::Concede,
         Action::Win,
         Action::Lose,
         Action::Reopen,
+        Action::Escalate,
     ];
 
     /// The one state this action starts from, and the state it leads to.
@@ -95,6 +98,7 @@ impl Action {
             Action::Win => (UnderReview, Won),
             Action::Lose => (UnderReview, Lost),
             Action::Reopen => (UnderReview, AwaitingEvidence),
+            Action::Escalate => (UnderReview, UnderReview),
         }
     }
 
@@ -133,6 +137,7 @@ impl Action {
             Action::Win => "win",
             Action::Lose => "lose",
             Action::Reopen => "reopen",
+            Action::Escalate => "escalate",
         }
     }
 }
@@ -404,6 +409,10 @@ mod tests {
             (Action::Reopen, UnderReview, Ok(AwaitingEvidence)),
             (Action::Reopen, Won, Err(NotUnderReview)),
             (Action::Reopen, Lost, Err(NotUnderReview)),
+            (Action::Escalate, AwaitingEvidence, Err(NotUnderReview)),
+            (Action::Escalate, UnderReview, Ok(UnderReview)),
+            (Action::Escalate, Won, Err(NotUnderReview)),
+            (Action::Escalate, Lost, Err(NotUnderReview)),
         ];
         assert_eq!(expected.len(), Action::ALL.len() * DisputeStatus::ALL.len());
         for (action, from, outcome) in expected {

@@ -61,6 +61,27 @@ impl FromStr for HistoryKind {
     }
 }
 
+/// What a dispute's history tells beyond its status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Marks {
+    /// The bank reopened it at least once.
+    pub reopened: bool,
+    /// Its last status change handed it on to the bank.
+    pub with_bank: bool,
+}
+
+impl Marks {
+    /// The marks of a dispute whose status changes, oldest first, were `actions`.
+    pub fn from_actions<'a>(actions: impl IntoIterator<Item = &'a str>) -> Marks {
+        actions
+            .into_iter()
+            .fold(Marks::default(), |marks, action| Marks {
+                reopened: marks.reopened || action == super::Action::Reopen.as_str(),
+                with_bank: action == super::Action::Escalate.as_str(),
+            })
+    }
+}
+
 /// One recorded change.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HistoryEntry {
@@ -78,6 +99,26 @@ pub struct HistoryEntry {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn marks_remember_a_reopen_and_the_last_hand_over() {
+        let marks = Marks::from_actions(["submit", "escalate", "reopen", "submit"]);
+        assert_eq!(
+            marks,
+            Marks {
+                reopened: true,
+                with_bank: false
+            }
+        );
+        let marks = Marks::from_actions(["submit", "escalate"]);
+        assert_eq!(
+            marks,
+            Marks {
+                reopened: false,
+                with_bank: true
+            }
+        );
+    }
 
     #[test]
     fn kinds_round_trip() {

@@ -16,7 +16,7 @@ pub use document::{
     Document, DocumentAction, DocumentKind, DocumentStatus, FileRules, FileType, GuardError, Page,
     RefusalReason, ReviewRefusal,
 };
-pub use history::{HistoryEntry, HistoryKind};
+pub use history::{HistoryEntry, HistoryKind, Marks};
 pub use ids::{Id, IdKind};
 pub use list::{ListQuery, Order, Page as ListPage};
 pub use mode::{Actor, Mode, Scope};

@@ -11,28 +11,32 @@ use super::lists::{ListInput, respond};
 use super::render::{self, DisputeJson, TransactionJson};
 use super::{Body, MangopayState, parse_id};
 use crate::core::disputes::Fields;
-use crate::domain::{Action, Dispute, DisputeStatus, IdKind};
+use crate::domain::{Action, Dispute, DisputeStatus, IdKind, Marks};
 use crate::http::json;
 use crate::store::{DisputeFilter, DisputeUpdate};
 
-/// Disputes as this dialect shows them: with whether each was reopened.
-async fn render_all(state: &MangopayState, disputes: &[Dispute]) -> MpResult<Vec<Value>> {
+/// Disputes as this dialect shows them: with what their history tells.
+async fn render_all<'a>(
+    state: &MangopayState,
+    disputes: &'a [Dispute],
+) -> MpResult<Vec<DisputeJson<'a>>> {
     let ids: Vec<_> = disputes.iter().map(|d| &d.id).collect();
-    let reopened = state.core.reopened(&ids).await?;
-    disputes
+    let marks = state.core.marks(&ids).await?;
+    Ok(disputes
         .iter()
-        .map(|d| {
-            serde_json::to_value(render::dispute(d, reopened.contains(&d.id)))
-                .map_err(|e| MpError::internal(e.into()))
-        })
-        .collect()
+        .map(|d| render::dispute(d, marks.get(&d.id).copied().unwrap_or_default()))
+        .collect())
+}
+
+async fn marks(state: &MangopayState, dispute: &Dispute) -> MpResult<Marks> {
+    let marks = state.core.marks(&[&dispute.id]).await?;
+    Ok(marks.get(&dispute.id).copied().unwrap_or_default())
 }
 
 async fn render_one(state: &MangopayState, dispute: &Dispute) -> MpResult<Response> {
-    let reopened = state.core.reopened(&[&dispute.id]).await?;
     Ok(json(&render::dispute(
         dispute,
-        reopened.contains(&dispute.id),
+        marks(state, dispute).await?,
     )))
 }
 
@@ -54,17 +58,20 @@ fn dispute_filter(input: &ListInput) -> MpResult<Option<DisputeFilter>> {
             // Only CREATED, which no dispute here ever is.
             return Ok(None);
         }
-        // PENDING_CLIENT_ACTION and REOPENED_PENDING_CLIENT_ACTION share a domain status: when
-        // only one of them is asked for, and nothing else, the history tells them apart.
+        // PENDING_CLIENT_ACTION and REOPENED_PENDING_CLIENT_ACTION share a domain status, and so
+        // do SUBMITTED and PENDING_BANK_ACTION: when only one of a pair is asked for, and nothing
+        // else, the history tells them apart.
         let names: Vec<&str> = statuses.iter().map(|(n, _)| n.as_str()).collect();
+        let only = |status| filter.statuses.iter().all(|s| *s == status);
         let fresh = names.contains(&"PENDING_CLIENT_ACTION");
         let reopened = names.contains(&"REOPENED_PENDING_CLIENT_ACTION");
-        let only_awaiting = filter
-            .statuses
-            .iter()
-            .all(|s| *s == DisputeStatus::AwaitingEvidence);
-        if only_awaiting && fresh != reopened {
+        if only(DisputeStatus::AwaitingEvidence) && fresh != reopened {
             filter.reopened = Some(reopened);
+        }
+        let submitted = names.contains(&"SUBMITTED");
+        let with_bank = names.contains(&"PENDING_BANK_ACTION");
+        if only(DisputeStatus::UnderReview) && submitted != with_bank {
+            filter.with_bank = Some(with_bank);
         }
     }
     Ok(Some(filter))
@@ -278,7 +285,7 @@ pub async fn submit(
         ));
     }
     let amount = contested_amount(&body, &dispute)?;
-    let reopened = !state.core.reopened(&[&dispute.id]).await?.is_empty();
+    let reopened = marks(&state, &dispute).await?.reopened;
     if amount.is_none() && !reopened && dispute.contested_amount.is_none() {
         return Err(MpError::param(
             "ContestedFunds",

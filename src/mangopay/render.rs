@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::vocab;
 use crate::domain::dispute::TransactionKind;
-use crate::domain::{Dispute, DisputeKind, Document};
+use crate::domain::{Dispute, DisputeKind, Document, Marks};
 
 fn seconds(t: DateTime<Utc>) -> i64 {
     t.timestamp()
@@ -60,8 +60,8 @@ pub fn parse_dispute_type(s: &str) -> Option<DisputeKind> {
     DisputeKind::ALL.into_iter().find(|k| dispute_type(*k) == s)
 }
 
-/// A dispute; `reopened` tells, from its history, whether the bank reopened it.
-pub fn dispute(d: &Dispute, reopened: bool) -> DisputeJson<'_> {
+/// A dispute, with what its history tells beyond its status.
+pub fn dispute(d: &Dispute, marks: Marks) -> DisputeJson<'_> {
     let closed = d.status.is_closed();
     DisputeJson {
         id: d.id.as_str(),
@@ -80,7 +80,7 @@ pub fn dispute(d: &Dispute, reopened: bool) -> DisputeJson<'_> {
             currency: &d.currency,
             amount,
         }),
-        status: vocab::status(d.status, reopened),
+        status: vocab::status(d.status, marks),
         status_message: d.admin_message.as_deref().filter(|_| !closed),
         dispute_reason: Some(DisputeReason {
             dispute_reason_type: vocab::reason(d.reason),

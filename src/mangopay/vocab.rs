@@ -3,15 +3,17 @@
 //! nearest one (most often `OTHER`).
 
 use crate::domain::{
-    DisputeStatus, DocumentKind, DocumentStatus, FileRules, FileType, Reason, RefusalReason,
+    DisputeStatus, DocumentKind, DocumentStatus, FileRules, FileType, Marks, Reason, RefusalReason,
 };
 
-/// A dispute's `Status`. A dispute awaiting evidence again after the bank reopened it is
-/// `REOPENED_PENDING_CLIENT_ACTION`, which the history tells.
-pub fn status(s: DisputeStatus, reopened: bool) -> &'static str {
+/// A dispute's `Status`. What the history tells (`Marks`) tells the rest: awaiting evidence
+/// again after the bank reopened it is `REOPENED_PENDING_CLIENT_ACTION`, and under review once
+/// handed to the bank `PENDING_BANK_ACTION`.
+pub fn status(s: DisputeStatus, marks: Marks) -> &'static str {
     match s {
-        DisputeStatus::AwaitingEvidence if reopened => "REOPENED_PENDING_CLIENT_ACTION",
+        DisputeStatus::AwaitingEvidence if marks.reopened => "REOPENED_PENDING_CLIENT_ACTION",
         DisputeStatus::AwaitingEvidence => "PENDING_CLIENT_ACTION",
+        DisputeStatus::UnderReview if marks.with_bank => "PENDING_BANK_ACTION",
         DisputeStatus::UnderReview => "SUBMITTED",
         DisputeStatus::Won | DisputeStatus::Lost => "CLOSED",
     }
@@ -217,14 +219,36 @@ mod tests {
     }
 
     #[test]
-    fn dispute_statuses_map_with_the_reopened_flag() {
+    fn dispute_statuses_map_with_what_the_history_tells() {
         for s in DisputeStatus::ALL {
-            let shown = status(s, false);
-            assert!(parse_status(shown).unwrap().contains(&s), "{s:?}");
+            for reopened in [false, true] {
+                for with_bank in [false, true] {
+                    let shown = status(
+                        s,
+                        Marks {
+                            reopened,
+                            with_bank,
+                        },
+                    );
+                    assert!(parse_status(shown).unwrap().contains(&s), "{s:?}");
+                }
+            }
         }
+        let reopened = Marks {
+            reopened: true,
+            with_bank: false,
+        };
         assert_eq!(
-            status(DisputeStatus::AwaitingEvidence, true),
+            status(DisputeStatus::AwaitingEvidence, reopened),
             "REOPENED_PENDING_CLIENT_ACTION"
+        );
+        let with_bank = Marks {
+            reopened: false,
+            with_bank: true,
+        };
+        assert_eq!(
+            status(DisputeStatus::UnderReview, with_bank),
+            "PENDING_BANK_ACTION"
         );
         assert_eq!(result_code(DisputeStatus::Won), "WON");
         assert_eq!(result_code(DisputeStatus::UnderReview), "");

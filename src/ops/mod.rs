@@ -160,6 +160,7 @@ fn own_routes() -> OpenApiRouter<OpsState> {
         .routes(routes!(http_open_dispute))
         .routes(routes!(http_resolve))
         .routes(routes!(http_reopen))
+        .routes(routes!(http_escalate))
         .routes(routes!(http_validate))
         .routes(routes!(http_refuse))
 }
@@ -540,6 +541,20 @@ async fn http_reopen(
     Body(body): Body<AdminNote>,
 ) -> OpsResult<Response> {
     decide_over_http(&state, &id, Action::Reopen, body.admin_message).await
+}
+
+#[utoipa::path(post, operation_id = "escalateDispute", path = "/disputes/{id}/escalate", tag = "ops", security(("ops_token" = [])),
+    params(("id" = String, Path, description = "A dispute id")),
+    request_body(content = AdminNote, content_type = "application/json"),
+    responses((status = 200, description = "The dispute, handed to the bank (still pending; Mangopay's PENDING_BANK_ACTION)", body = DisputeJson), (status = 400, description = "Bad input", body = Error),
+        (status = 401, description = "No valid operator token", body = Error), (status = 404, description = "No such dispute", body = Error),
+        (status = 422, description = "The dispute is not pending (dispute_not_pending)", body = Error)))]
+async fn http_escalate(
+    State(state): State<OpsState>,
+    PathParam(id): PathParam<String>,
+    Body(body): Body<AdminNote>,
+) -> OpsResult<Response> {
+    decide_over_http(&state, &id, Action::Escalate, body.admin_message).await
 }
 
 /// An operator decision, answered with the dispute.

@@ -2,7 +2,7 @@
 //! history. Lists take their total from `dispute_counts`, kept by the same transactions that open
 //! disputes and change their statuses, so a list's cost does not grow with the account.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -15,7 +15,7 @@ use super::{Change, DisputeFilter, DisputeUpdate, Disputes, Refusal, SqlStore, S
 use crate::domain::dispute::NewDispute;
 use crate::domain::{
     Action, Actor, Dispute, DisputeStatus, DocumentStatus, HistoryEntry, HistoryKind, Id, ListPage,
-    ListQuery, Order, Scope,
+    ListQuery, Marks, Order, Scope,
 };
 
 /// Past this offset a page is found through the covering index alone (the ids of the page
@@ -53,6 +53,16 @@ fn push_filter(sql: &mut Sql, filter: &DisputeFilter) {
         sql.push(if reopened { " and " } else { " and not " });
         push_reopened(sql, "disputes.id");
     }
+    if let Some(with_bank) = filter.with_bank {
+        sql.push(
+            " and coalesce((select h.detail ->> 'action' from dispute_history h \
+             where h.dispute_id = disputes.id and h.kind = ",
+        )
+        .bind(HistoryKind::StatusChanged.as_str())
+        .push(" order by h.seq desc limit 1), '')")
+        .push(if with_bank { " = " } else { " <> " })
+        .bind(Action::Escalate.as_str());
+    }
 }
 
 /// `exists (…)`: the dispute named by `column` was reopened, as its history says.
@@ -72,6 +82,7 @@ fn counts_suffice(filter: &DisputeFilter, query: &ListQuery) -> bool {
         && filter.kinds.is_empty()
         && filter.charge.is_none()
         && filter.reopened.is_none()
+        && filter.with_bank.is_none()
 }
 
 pub(super) fn direction(order: Order) -> &'static str {
@@ -421,19 +432,29 @@ impl Disputes for SqlStore {
         self.status_of(Some(scope), id).await
     }
 
-    async fn reopened(&self, disputes: &[&Id]) -> Result<HashSet<Id>, StoreError> {
+    async fn marks(&self, disputes: &[&Id]) -> Result<HashMap<Id, Marks>, StoreError> {
         if disputes.is_empty() {
-            return Ok(HashSet::new());
+            return Ok(HashMap::new());
         }
-        let mut sql =
-            Sql::new("select distinct dispute_id from dispute_history h where dispute_id in ");
+        let mut sql = Sql::new(
+            "select dispute_id, h.detail ->> 'action' from dispute_history h where dispute_id in ",
+        );
         sql.bind_list(disputes.iter().copied())
             .push(" and h.kind = ")
             .bind(HistoryKind::StatusChanged.as_str())
-            .push(" and h.detail ->> 'action' = ")
-            .bind(Action::Reopen.as_str());
-        let rows: Vec<(String,)> = self.pool.all(&sql).await?;
-        Ok(rows.into_iter().map(|(id,)| Id::from_trusted(id)).collect())
+            .push(" order by h.seq");
+        let rows: Vec<(String, Option<String>)> = self.pool.all(&sql).await?;
+        let mut actions: HashMap<Id, Vec<String>> = HashMap::new();
+        for (id, action) in rows {
+            actions
+                .entry(Id::from_trusted(id))
+                .or_default()
+                .push(action.unwrap_or_default());
+        }
+        Ok(actions
+            .into_iter()
+            .map(|(id, list)| (id, Marks::from_actions(list.iter().map(String::as_str))))
+            .collect())
     }
 
     async fn history(&self, dispute: &Id) -> Result<Vec<HistoryEntry>, StoreError> {

@@ -29,7 +29,7 @@ use crate::domain::dispute::NewDispute;
 use crate::domain::document::{DocumentTransitionError, NewDocument, NewPage, ReviewRefusal};
 use crate::domain::{
     Action, Actor, Dispute, DisputeStatus, Document, DocumentAction, GuardError, HistoryEntry, Id,
-    ListPage, ListQuery, Mode, Page, Scope, TransitionError,
+    ListPage, ListQuery, Marks, Mode, Page, Scope, TransitionError,
 };
 
 pub use db::Pool;
@@ -155,6 +155,8 @@ pub struct DisputeFilter {
     pub kinds: Vec<crate::domain::DisputeKind>,
     /// Only disputes reopened at least once (true) or never (false).
     pub reopened: Option<bool>,
+    /// Only disputes whose last status change handed them to the bank (true) or not (false).
+    pub with_bank: Option<bool>,
     /// Only disputes of this charge.
     pub charge: Option<Id>,
 }
@@ -274,8 +276,8 @@ pub trait Disputes {
         filter: &DisputeFilter,
         query: &ListQuery,
     ) -> Result<ListPage<Dispute>, StoreError>;
-    /// Which of `disputes` were reopened at least once, from their history.
-    async fn reopened(&self, disputes: &[&Id]) -> Result<HashSet<Id>, StoreError>;
+    /// What the history of each of `disputes` tells beyond its status (absent: nothing).
+    async fn marks(&self, disputes: &[&Id]) -> Result<HashMap<Id, Marks>, StoreError>;
     /// Applies `action` if the dispute is in its source status, atomically with `change` and,
     /// when the dispute leaves "awaiting evidence", with submitting its draft documents.
     async fn transition(
