@@ -11,6 +11,7 @@ use futures::{StreamExt, TryStreamExt};
 use object_store::local::LocalFileSystem;
 use object_store::memory::InMemory;
 use object_store::path::Path;
+use object_store::prefix::PrefixStore;
 use object_store::{GetResultPayload, ObjectMeta, ObjectStore, WriteMultipart};
 use tokio_util::io::ReaderStream;
 
@@ -46,8 +47,16 @@ impl Blobs {
                 .with_url(url)
                 .build()
                 .context("BLOB_STORE_URL: cannot configure S3")?;
+            // The builder takes the bucket from the URL and drops its path: keep the prefix, so
+            // that deployments sharing a bucket never see (or sweep) each other's files.
+            let prefix = s3_prefix(url)?;
+            let store: Arc<dyn ObjectStore> = if prefix.is_empty() {
+                Arc::new(store)
+            } else {
+                Arc::new(PrefixStore::new(store, prefix))
+            };
             return Ok(Blobs {
-                store: Arc::new(store),
+                store,
                 part_size: 5 * 1024 * 1024,
             });
         }
@@ -139,6 +148,12 @@ impl Blobs {
     }
 }
 
+/// The path of an `s3://bucket/prefix` URL, without its slashes.
+fn s3_prefix(url: &str) -> anyhow::Result<String> {
+    let parsed = url::Url::parse(url).context("BLOB_STORE_URL is not a URL")?;
+    Ok(parsed.path().trim_matches('/').to_owned())
+}
+
 /// An upload in progress. Dropping it without `finish` leaves nothing visible; `abort` also
 /// removes what was staged.
 pub struct BlobWriter {
@@ -160,5 +175,36 @@ impl BlobWriter {
 
     pub async fn abort(self) -> object_store::Result<()> {
         self.inner.abort().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_s3_url_keeps_its_prefix() {
+        assert_eq!(s3_prefix("s3://bucket/staging/eu/").unwrap(), "staging/eu");
+        assert_eq!(s3_prefix("s3://bucket").unwrap(), "");
+    }
+
+    #[tokio::test]
+    async fn two_prefixes_in_one_store_do_not_see_each_other() {
+        let shared: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+        let at = |prefix: &str| Blobs {
+            store: Arc::new(PrefixStore::new(shared.clone(), prefix)),
+            part_size: 1024,
+        };
+        let (staging, production) = (at("staging"), at("production"));
+        staging
+            .put("documents/a", Bytes::from_static(b"a"))
+            .await
+            .unwrap();
+        production
+            .put("documents/b", Bytes::from_static(b"b"))
+            .await
+            .unwrap();
+        assert_eq!(staging.keys().await.unwrap(), ["documents/a"]);
+        assert_eq!(production.keys().await.unwrap(), ["documents/b"]);
     }
 }
