@@ -1,7 +1,9 @@
 //! The property-based API test, as part of `cargo test`: schemathesis (pinned) generates
-//! requests from the committed openapi.json and checks every response against it and against
-//! the Omise wire contract, on a freshly seeded server over Postgres. See tests/fuzz/README.md.
-//! It installs schemathesis under target/fuzz on its first run.
+//! requests from the committed openapi.json and openapi-mangopay.json and checks every response
+//! against its document and against its dialect's wire contract (Omise's; Mangopay's, as the
+//! demo client with a bearer token from /v2.01/oauth/token), each pass on a freshly seeded server
+//! over Postgres. See tests/fuzz/README.md. It installs schemathesis under target/fuzz on its
+//! first run.
 
 use std::process::Command;
 

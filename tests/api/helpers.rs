@@ -390,3 +390,426 @@ impl Drop for TestApp {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The Mangopay dialect (MANGOPAY.md and the shared brief): its demo credentials, a token per
+// ClientId, requests under `/v2.01/{ClientId}`, its error objects, and a restart.
+
+/// The demo account's Mangopay ClientId and API key (test mode: the sandbox).
+pub const MP_CLIENT: &str = "dispute-docs-demo";
+pub const MP_KEY: &str = "demo_api_key_5g5ih3pybo7v4wwrbjw";
+/// The other demo account's.
+pub const MP_OTHER_CLIENT: &str = "other-demo";
+pub const MP_OTHER_KEY: &str = "other_api_key_5otheracct0000000";
+pub const OTHER_ACCOUNT: &str = "acct_5otheracct000000000";
+/// A page's decoded size, inclusive bounds.
+pub const MP_MIN_PAGE: usize = 1024;
+pub const MP_MAX_PAGE: usize = 7 * 1024 * 1024;
+
+/// A token and when it expires by the app's clock.
+type CachedToken = (String, chrono::DateTime<chrono::Utc>);
+
+/// Tokens already issued, by (database, ClientId). Keyed by database, which is unique to a test,
+/// so that a reused port cannot mix them up.
+static MP_TOKENS: std::sync::LazyLock<
+    std::sync::Mutex<std::collections::HashMap<(String, String), CachedToken>>,
+> = std::sync::LazyLock::new(Default::default);
+
+/// Standard base64, as the SDKs send a page's `File`.
+pub fn b64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// A file of exactly `len` bytes that starts with `magic` (a type's magic bytes), padded with
+/// a line of text that `tag` makes unique.
+pub fn padded(magic: &[u8], tag: &str, len: usize) -> Vec<u8> {
+    let mut bytes = magic.to_vec();
+    bytes.extend_from_slice(format!("\n% {tag}\n").as_bytes());
+    assert!(bytes.len() <= len, "{len} bytes cannot hold the header");
+    bytes.resize(len, b' ');
+    bytes
+}
+
+pub const PDF_MAGIC: &[u8] = b"%PDF-1.4";
+pub const GIF_MAGIC: &[u8] = b"GIF89a";
+
+/// The rel → URL pairs of a `Link` header, split on commas as PHP does (so a URL must not hold a
+/// raw comma) and on `;`.
+pub fn mp_links(
+    headers: &reqwest::header::HeaderMap,
+) -> std::collections::BTreeMap<String, String> {
+    let link = headers
+        .get("link")
+        .expect("a Link header")
+        .to_str()
+        .expect("an ASCII Link header");
+    let mut rels = std::collections::BTreeMap::new();
+    for part in link.split(',').filter(|p| !p.trim().is_empty()) {
+        let mut pieces = part.split(';');
+        let url = pieces.next().unwrap().trim();
+        assert!(
+            url.starts_with('<') && url.ends_with('>'),
+            "a Link part is `<url>; rel=...` (a raw comma in a URL?): {link}"
+        );
+        let rel = pieces
+            .map(str::trim)
+            .find_map(|p| p.strip_prefix("rel="))
+            .unwrap_or_else(|| panic!("a rel in {part:?}"))
+            .trim_matches('"');
+        rels.insert(rel.to_owned(), url[1..url.len() - 1].to_owned());
+    }
+    rels
+}
+
+/// A paging header's value as a number.
+pub fn mp_header_count(headers: &reqwest::header::HeaderMap, name: &str) -> u64 {
+    headers
+        .get(name)
+        .unwrap_or_else(|| panic!("a {name} header"))
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap_or_else(|_| panic!("{name} is a whole number"))
+}
+
+/// The `Id`s of a JSON array of Mangopay objects, in order.
+pub fn mp_ids(body: &Value) -> Vec<String> {
+    body.as_array()
+        .unwrap_or_else(|| panic!("a JSON array, got {body}"))
+        .iter()
+        .map(|o| o["Id"].as_str().expect("an Id").to_owned())
+        .collect()
+}
+
+impl Reply {
+    /// Asserts a Mangopay error object (MANGOPAY.md §7) with this status, whatever its `Type`:
+    /// `Message`, `Type`, `Id`, an integer `Date`, and the `errors` key (an object or null).
+    #[track_caller]
+    pub fn expect_mp_error_status(self, status: u16) -> Value {
+        let body = self.expect(status);
+        let object = body
+            .as_object()
+            .unwrap_or_else(|| panic!("an error object, got {body}"));
+        assert!(
+            body["Message"].as_str().is_some_and(|m| !m.is_empty()),
+            "a Message: {body}"
+        );
+        assert!(
+            body["Type"].as_str().is_some_and(|t| !t.is_empty()),
+            "a Type: {body}"
+        );
+        assert!(
+            body["Id"].as_str().is_some_and(|t| !t.is_empty()),
+            "an Id: {body}"
+        );
+        assert!(
+            body["Date"].is_i64() || body["Date"].is_u64(),
+            "an integer Date: {body}"
+        );
+        assert!(object.contains_key("errors"), "an `errors` key: {body}");
+        assert!(
+            body["errors"].is_null() || body["errors"].is_object(),
+            "errors is an object or null: {body}"
+        );
+        body
+    }
+
+    /// Asserts a Mangopay error object with this status and `Type`.
+    #[track_caller]
+    pub fn expect_mp_error(self, status: u16, kind: &str) -> Value {
+        let body = self.expect_mp_error_status(status);
+        assert_eq!(body["Type"], kind, "{body}");
+        body
+    }
+
+    /// Asserts a Mangopay error whose `errors` object names `field`.
+    #[track_caller]
+    pub fn expect_mp_field_error(self, status: u16, kind: &str, field: &str) -> Value {
+        let body = self.expect_mp_error(status, kind);
+        assert!(
+            body["errors"][field]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "errors names {field}: {body}"
+        );
+        body
+    }
+
+    /// Asserts `204 No Content` with an empty body.
+    #[track_caller]
+    pub fn expect_no_content(self) {
+        assert_eq!(
+            self.status.as_u16(),
+            204,
+            "unexpected status; body: {}",
+            self.body
+        );
+        assert!(self.body.is_null(), "an empty body: {}", self.body);
+        if let Some(length) = self.headers.get(reqwest::header::CONTENT_LENGTH) {
+            assert_eq!(length, "0");
+        }
+    }
+
+    /// The paging headers of a list: (X-Number-Of-Items, X-Number-Of-Pages).
+    #[track_caller]
+    pub fn counts(&self) -> (u64, u64) {
+        (
+            mp_header_count(&self.headers, "x-number-of-items"),
+            mp_header_count(&self.headers, "x-number-of-pages"),
+        )
+    }
+}
+
+impl TestApp {
+    /// `POST /v2.01/oauth/token` with Basic base64(ClientId:ApiKey) and the form body Node sends.
+    pub async fn token_reply(&self, client: &str, key: &str) -> Reply {
+        let req = self
+            .client
+            .post(self.url("/v2.01/oauth/token"))
+            .basic_auth(client, Some(key))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("grant_type=client_credentials");
+        self.mp_send(req).await
+    }
+
+    /// A fresh bearer token for this ClientId.
+    pub async fn token(&self, client: &str, key: &str) -> String {
+        let body = self.token_reply(client, key).await.expect(200);
+        body["access_token"]
+            .as_str()
+            .expect("an access_token")
+            .to_owned()
+    }
+
+    /// A token for `client`, reused, as the SDKs do, until a minute before the app's clock says
+    /// it expires.
+    pub async fn cached_token(&self, client: &str, key: &str) -> String {
+        let slot = (self.database_url.clone(), client.to_owned());
+        let now = self.state.core.clock.now();
+        if let Some((token, expires)) = MP_TOKENS.lock().unwrap().get(&slot) {
+            if now + chrono::TimeDelta::seconds(60) < *expires {
+                return token.clone();
+            }
+        }
+        let body = self.token_reply(client, key).await.expect(200);
+        let token = body["access_token"]
+            .as_str()
+            .expect("an access_token")
+            .to_owned();
+        let lifetime = body["expires_in"].as_i64().expect("an integer expires_in");
+        let expires = now + chrono::TimeDelta::seconds(lifetime);
+        MP_TOKENS
+            .lock()
+            .unwrap()
+            .insert(slot, (token.clone(), expires));
+        token
+    }
+
+    /// The demo ClientId's token.
+    pub async fn mp_token(&self) -> String {
+        self.cached_token(MP_CLIENT, MP_KEY).await
+    }
+
+    /// `/v2.01/{MP_CLIENT}{path}`.
+    pub fn mp_path(&self, path: &str) -> String {
+        format!("/v2.01/{MP_CLIENT}{path}")
+    }
+
+    /// A request to a full path (from the root) with this bearer token, declaring JSON as both
+    /// SDKs do on every call.
+    pub fn mp_request_as(
+        &self,
+        token: &str,
+        method: Method,
+        full_path: &str,
+    ) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, self.url(full_path))
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+    }
+
+    /// A request to `/v2.01/{MP_CLIENT}{path}` with the demo token.
+    pub async fn mp_request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        let token = self.mp_token().await;
+        self.mp_request_as(&token, method, &self.mp_path(path))
+    }
+
+    /// Sends a request whose answer is JSON or empty (then the body is `Value::Null`).
+    pub async fn mp_send(&self, request: reqwest::RequestBuilder) -> Reply {
+        let response = request.send().await.expect("the request is answered");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("a body");
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text)
+                .unwrap_or_else(|_| panic!("a JSON body, got {status}: {text:?}"))
+        };
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn mp_get(&self, path: &str) -> Reply {
+        let req = self.mp_request(Method::GET, path).await;
+        self.mp_send(req).await
+    }
+
+    pub async fn mp_post(&self, path: &str, body: Value) -> Reply {
+        let req = self
+            .mp_request(Method::POST, path)
+            .await
+            .body(body.to_string());
+        self.mp_send(req).await
+    }
+
+    pub async fn mp_put(&self, path: &str, body: Value) -> Reply {
+        let req = self
+            .mp_request(Method::PUT, path)
+            .await
+            .body(body.to_string());
+        self.mp_send(req).await
+    }
+
+    /// A GET to a full path as another ClientId (a token is fetched and cached for it).
+    pub async fn mp_get_as(&self, client: &str, key: &str, full_path: &str) -> Reply {
+        let token = self.cached_token(client, key).await;
+        self.mp_send(self.mp_request_as(&token, Method::GET, full_path))
+            .await
+    }
+
+    /// Opens a test dispute through the operator; `extra` adds or overrides fields (e.g.
+    /// `dispute_type`, `contest_deadline`, `account`). Returns its id.
+    pub async fn mp_ops_dispute(&self, extra: Value) -> String {
+        let charge = Id::generate(IdKind::Charge, Mode::Test, chrono::Utc::now().timestamp());
+        let mut body = serde_json::json!({
+            "account": DEMO_ACCOUNT, "mode": "test", "charge": charge.to_string(),
+            "amount": 100_000, "currency": "EUR",
+        });
+        for (k, v) in extra.as_object().expect("an object").iter() {
+            body[k] = v.clone();
+        }
+        let opened = self
+            .ops(Method::POST, "/ops/disputes", body)
+            .await
+            .expect(200);
+        opened["id"].as_str().expect("an id").to_owned()
+    }
+
+    /// Creates a Mangopay document of this `Type` on a dispute; returns it.
+    pub async fn mp_document(&self, dispute: &str, kind: &str) -> Value {
+        let path = format!("/disputes/{dispute}/documents");
+        self.mp_post(&path, serde_json::json!({ "Type": kind }))
+            .await
+            .expect(200)
+    }
+
+    /// Adds a page (the file's bytes, base64-encoded) to a document.
+    pub async fn mp_page(&self, dispute: &str, document: &str, bytes: &[u8]) -> Reply {
+        let path = format!("/disputes/{dispute}/documents/{document}/pages");
+        self.mp_post(&path, serde_json::json!({ "File": b64(bytes) }))
+            .await
+    }
+
+    /// Asks for a document's validation (Mangopay #15).
+    pub async fn mp_submit_document(&self, dispute: &str, document: &str) -> Reply {
+        let path = format!("/disputes/{dispute}/documents/{document}");
+        self.mp_put(&path, serde_json::json!({ "Status": "VALIDATION_ASKED" }))
+            .await
+    }
+
+    /// POST `/dispute-documents/{id}/consult` with no body, as Node sends it.
+    pub async fn mp_consult(&self, document: &str) -> Value {
+        let req = self
+            .mp_request(
+                Method::POST,
+                &format!("/dispute-documents/{document}/consult"),
+            )
+            .await
+            .header("content-length", "0");
+        self.mp_send(req).await.expect(200)
+    }
+
+    /// The bytes behind every consult link of a document, in page order (fetched with no token).
+    pub async fn mp_page_bytes(&self, document: &str) -> Vec<Vec<u8>> {
+        let mut pages = Vec::new();
+        for item in self.mp_consult(document).await.as_array().unwrap() {
+            let url = item["Url"].as_str().expect("a Url");
+            let response = self
+                .client
+                .get(url)
+                .send()
+                .await
+                .expect("the link is answered");
+            assert_eq!(response.status(), 200, "{url}");
+            pages.push(response.bytes().await.unwrap().to_vec());
+        }
+        pages
+    }
+
+    /// Stops this server and starts another over the same database and blob directory, with a
+    /// fresh process (new state, caches and clock) on a new port: a restart. Nothing is seeded.
+    pub async fn restart(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(mut server) = self.server.take() {
+            let stopped =
+                tokio::time::timeout(std::time::Duration::from_secs(5), &mut server).await;
+            if stopped.is_err() {
+                server.abort();
+            }
+        }
+        self.client = reqwest::Client::new();
+        let blob_dir = self._blob_dir.path().to_str().unwrap().to_owned();
+        let mut settings = Settings::for_urls(&self.database_url, &blob_dir);
+        settings.ops_token = Some(OPS_TOKEN.parse().unwrap());
+        settings.signing_secret = Some("test-signing-secret-0123456789".parse().unwrap());
+        settings.auth_cache_ttl = 0;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind port 0");
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        settings.public_base_url = Some(base.clone());
+        let store =
+            dispute_docs::store::connect(&self.database_url, settings.database_max_connections)
+                .await
+                .expect("connect the store");
+        store.migrate().await.expect("migrate");
+        let blobs = Blobs::from_url(&blob_dir).unwrap();
+        let state = AppState::new(store, blobs, settings, Clock::default());
+        let (tx, rx) = oneshot::channel();
+        let server = tokio::spawn({
+            let state = state.clone();
+            async move {
+                app::serve(listener, state, async {
+                    let _ = rx.await;
+                })
+                .await
+                .expect("the server runs");
+            }
+        });
+        self.base = base;
+        self.state = state;
+        self.shutdown = Some(tx);
+        self.server = Some(server);
+    }
+}
+
+/// The message of every `param_error` (MANGOPAY.md §7).
+pub const MP_PARAM_MESSAGE: &str = "One or several required parameters are missing or incorrect. \
+     An incorrect resource ID also raises this kind of error.";
+
+impl TestApp {
+    /// Issues a Mangopay test key for an account that has a ClientId; returns the key object.
+    pub async fn mp_issue_key(&self, account: &str) -> Value {
+        let body = serde_json::json!({"mode": "test", "dialect": "mangopay"});
+        let path = format!("/ops/accounts/{account}/keys");
+        self.ops(Method::POST, &path, body).await.expect(200)
+    }
+}

@@ -9,6 +9,7 @@ mod concurrency;
 mod disputes;
 mod documents;
 mod history;
+mod mangopay;
 mod operator;
 mod params;
 mod upgrade;

@@ -9,7 +9,8 @@
    parts are dropped. Uploads draw real PNG, JPEG and PDF bytes for the media types the
    document declares for `file` (`encoding.file.contentType`), when it declares them.
 3. Waivers (`filter_failure`): the data-acceptance checks flag a few things that are the
-   contract, not bugs, and that a JSON schema cannot state. Each is narrow and named below.
+   contract, not bugs, and that a JSON schema cannot state. Each is narrow and named below. So
+   are a few known bugs (`KNOWN_BUGS`), waived so that the rest runs until they are fixed.
 4. `omise_wire`: the wire contract of SPEC §2 and §4 that the OpenAPI document cannot say:
    every JSON response has `Content-Type: application/json; charset=utf-8`, every non-200 is an
    Omise error object whose `location` matches its `code` and whose `code` goes with the HTTP
@@ -26,7 +27,7 @@ import hashlib
 import json
 import os
 import re
-from urllib.parse import unquote
+from urllib.parse import parse_qsl, unquote
 
 import schemathesis
 from hypothesis import strategies as st
@@ -96,7 +97,51 @@ CROSS_FIELD_REFUSALS = (
     re.compile(r"^the charge id's mode and mode differ$"),  # ops: `mode` must match the charge id
     # U+0000 cannot be stored by Postgres (text, jsonb); refused in any string, metadata included.
     re.compile(r"\bmust not contain NUL\b"),
+    # ops: a ClientId is one account's (unique), and a Mangopay key needs its account's ClientId.
+    re.compile(r"^client_id \S+ belongs to another account$"),
+    re.compile(r"^the account has no client_id: set one first$"),
 )
+# Known bugs (tests/fuzz/README.md, "Known bugs"): 400 refusals of valid requests, waived as
+# narrowly so that the rest runs; the waiver list names them "BUG". FUZZ_KNOWN_BUGS=fail turns
+# them off (to see whether they are fixed); remove a rule once its bug is.
+KNOWN_BUGS = (
+    # BUG (document): openapi.json declares the ops `reason_type` (POST /ops/disputes, Mangopay's
+    # DisputeReasonType; POST …/refuse, RefusedReasonType) as any string, but the server takes
+    # only the known values: curl -X POST -H "Authorization: Bearer $OPS_TOKEN" -H
+    # 'Content-Type: application/json' -d '{"reason_type": "x"}' $H/ops/disputes/$D/documents/$DOC/refuse
+    (
+        re.compile(r"^unknown reason_type "),
+        lambda case, names: case.operation.path.startswith("/ops/"),
+        "BUG (document): reason_type is declared as any string",
+    ),
+    # BUG (server): a form body with a pair of empty name (`=x`, `=`) and any other field is
+    # refused by the form parser (serde_qs reads "" as the root): curl -u $KEY: -X PATCH
+    # $H/disputes/$D -d '=x&message=hello' is 400 "malformed parameters: … the same key is used
+    # for both a value and a nested map"; a pair of empty name should be ignored like any unknown one.
+    (
+        re.compile(r"^malformed parameters: parsing failed with error: 'invalid input: the same key is used for both"),
+        lambda case, names: case.media_type == "application/x-www-form-urlencoded" and "" in names,
+        "BUG (server): a form pair with an empty name breaks the form parser",
+    ),
+    # BUG (document): openapi.json declares POST /ops/disputes `contest_deadline` as any int64,
+    # but Unix seconds past what a date can hold are refused: curl -X POST -H "Authorization:
+    # Bearer $OPS_TOKEN" -H 'Content-Type: application/json' -d '{"account":
+    # "acct_5demomerchant000000", "charge": "chrg_test_5x", "contest_deadline": 72132333917043488}'
+    # $H/ops/disputes is 400 "contest_deadline is out of range" (a minimum and maximum would say it).
+    (
+        re.compile(r"^contest_deadline is out of range$"),
+        lambda case, names: case.operation.path == "/ops/disputes",
+        "BUG (document): contest_deadline is declared as any int64",
+    ),
+)
+WAIVE_KNOWN_BUGS = os.environ.get("FUZZ_KNOWN_BUGS", "waive") != "fail"
+
+
+def _form_names(response):
+    """The names of a form body as sent."""
+    sent = response.request.body or b""
+    sent = sent.decode("utf-8", "replace") if isinstance(sent, bytes) else str(sent)
+    return [name for name, _ in parse_qsl(sent, keep_blank_values=True)]
 
 
 def _waiver(failure, case, response):
@@ -118,7 +163,9 @@ def _waiver(failure, case, response):
             if any(isinstance(query.get(name), list) for name in names):
                 return "repeated query parameter: the last value counts"
         if "Invalid component: in body" in message and isinstance(case.body, dict):
-            names = re.findall(r"at /properties/([^/\s`]+)", message)
+            names = re.findall(r"at /properties/([^/\s`]+)", message) or re.findall(
+                r"in body - ([^:\s`]+): ", message
+            )
             if names and all(case.body.get(name) in ("", None) for name in names):
                 return "empty body parameter means default: " + ", ".join(sorted(set(names)))
         # A JSON body of `null` means "no parameters" (SPEC §2: null means default).
@@ -133,8 +180,18 @@ def _waiver(failure, case, response):
             message = json.loads(response.content).get("message", "")
         except (ValueError, AttributeError):
             return None
+        # Form field names nest with brackets (SPEC §2: `metadata[k]=v`), so extra names sent as
+        # `x[]` and `x[y]` in one form (schemathesis writes a nested value so, and generated names
+        # may hold brackets themselves) say `x` is a list and a map at once: refused.
+        names = _form_names(response)
+        if message.startswith("malformed parameters: ") and case.media_type == "application/x-www-form-urlencoded":
+            if sum(1 for name in names if "[" in name or "]" in name) >= 2:
+                return "form names with brackets nest, and these nest two ways at once"
         if any(rule.search(message) for rule in CROSS_FIELD_REFUSALS):
             return f"a rule no schema states: {message}"
+        for rule, applies, bug in KNOWN_BUGS if WAIVE_KNOWN_BUGS else ():
+            if rule.search(message) and applies(case, names):
+                return bug
     return None
 
 
