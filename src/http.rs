@@ -53,6 +53,18 @@ where
     response
 }
 
+/// Whether a JSON value holds a NUL character anywhere (Postgres cannot store one in text, and
+/// no client means to send it).
+pub fn has_nul(value: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(has_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
+}
+
 /// The time limit of an edge's quick routes, and the answer it gives past it.
 #[derive(Clone, Copy)]
 pub struct TimeLimit {

@@ -1,7 +1,7 @@
 //! Disputes (MANGOPAY.md §4 #1–#9): lists with filters, view, Tag, contest and resubmit, close,
 //! and the dispute's transactions.
 
-use axum::extract::{OriginalUri, Path, State};
+use axum::extract::{OriginalUri, State};
 use axum::response::Response;
 use serde_json::{Map, Value};
 
@@ -9,7 +9,7 @@ use super::auth::Client;
 use super::error::{MpError, MpResult};
 use super::lists::{ListInput, respond};
 use super::render::{self, DisputeJson, TransactionJson};
-use super::{Body, MangopayState, parse_id};
+use super::{Body, MangopayState, MpPath, parse_id};
 use crate::core::disputes::Fields;
 use crate::domain::{Action, Dispute, DisputeStatus, IdKind, Marks};
 use crate::http::json;
@@ -40,41 +40,20 @@ async fn render_one(state: &MangopayState, dispute: &Dispute) -> MpResult<Respon
     )))
 }
 
-/// The disputes a list shows, by the `Status` and `DisputeType` filters.
+/// The disputes a list shows, by the `Status` and `DisputeType` filters; `None` when no
+/// dispute can match (only `CREATED` asked for).
 fn dispute_filter(input: &ListInput) -> MpResult<Option<DisputeFilter>> {
-    let statuses = input.filter("status", "Status", |s| {
-        super::vocab::parse_status(s).map(|st| (s.to_owned(), st))
-    })?;
+    let statuses = input.filter("status", "Status", super::vocab::status_matches)?;
     let kinds = input.filter("disputetype", "DisputeType", render::parse_dispute_type)?;
-    let mut filter = DisputeFilter {
-        kinds,
-        ..DisputeFilter::default()
-    };
-    if !statuses.is_empty() {
-        for (_, domain) in &statuses {
-            filter.statuses.extend_from_slice(domain);
-        }
-        if filter.statuses.is_empty() {
-            // Only CREATED, which no dispute here ever is.
-            return Ok(None);
-        }
-        // PENDING_CLIENT_ACTION and REOPENED_PENDING_CLIENT_ACTION share a domain status, and so
-        // do SUBMITTED and PENDING_BANK_ACTION: when only one of a pair is asked for, and nothing
-        // else, the history tells them apart.
-        let names: Vec<&str> = statuses.iter().map(|(n, _)| n.as_str()).collect();
-        let only = |status| filter.statuses.iter().all(|s| *s == status);
-        let fresh = names.contains(&"PENDING_CLIENT_ACTION");
-        let reopened = names.contains(&"REOPENED_PENDING_CLIENT_ACTION");
-        if only(DisputeStatus::AwaitingEvidence) && fresh != reopened {
-            filter.reopened = Some(reopened);
-        }
-        let submitted = names.contains(&"SUBMITTED");
-        let with_bank = names.contains(&"PENDING_BANK_ACTION");
-        if only(DisputeStatus::UnderReview) && submitted != with_bank {
-            filter.with_bank = Some(with_bank);
-        }
+    let marked: Vec<_> = statuses.iter().flatten().copied().collect();
+    if !statuses.is_empty() && marked.is_empty() {
+        return Ok(None);
     }
-    Ok(Some(filter))
+    Ok(Some(DisputeFilter {
+        kinds,
+        marked,
+        ..DisputeFilter::default()
+    }))
 }
 
 /// The absolute URL of the list a request asked for, without its query.
@@ -131,7 +110,7 @@ pub async fn pending_settlement(
 pub async fn of_payin(
     State(state): State<MangopayState>,
     client: Client,
-    Path((_client_id, payin)): Path<(String, String)>,
+    MpPath((_client_id, payin)): MpPath<(String, String)>,
     uri: OriginalUri,
 ) -> MpResult<Response> {
     let Ok(charge) = parse_id(IdKind::Charge, &payin) else {
@@ -185,7 +164,7 @@ async fn find(state: &MangopayState, client: &Client, id: &str) -> MpResult<Disp
 pub async fn view(
     State(state): State<MangopayState>,
     client: Client,
-    Path((_client_id, id)): Path<(String, String)>,
+    MpPath((_client_id, id)): MpPath<(String, String)>,
 ) -> MpResult<Response> {
     let dispute = find(&state, &client, &id).await?;
     render_one(&state, &dispute).await
@@ -210,7 +189,7 @@ pub fn tag(body: &Map<String, Value>) -> MpResult<Option<Option<String>>> {
 pub async fn update(
     State(state): State<MangopayState>,
     client: Client,
-    Path((_client_id, id)): Path<(String, String)>,
+    MpPath((_client_id, id)): MpPath<(String, String)>,
     Body(body): Body,
 ) -> MpResult<Response> {
     let dispute = find(&state, &client, &id).await?;
@@ -261,7 +240,7 @@ fn contested_amount(body: &Map<String, Value>, dispute: &Dispute) -> MpResult<Op
 pub async fn submit(
     State(state): State<MangopayState>,
     client: Client,
-    Path((_client_id, id)): Path<(String, String)>,
+    MpPath((_client_id, id)): MpPath<(String, String)>,
     Body(body): Body,
 ) -> MpResult<Response> {
     let dispute = find(&state, &client, &id).await?;
@@ -319,7 +298,7 @@ pub async fn submit(
 pub async fn close(
     State(state): State<MangopayState>,
     client: Client,
-    Path((_client_id, id)): Path<(String, String)>,
+    MpPath((_client_id, id)): MpPath<(String, String)>,
 ) -> MpResult<Response> {
     let dispute = find(&state, &client, &id).await?;
     let dispute = state
@@ -343,15 +322,17 @@ pub async fn close(
 pub async fn transactions(
     State(state): State<MangopayState>,
     client: Client,
-    Path((_client_id, id)): Path<(String, String)>,
+    MpPath((_client_id, id)): MpPath<(String, String)>,
     uri: OriginalUri,
 ) -> MpResult<Response> {
     let input = ListInput::parse(uri.0.query())?;
     let dispute = find(&state, &client, &id).await?;
     let all = render::transactions(&dispute);
     let total = all.len() as i64;
-    let start = ((input.page - 1) * input.per_page).min(total) as usize;
-    let end = (start + input.per_page as usize).min(all.len());
+    let start = (input.page - 1)
+        .saturating_mul(input.per_page)
+        .clamp(0, total) as usize;
+    let end = start.saturating_add(input.per_page as usize).min(all.len());
     Ok(respond(
         &all[start..end],
         total,

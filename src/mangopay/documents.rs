@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use axum::extract::{OriginalUri, Path, Request, State};
+use axum::extract::{FromRequestParts, OriginalUri, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -20,7 +20,7 @@ use super::disputes::{list_url, tag};
 use super::error::{MpError, MpResult};
 use super::lists::{ListInput, respond};
 use super::render::{self, ConsultJson, DocumentJson};
-use super::{Body, MangopayState, parse_id, vocab};
+use super::{Body, MangopayState, MpPath, parse_id, vocab};
 use crate::core::documents::Upload;
 use crate::core::files::store_file;
 use crate::domain::{Document, DocumentAction, DocumentKind, Id, IdKind};
@@ -101,7 +101,7 @@ async fn find(state: &MangopayState, client: &Client, raw: &str) -> MpResult<Doc
 pub async fn list_of_dispute(
     State(state): State<MangopayState>,
     client: Client,
-    Path((_client_id, dispute)): Path<(String, String)>,
+    MpPath((_client_id, dispute)): MpPath<(String, String)>,
     uri: OriginalUri,
 ) -> MpResult<Response> {
     let dispute = dispute_id(&state, &client, &dispute).await?;
@@ -126,7 +126,7 @@ pub async fn list_all(
 pub async fn view(
     State(state): State<MangopayState>,
     client: Client,
-    Path((_client_id, id)): Path<(String, String)>,
+    MpPath((_client_id, id)): MpPath<(String, String)>,
 ) -> MpResult<Response> {
     let doc = find(&state, &client, &id).await?;
     Ok(json(&render::document(&doc)))
@@ -141,7 +141,7 @@ pub async fn view(
 pub async fn create(
     State(state): State<MangopayState>,
     client: Client,
-    Path((_client_id, dispute)): Path<(String, String)>,
+    MpPath((_client_id, dispute)): MpPath<(String, String)>,
     Body(body): Body,
 ) -> MpResult<Response> {
     let dispute = dispute_id(&state, &client, &dispute).await?;
@@ -180,7 +180,7 @@ pub async fn create(
 pub async fn submit(
     State(state): State<MangopayState>,
     client: Client,
-    Path((_client_id, dispute, document)): Path<(String, String, String)>,
+    MpPath((_client_id, dispute, document)): MpPath<(String, String, String)>,
     Body(body): Body,
 ) -> MpResult<Response> {
     let dispute = dispute_id(&state, &client, &dispute).await?;
@@ -233,8 +233,8 @@ struct PageBody<'a> {
 
 /// The body, at most `MAX_PAGE_BODY`; a larger one is read to its end (up to `MAX_DRAIN`) so
 /// that the client, still sending, gets the 413.
-async fn page_body(request: Request) -> MpResult<Bytes> {
-    let mut body = request.into_body().into_data_stream();
+async fn page_body(body: axum::body::Body) -> MpResult<Bytes> {
+    let mut body = body.into_data_stream();
     let mut kept = Vec::new();
     let mut seen = 0usize;
     while let Some(chunk) = body.next().await {
@@ -251,6 +251,19 @@ async fn page_body(request: Request) -> MpResult<Bytes> {
         return Err(MpError::too_large());
     }
     Ok(Bytes::from(kept))
+}
+
+/// Reads a body to its end (up to `MAX_DRAIN`) and drops it, so that a client still sending
+/// gets the answer rather than a reset connection.
+async fn drain(body: axum::body::Body) {
+    let mut body = body.into_data_stream();
+    let mut seen = 0usize;
+    while let Some(Ok(chunk)) = body.next().await {
+        seen += chunk.len();
+        if seen > MAX_DRAIN {
+            break;
+        }
+    }
 }
 
 /// How many bytes standard base64 (whitespace allowed, padding optional) decodes to, or
@@ -299,16 +312,29 @@ fn decoded_chunks(text: &str) -> impl Iterator<Item = Result<Bytes, base64::Deco
 /// Adds a page: `File` in standard base64, decoded straight into the blob store.
 pub async fn add_page(
     State(state): State<MangopayState>,
-    client: Client,
-    Path((_client_id, dispute, document)): Path<(String, String, String)>,
+    MpPath((_client_id, dispute, document)): MpPath<(String, String, String)>,
     request: Request,
 ) -> MpResult<Response> {
-    let dispute = dispute_id(&state, &client, &dispute).await?;
-    let doc = find(&state, &client, &document).await?;
-    if doc.dispute != dispute {
-        return Err(MpError::not_found("DisputeDocument", &document));
+    let (mut parts, body) = request.into_parts();
+    // Who and what, before the body; a refusal still reads the body, so that it is answered.
+    let checked = async {
+        let client = Client::from_request_parts(&mut parts, &state).await?;
+        let dispute = dispute_id(&state, &client, &dispute).await?;
+        let doc = find(&state, &client, &document).await?;
+        if doc.dispute != dispute {
+            return Err(MpError::not_found("DisputeDocument", &document));
+        }
+        Ok((client, dispute, doc))
     }
-    let bytes = page_body(request).await?;
+    .await;
+    let (client, dispute, doc) = match checked {
+        Ok(checked) => checked,
+        Err(e) => {
+            drain(body).await;
+            return Err(e);
+        }
+    };
+    let bytes = page_body(body).await?;
     let body: PageBody = serde_json::from_slice(&bytes)
         .map_err(|e| MpError::param("File", format!("the body is not a JSON object: {e}")))?;
     let file = body
@@ -375,7 +401,7 @@ fn extension(base64: &str) -> &'static str {
 pub async fn consult(
     State(state): State<MangopayState>,
     client: Client,
-    Path((_client_id, id)): Path<(String, String)>,
+    MpPath((_client_id, id)): MpPath<(String, String)>,
 ) -> MpResult<Response> {
     let doc = find(&state, &client, &id).await?;
     let pages = state.core.pages(&doc.id).await?;
@@ -404,7 +430,7 @@ pub async fn consult(
 /// A consulted page's bytes, for anyone holding an unexpired link.
 pub async fn page(
     State(state): State<MangopayState>,
-    Path((document, position, token)): Path<(String, i64, String)>,
+    MpPath((document, position, token)): MpPath<(String, i64, String)>,
 ) -> MpResult<Response> {
     let core = &state.core;
     let id = parse_id(IdKind::Document, &document).map_err(|_| MpError::no_route())?;

@@ -11,6 +11,9 @@ use super::error::{MpError, MpResult};
 use crate::domain::{ListQuery, Order};
 
 pub const DEFAULT_PER_PAGE: i64 = 10;
+/// The earliest and latest Unix seconds a date filter means: within both stores' range.
+const EARLIEST: i64 = -188_000_000_000;
+const LATEST: i64 = 6_000_000_000_000;
 pub const MAX_PER_PAGE: i64 = 100;
 
 /// A list request, read from the query string.
@@ -117,16 +120,18 @@ impl ListInput {
             .collect()
     }
 
-    /// The slice of records this asks for, as the domain's list query.
+    /// The slice of records this asks for, as the domain's list query. Dates beyond what the
+    /// stores keep (years -4000 to 190000) are taken as those limits, so they still bound.
     pub fn query(&self, now: DateTime<Utc>) -> ListQuery {
+        let at = |s: i64| {
+            DateTime::from_timestamp(s.clamp(EARLIEST, LATEST), 0).unwrap_or(DateTime::UNIX_EPOCH)
+        };
         let from = self
             .after
-            .and_then(|s| DateTime::from_timestamp(s.saturating_add(1), 0))
-            .unwrap_or(DateTime::UNIX_EPOCH);
+            .map_or(DateTime::UNIX_EPOCH, |s| at(s.saturating_add(1)));
         let to = self
             .before
-            .and_then(|s| DateTime::from_timestamp(s, 0))
-            .map_or(now, |t| t - TimeDelta::microseconds(1));
+            .map_or(now, |s| at(s) - TimeDelta::microseconds(1));
         ListQuery {
             offset: (self.page - 1).saturating_mul(self.per_page),
             limit: self.per_page,

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::Method;
 use axum::http::header::CONTENT_TYPE;
 use axum::middleware::{self, Next};
@@ -29,7 +29,7 @@ use utoipa_axum::routes;
 
 use crate::core::Core;
 use crate::domain::{Id, IdKind};
-use crate::http::{TimeLimit, json, time_limit};
+use crate::http::{TimeLimit, has_nul, json, time_limit};
 use auth::Client;
 use error::{MpError, MpResult};
 
@@ -60,16 +60,26 @@ impl<S: Send + Sync> FromRequest<S> for Body {
             return Ok(Body(Map::new()));
         }
         match serde_json::from_slice::<Value>(&bytes) {
-            Ok(Value::Object(map))
-                if !Value::Object(map.clone()).to_string().contains("\\u0000") =>
-            {
-                Ok(Body(map))
+            Ok(Value::Object(map)) if map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)) => {
+                Err(MpError::param("body", "NUL characters are not accepted"))
             }
-            Ok(Value::Object(_)) => Err(MpError::param("body", "NUL characters are not accepted")),
+            Ok(Value::Object(map)) => Ok(Body(map)),
             Ok(Value::Null) => Ok(Body(Map::new())),
             Ok(_) => Err(MpError::param("body", "the body must be a JSON object")),
             Err(e) => Err(MpError::param("body", format!("Unexpected character: {e}"))),
         }
+    }
+}
+
+/// Path parameters; a path that does not parse (a page position that is not a number, bytes
+/// that are not UTF-8) names nothing: a JSON 404 like any unknown path.
+#[derive(axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(MpError))]
+pub struct MpPath<T>(pub T);
+
+impl From<axum::extract::rejection::PathRejection> for MpError {
+    fn from(_: axum::extract::rejection::PathRejection) -> MpError {
+        MpError::no_route()
     }
 }
 
@@ -152,7 +162,10 @@ pub fn rewrite_path(path: &str) -> Option<String> {
         && segments[0].len() > "disputes".len()
         && segments[0].ends_with("disputes");
     if missing_slash {
-        let client = segments[0].trim_end_matches("disputes").to_owned();
+        let client = segments[0]
+            .strip_suffix("disputes")
+            .unwrap_or_default()
+            .to_owned();
         segments[0] = "disputes".to_owned();
         segments.insert(0, client);
         changed = true;
@@ -238,7 +251,7 @@ async fn openapi_json() -> Response {
 async fn idempotent_response(
     State(state): State<MangopayState>,
     client: Client,
-    Path((_client_id, key)): Path<(String, String)>,
+    MpPath((_client_id, key)): MpPath<(String, String)>,
 ) -> MpResult<Response> {
     let found = state
         .core
@@ -272,5 +285,9 @@ mod tests {
         assert_eq!(rewrite_path("/v2.01/acme/disputes/dspt_1/documents"), None);
         assert_eq!(rewrite_path("/disputes//x"), None);
         assert_eq!(rewrite_path("/v2.01/disputes/x/documents"), None);
+        assert_eq!(
+            rewrite_path("/v2.01/shop-disputesdisputes/d/documents").as_deref(),
+            Some("/v2.01/shop-disputes/disputes/d/documents")
+        );
     }
 }

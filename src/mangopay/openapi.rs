@@ -35,8 +35,8 @@ pub struct ListParams {
     /// Records per page (default 10; more than 100 is read as 100).
     #[param(minimum = 1)]
     per_page: Option<i64>,
-    /// CreationDate:ASC or CreationDate:DESC (default).
-    #[param(pattern = "^(?i)CreationDate:(ASC|DESC)$")]
+    /// CreationDate:ASC or CreationDate:DESC (default); the direction in any letter case.
+    #[param(pattern = "^CreationDate:([Aa][Ss][Cc]|[Dd][Ee][Ss][Cc])$")]
     Sort: Option<String>,
     /// Only records created before this Unix time.
     BeforeDate: Option<i64>,
@@ -100,6 +100,57 @@ pub struct PageBody {
 
 struct Security;
 
+/// The errors every operation can answer with, by kind of operation, and the bodies that may be
+/// left out (an empty body is an empty object).
+fn common_errors(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, ResponseBuilder};
+    let error = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(RefOr::Ref(Ref::from_schema_name("Error"))))
+                    .build(),
+            )
+            .build()
+    };
+    for (path, item) in openapi.paths.paths.iter_mut() {
+        let public = path == "/oauth/token" || path.starts_with("/consult/");
+        for op in [&mut item.get, &mut item.post, &mut item.put]
+            .into_iter()
+            .flatten()
+        {
+            let mut errors = vec![
+                ("500", "An internal error"),
+                ("503", "The database is unavailable"),
+            ];
+            if !public {
+                errors.push(("400", "A malformed parameter, body or state (param_error)"));
+                errors.push((
+                    "401",
+                    "No valid bearer token for this ClientId (invalid_credentials)",
+                ));
+                errors.push((
+                    "404",
+                    "Not found, or not the caller's (ressource_not_found)",
+                ));
+            }
+            for (status, description) in errors {
+                op.responses
+                    .responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| error(description).into());
+            }
+            if let Some(RefOr::T(body)) = &mut op.request_body {
+                if !path.ends_with("/pages") {
+                    body.required = Some(Required::False);
+                }
+            }
+        }
+    }
+}
+
 impl Modify for Security {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
@@ -138,6 +189,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     let (_, routes) = super::routes().split_for_parts();
     doc.merge(routes);
+    common_errors(&mut doc);
     doc
 }
 

@@ -5,6 +5,7 @@
 use crate::domain::{
     DisputeStatus, DocumentKind, DocumentStatus, FileRules, FileType, Marks, Reason, RefusalReason,
 };
+use crate::store::StatusMatch;
 
 /// A dispute's `Status`. What the history tells (`Marks`) tells the rest: awaiting evidence
 /// again after the bank reopened it is `REOPENED_PENDING_CLIENT_ACTION`, and under review once
@@ -38,6 +39,25 @@ pub fn parse_status(s: &str) -> Option<&'static [DisputeStatus]> {
         "CREATED" => Some(&[]),
         _ => None,
     }
+}
+
+/// What a `Status` filter value selects: statuses, with what the history must tell of them.
+pub fn status_matches(s: &str) -> Option<Vec<StatusMatch>> {
+    use DisputeStatus::*;
+    let marked = |status, reopened, with_bank| StatusMatch {
+        status,
+        reopened,
+        with_bank,
+    };
+    Some(match s {
+        "PENDING_CLIENT_ACTION" => vec![marked(AwaitingEvidence, Some(false), None)],
+        "REOPENED_PENDING_CLIENT_ACTION" => vec![marked(AwaitingEvidence, Some(true), None)],
+        "SUBMITTED" => vec![marked(UnderReview, None, Some(false))],
+        "PENDING_BANK_ACTION" => vec![marked(UnderReview, None, Some(true))],
+        "CLOSED" => vec![StatusMatch::any(Won), StatusMatch::any(Lost)],
+        "CREATED" => vec![],
+        _ => return None,
+    })
 }
 
 /// `DisputeReasonType` values and the domain's reasons.

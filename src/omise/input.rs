@@ -56,22 +56,16 @@ async fn read(req: Request) -> Result<Map<String, Value>, ApiError> {
     if !body.iter().all(u8::is_ascii_whitespace) {
         params.extend(parse_body(&content_type, &body)?);
     }
-    if params.iter().any(|(k, v)| k.contains('\0') || has_nul(v)) {
+    if params
+        .iter()
+        .any(|(k, v)| k.contains('\0') || crate::http::has_nul(v))
+    {
         // Postgres cannot store U+0000 in text; no client means to send it.
         return Err(ApiError::bad_request(
             "parameters must not contain NUL (\\u0000) characters",
         ));
     }
     Ok(params)
-}
-
-fn has_nul(value: &Value) -> bool {
-    match value {
-        Value::String(s) => s.contains('\0'),
-        Value::Array(items) => items.iter().any(has_nul),
-        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
-        _ => false,
-    }
 }
 
 /// The body's parameters, read as its Content-Type says.
@@ -99,9 +93,14 @@ fn parse_body(content_type: &str, body: &[u8]) -> Result<Map<String, Value>, Api
 /// `a=1&m[k]=v&m[n][x]=2&l[]=1` as nested JSON objects (and arrays for `[]`); every leaf is a
 /// string, which the lenient readers convert.
 pub fn parse_form(input: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    // A pair with no name (`=x`) names nothing: it is dropped, not an error.
+    let named: Vec<&[u8]> = input
+        .split(|b| *b == b'&')
+        .filter(|pair| !pair.is_empty() && !pair.starts_with(b"="))
+        .collect();
     serde_qs::Config::new()
         .use_form_encoding(true)
-        .deserialize_bytes(input)
+        .deserialize_bytes(&named.join(&b'&'))
         .map_err(|e| ApiError::bad_request(format!("malformed parameters: {e}")))
 }
 
@@ -209,6 +208,14 @@ mod tests {
             json!({"message": "hi there", "metadata": {"color": "red", "nested": {"a": "1"}}});
         assert_eq!(Value::Object(raw), expected);
         assert_eq!(Value::Object(encoded), expected);
+    }
+
+    #[test]
+    fn pairs_without_a_name_are_ignored() {
+        assert_eq!(
+            Value::Object(parse_form(b"=x&message=hi&&").unwrap()),
+            json!({"message": "hi"})
+        );
     }
 
     #[test]

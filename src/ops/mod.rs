@@ -67,8 +67,17 @@ pub async fn create_account(
     Ok(id)
 }
 
-/// A ClientId goes into paths: 1 to 128 of `[A-Za-z0-9_-]`.
+/// Path segments under /v2.01 that are not ClientIds.
+const RESERVED_CLIENT_IDS: [&str; 2] = ["oauth", "consult"];
+
+/// A ClientId goes into paths: 1 to 128 of `[A-Za-z0-9_-]`, and not a word the dialect's own
+/// paths use.
 fn check_client_id(client_id: &str) -> OpsResult<()> {
+    if RESERVED_CLIENT_IDS.contains(&client_id) {
+        return Err(OpsError::bad_request(format!(
+            "{client_id} is reserved and cannot be a client_id"
+        )));
+    }
     let ok = (1..=128).contains(&client_id.len())
         && client_id
             .bytes()
@@ -229,7 +238,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
                 Err(e) => return Err(OpsError::bad_request(format!("malformed JSON body: {e}"))),
             }
         };
-        if value.to_string().contains("\\u0000") {
+        if crate::http::has_nul(&value) {
             return Err(OpsError::bad_request(
                 "parameters must not contain NUL (\\u0000) characters",
             ));

@@ -49,19 +49,32 @@ fn push_filter(sql: &mut Sql, filter: &DisputeFilter) {
     if let Some(charge) = &filter.charge {
         sql.push(" and charge_id = ").bind(charge);
     }
-    if let Some(reopened) = filter.reopened {
-        sql.push(if reopened { " and " } else { " and not " });
-        push_reopened(sql, "disputes.id");
-    }
-    if let Some(with_bank) = filter.with_bank {
-        sql.push(
-            " and coalesce((select h.detail ->> 'action' from dispute_history h \
-             where h.dispute_id = disputes.id and h.kind = ",
-        )
-        .bind(HistoryKind::StatusChanged.as_str())
-        .push(" order by h.seq desc limit 1), '')")
-        .push(if with_bank { " = " } else { " <> " })
-        .bind(Action::Escalate.as_str());
+    if !filter.marked.is_empty() {
+        sql.push(" and (");
+        for (i, m) in filter.marked.iter().enumerate() {
+            sql.push(if i == 0 {
+                "(status = "
+            } else {
+                " or (status = "
+            })
+            .bind(m.status.as_str());
+            if let Some(reopened) = m.reopened {
+                sql.push(if reopened { " and " } else { " and not " });
+                push_reopened(sql, "disputes.id");
+            }
+            if let Some(with_bank) = m.with_bank {
+                sql.push(
+                    " and coalesce((select h.detail ->> 'action' from dispute_history h \
+                     where h.dispute_id = disputes.id and h.kind = ",
+                )
+                .bind(HistoryKind::StatusChanged.as_str())
+                .push(" order by h.seq desc limit 1), '')")
+                .push(if with_bank { " = " } else { " <> " })
+                .bind(Action::Escalate.as_str());
+            }
+            sql.push(")");
+        }
+        sql.push(")");
     }
 }
 
@@ -81,8 +94,7 @@ fn counts_suffice(filter: &DisputeFilter, query: &ListQuery) -> bool {
     query.unbounded
         && filter.kinds.is_empty()
         && filter.charge.is_none()
-        && filter.reopened.is_none()
-        && filter.with_bank.is_none()
+        && filter.marked.is_empty()
 }
 
 pub(super) fn direction(order: Order) -> &'static str {

@@ -153,12 +153,31 @@ pub struct Change {
 pub struct DisputeFilter {
     pub statuses: Vec<DisputeStatus>,
     pub kinds: Vec<crate::domain::DisputeKind>,
-    /// Only disputes reopened at least once (true) or never (false).
-    pub reopened: Option<bool>,
-    /// Only disputes whose last status change handed them to the bank (true) or not (false).
-    pub with_bank: Option<bool>,
+    /// Disputes matching any of these (when there are some, instead of `statuses`): a status,
+    /// and what the history must tell of it.
+    pub marked: Vec<StatusMatch>,
     /// Only disputes of this charge.
     pub charge: Option<Id>,
+}
+
+/// A status, and what the history must tell besides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusMatch {
+    pub status: DisputeStatus,
+    /// Reopened at least once (true) or never (false); `None`: either.
+    pub reopened: Option<bool>,
+    /// Its last status change handed it to the bank (true) or not (false); `None`: either.
+    pub with_bank: Option<bool>,
+}
+
+impl StatusMatch {
+    pub fn any(status: DisputeStatus) -> StatusMatch {
+        StatusMatch {
+            status,
+            reopened: None,
+            with_bank: None,
+        }
+    }
 }
 
 impl DisputeFilter {

@@ -218,7 +218,6 @@ each_backend! {
         list(&other).await.expect(200);
     }
 
-    #[ignore = "server: /v2.01/shop-disputesdisputes/{id}/documents/ is read as ClientId shop-: 401"]
     async fn a_client_id_ending_in_disputes_creates_documents_on_pythons_path(app) {
         let account = app.ops(Method::POST, "/ops/accounts", json!({"name": "Shop", "client_id": "shop-disputes"})).await.expect(200);
         let account_id = account["id"].as_str().unwrap().to_owned();
@@ -235,7 +234,6 @@ each_backend! {
         assert_eq!((doc["Type"].clone(), doc["DisputeId"].clone()), (json!("OTHER"), json!(dispute)));
     }
 
-    #[ignore = "server: ClientId consult collides with the consult links' route (400 text/plain, 405)"]
     async fn a_client_id_the_operator_accepts_works_on_every_endpoint_whatever_its_name(app) {
         let mut failures = Vec::new();
         for client_id in ["consult", "oauth", "responses", "openapi"] {

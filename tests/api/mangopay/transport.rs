@@ -155,7 +155,6 @@ each_backend! {
         }
     }
 
-    #[ignore = "server: GET /v2.01/consult/{doc}/not-a-number/{token} is 400 text/plain (axum Path rejection), not a JSON 404"]
     async fn a_malformed_or_forged_consult_link_is_a_json_404(app) {
         let good = app.mp_consult(OPEN_DOCUMENT).await[0]["Url"].as_str().unwrap().to_owned();
         let (prefix, token) = good.rsplit_once('/').unwrap();
