@@ -142,8 +142,19 @@ fn common_errors(openapi: &mut utoipa::openapi::OpenApi) {
                     .entry(status.to_owned())
                     .or_insert_with(|| error(description).into());
             }
+            // Bodies whose fields are all optional may be left out; a document's Type and a
+            // submit's Status may not (nor a page's File).
+            let needed = [
+                "createDisputeDocument",
+                "submitDisputeDocument",
+                "createDisputeDocumentPage",
+            ];
+            let needs_body = op
+                .operation_id
+                .as_deref()
+                .is_some_and(|id| needed.contains(&id));
             if let Some(RefOr::T(body)) = &mut op.request_body {
-                if !path.ends_with("/pages") {
+                if !needs_body {
                     body.required = Some(Required::False);
                 }
             }
