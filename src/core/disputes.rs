@@ -66,20 +66,26 @@ impl Core {
         actor: &Actor,
     ) -> Result<Dispute, Refusal> {
         let now = self.clock.now();
-        let mode = match scope {
-            Some(scope) => scope.mode,
-            None => {
-                let dispute = self.store.dispute(None, id).await?;
-                dispute.ok_or(Refusal::DisputeNotFound)?.mode
-            }
+        // A win writes a credit, whose id carries the dispute's mode: the operator, who has no
+        // scope, reads it first.
+        let credit_transaction = if action == Action::Win {
+            let mode = match scope {
+                Some(scope) => scope.mode,
+                None => {
+                    let dispute = self.store.dispute(None, id).await?;
+                    dispute.ok_or(Refusal::DisputeNotFound)?.mode
+                }
+            };
+            Some(Id::generate(IdKind::Transaction, mode, now.timestamp()))
+        } else {
+            None
         };
         let change = Change {
             message: fields.message,
             metadata: fields.metadata,
             admin_message: fields.admin_message,
             contested_amount: fields.contested_amount,
-            credit_transaction: (action == Action::Win)
-                .then(|| Id::generate(IdKind::Transaction, mode, now.timestamp())),
+            credit_transaction,
             closed_at: action.closes().then_some(now),
         };
         self.store

@@ -9,9 +9,9 @@ use super::auth::Client;
 use super::error::{MpError, MpResult};
 use super::lists::{ListInput, respond};
 use super::render::{self, DisputeJson, TransactionJson};
-use super::{Body, MangopayState, MpPath, parse_id};
+use super::{Body, MangopayState, MpPath};
 use crate::core::disputes::Fields;
-use crate::domain::{Action, Dispute, DisputeStatus, IdKind, Marks};
+use crate::domain::{Action, Dispute, DisputeStatus, Id, IdKind, Marks};
 use crate::http::json;
 use crate::store::{DisputeFilter, DisputeUpdate};
 
@@ -113,7 +113,7 @@ pub async fn of_payin(
     MpPath((_client_id, payin)): MpPath<(String, String)>,
     uri: OriginalUri,
 ) -> MpResult<Response> {
-    let Ok(charge) = parse_id(IdKind::Charge, &payin) else {
+    let Ok(charge) = Id::parse(IdKind::Charge, &payin) else {
         return nobody(&state, &uri).await;
     };
     list(&state, &client, &uri, |f| f.charge = Some(charge)).await
@@ -149,7 +149,7 @@ pub async fn of_wallet(
 
 async fn find(state: &MangopayState, client: &Client, id: &str) -> MpResult<Dispute> {
     let not_found = || MpError::not_found("Dispute", id);
-    let parsed = parse_id(IdKind::Dispute, id).map_err(|_| not_found())?;
+    let parsed = Id::parse(IdKind::Dispute, id).map_err(|_| not_found())?;
     state
         .core
         .dispute(Some(&client.scope), &parsed)

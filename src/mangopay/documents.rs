@@ -20,7 +20,7 @@ use super::disputes::{list_url, tag};
 use super::error::{MpError, MpResult};
 use super::lists::{ListInput, respond};
 use super::render::{self, ConsultJson, DocumentJson};
-use super::{Body, MangopayState, MpPath, parse_id, vocab};
+use super::{Body, MangopayState, MpPath, vocab};
 use crate::core::documents::Upload;
 use crate::core::files::store_file;
 use crate::domain::{Document, DocumentAction, DocumentKind, Id, IdKind};
@@ -75,7 +75,7 @@ async fn list(
 
 async fn dispute_id(state: &MangopayState, client: &Client, raw: &str) -> MpResult<Id> {
     let not_found = || MpError::not_found("Dispute", raw);
-    let id = parse_id(IdKind::Dispute, raw).map_err(|_| not_found())?;
+    let id = Id::parse(IdKind::Dispute, raw).map_err(|_| not_found())?;
     state
         .core
         .dispute_status(&client.scope, &id)
@@ -84,9 +84,29 @@ async fn dispute_id(state: &MangopayState, client: &Client, raw: &str) -> MpResu
     Ok(id)
 }
 
+/// A document of a dispute, in one query when both are there; otherwise which is missing.
+async fn find_in(
+    state: &MangopayState,
+    client: &Client,
+    dispute: &str,
+    document: &str,
+) -> MpResult<(Id, Document)> {
+    if let (Ok(dispute_id), Ok(id)) = (
+        Id::parse(IdKind::Dispute, dispute),
+        Id::parse(IdKind::Document, document),
+    ) {
+        let found = state.core.document_by_id(&client.scope, &id).await?;
+        if let Some(doc) = found.filter(|d| d.dispute == dispute_id) {
+            return Ok((dispute_id, doc));
+        }
+    }
+    dispute_id(state, client, dispute).await?;
+    Err(MpError::not_found("DisputeDocument", document))
+}
+
 async fn find(state: &MangopayState, client: &Client, raw: &str) -> MpResult<Document> {
     let not_found = || MpError::not_found("DisputeDocument", raw);
-    let id = parse_id(IdKind::Document, raw).map_err(|_| not_found())?;
+    let id = Id::parse(IdKind::Document, raw).map_err(|_| not_found())?;
     state
         .core
         .document_by_id(&client.scope, &id)
@@ -319,11 +339,7 @@ pub async fn add_page(
     // Who and what, before the body; a refusal still reads the body, so that it is answered.
     let checked = async {
         let client = Client::from_request_parts(&mut parts, &state).await?;
-        let dispute = dispute_id(&state, &client, &dispute).await?;
-        let doc = find(&state, &client, &document).await?;
-        if doc.dispute != dispute {
-            return Err(MpError::not_found("DisputeDocument", &document));
-        }
+        let (dispute, doc) = find_in(&state, &client, &dispute, &document).await?;
         Ok((client, dispute, doc))
     }
     .await;
@@ -433,7 +449,7 @@ pub async fn page(
     MpPath((document, position, token)): MpPath<(String, i64, String)>,
 ) -> MpResult<Response> {
     let core = &state.core;
-    let id = parse_id(IdKind::Document, &document).map_err(|_| MpError::no_route())?;
+    let id = Id::parse(IdKind::Document, &document).map_err(|_| MpError::no_route())?;
     let subject = format!("{id}/{position}");
     if !core
         .signer

@@ -28,7 +28,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::core::Core;
-use crate::domain::{Id, IdKind};
 use crate::http::{TimeLimit, has_nul, json, time_limit};
 use auth::Client;
 use error::{MpError, MpResult};
@@ -81,11 +80,6 @@ impl From<axum::extract::rejection::PathRejection> for MpError {
     fn from(_: axum::extract::rejection::PathRejection) -> MpError {
         MpError::no_route()
     }
-}
-
-/// An id of this server's, as a path gives it.
-pub fn parse_id(kind: IdKind, raw: &str) -> Result<Id, crate::domain::ids::InvalidId> {
-    Id::parse(kind, raw)
 }
 
 /// Every annotated route, relative to `/v2.01`.
