@@ -71,9 +71,10 @@ select bench_disputes(4, 90001, 10000, '2025-01-01 00:00:00+00');
 -- 20,000 documents, 5 on each of 4,000 disputes of the main account (dispute 1 + 17 i), one
 -- page each. Document 1 is the 1 MB PDF; the others share the small PDF's bytes, each in its own
 -- blob.
-insert into documents (id, dispute_id, livemode, kind, status, created_at, submitted_at, page_count)
+insert into documents (id, dispute_id, account_id, livemode, kind, status, created_at, submitted_at, page_count)
 select 'docu_test_' || lpad(m::text, 19, '0'),
        d.id,
+       d.account_id,
        false,
        (array['customer_details', 'purchase_details', 'delivery_proof', 'acceptance_proof', null])[1 + m % 5],
        case when d.status = 'awaiting_evidence' then 'draft' else 'submitted' end,

@@ -3,7 +3,7 @@
 //! database round trip for authentication.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::extract::FromRequestParts;
@@ -62,11 +62,11 @@ impl FromRequestParts<OmiseState> for Caller {
         };
         Ok(Caller {
             scope: Scope {
-                account: record.account,
+                account: record.account.clone(),
                 mode: record.mode,
             },
             version,
-            actor: Actor::Key(record.key_id),
+            actor: Actor::Key(record.key_id.clone()),
         })
     }
 }
@@ -91,7 +91,7 @@ fn secret_key(parts: &Parts) -> Option<SecretKey> {
 #[derive(Debug)]
 pub struct KeyCache {
     ttl: Duration,
-    entries: RwLock<HashMap<[u8; 32], (KeyRecord, Instant)>>,
+    entries: RwLock<HashMap<[u8; 32], (Arc<KeyRecord>, Instant)>>,
 }
 
 const MAX_CACHED_KEYS: usize = 10_000;
@@ -109,11 +109,11 @@ impl KeyCache {
         &self,
         key: &SecretKey,
         store: &DynStore,
-    ) -> Result<Option<KeyRecord>, ApiError> {
+    ) -> Result<Option<Arc<KeyRecord>>, ApiError> {
         let hash = key.hash();
         if let Some((record, at)) = self.entries.read().expect("key cache lock").get(&hash) {
             if at.elapsed() < self.ttl {
-                return Ok(Some(record.clone()));
+                return Ok(Some(Arc::clone(record)));
             }
         }
         // The lookup is by hash, an index probe: nothing here compares secrets byte by byte.
@@ -123,12 +123,13 @@ impl KeyCache {
         if record.revoked || record.mode != key.mode() || record.scheme != SecretKey::SCHEME {
             return Ok(None);
         }
+        let record = Arc::new(record);
         if !self.ttl.is_zero() {
             let mut entries = self.entries.write().expect("key cache lock");
             if entries.len() >= MAX_CACHED_KEYS {
                 entries.clear();
             }
-            entries.insert(hash, (record.clone(), Instant::now()));
+            entries.insert(hash, (Arc::clone(&record), Instant::now()));
         }
         Ok(Some(record))
     }

@@ -11,7 +11,9 @@ use serde_json::json;
 use super::db::{Sql, Tx};
 use super::disputes::{direction, push_scope};
 use super::history::{Entry, append, append_all};
-use super::rows::{DOCUMENT_COLUMNS, DOCUMENT_FROM, DocumentRow, PAGE_COLUMNS, PageFileRow};
+use super::rows::{
+    DOCUMENT_COLUMNS, DOCUMENT_FROM, DocumentPageRow, DocumentRow, PAGE_COLUMNS, PageFileRow,
+};
 use super::{DocumentFilter, Documents, Refusal, SqlStore, StoreError};
 use crate::domain::document::{NewDocument, NewPage, ReviewRefusal, guard};
 use crate::domain::{
@@ -200,8 +202,8 @@ impl Documents for SqlStore {
             .push(" and status = ")
             .bind(DisputeStatus::AwaitingEvidence.as_str());
         push_scope(&mut count, scope, "");
-        count.push(" returning livemode");
-        let Some((live,)) = tx.optional::<(bool,)>(&count).await? else {
+        count.push(" returning livemode, account_id");
+        let Some((live, account)) = tx.optional::<(bool, String)>(&count).await? else {
             tx.rollback().await?;
             return Err(match self.status_of(scope, dispute).await? {
                 None => Refusal::DisputeNotFound,
@@ -209,12 +211,14 @@ impl Documents for SqlStore {
             });
         };
         let mut insert = Sql::new(
-            "insert into documents (id, dispute_id, livemode, kind, tag, status, created_at, page_count) values (",
+            "insert into documents (id, dispute_id, account_id, livemode, kind, tag, status, created_at, page_count) values (",
         );
         insert
             .bind(&doc.id)
             .push(", ")
             .bind(dispute)
+            .push(", ")
+            .bind(account)
             .push(", ")
             .bind(live)
             .push(", ")
@@ -423,20 +427,27 @@ impl Documents for SqlStore {
         dispute: &Id,
         query: &ListQuery,
     ) -> Result<Option<ListPage<Document>>, StoreError> {
-        let mut kept = Sql::new("select document_count from disputes where id = ");
-        kept.bind(dispute);
-        push_scope(&mut kept, Some(scope), "");
-        let Some((kept,)) = self.pool.optional::<(i32,)>(&kept).await? else {
-            return Ok(None);
-        };
+        // One statement: the page, with the list's total as a column (the dispute's kept count
+        // when the range is all time, else counted), and the scope checked by the join. Only an
+        // empty page needs a second look, to tell an unknown dispute from one with no documents.
         let dir = direction(query.order);
         let mut page = Sql::new("select ");
-        page.push(DOCUMENT_COLUMNS)
-            .push(" from ")
+        page.push(DOCUMENT_COLUMNS);
+        if query.unbounded {
+            page.push(", cast(s.document_count as bigint) as total");
+        } else {
+            page.push(", (select count(*) from documents c where c.dispute_id = s.id and c.created_at >= ")
+                .bind(query.from)
+                .push(" and c.created_at <= ")
+                .bind(query.to)
+                .push(") as total");
+        }
+        page.push(" from ")
             .push(DOCUMENT_FROM)
-            .push(" where d.dispute_id = ")
-            .bind(dispute)
-            .push(" and d.created_at >= ")
+            .push(" join disputes s on s.id = d.dispute_id where d.dispute_id = ")
+            .bind(dispute);
+        push_scope(&mut page, Some(scope), "s.");
+        page.push(" and d.created_at >= ")
             .bind(query.from)
             .push(" and d.created_at <= ")
             .bind(query.to)
@@ -444,22 +455,38 @@ impl Documents for SqlStore {
             .bind(query.limit)
             .push(" offset ")
             .bind(query.offset);
-        let rows = self.pool.all::<DocumentRow>(&page);
-        let (rows, total) = if query.unbounded {
-            (rows.await?, i64::from(kept))
-        } else {
-            let mut count = Sql::new("select count(*) from documents where dispute_id = ");
-            count
-                .bind(dispute)
-                .push(" and created_at >= ")
-                .bind(query.from)
-                .push(" and created_at <= ")
-                .bind(query.to);
-            let count = self.pool.optional::<(i64,)>(&count);
-            let (rows, count) = futures::try_join!(rows, count)?;
-            (rows, count.unwrap_or_default().0)
+        let rows = self.pool.all::<DocumentPageRow>(&page).await?;
+        let total = match rows.first() {
+            Some(row) => row.total,
+            None => {
+                let mut kept = Sql::new("select document_count from disputes where id = ");
+                kept.bind(dispute);
+                push_scope(&mut kept, Some(scope), "");
+                let Some((kept,)) = self.pool.optional::<(i32,)>(&kept).await? else {
+                    return Ok(None);
+                };
+                if query.unbounded {
+                    i64::from(kept)
+                } else if query.offset == 0 {
+                    0
+                } else {
+                    let mut count = Sql::new("select count(*) from documents where dispute_id = ");
+                    count
+                        .bind(dispute)
+                        .push(" and created_at >= ")
+                        .bind(query.from)
+                        .push(" and created_at <= ")
+                        .bind(query.to);
+                    self.pool
+                        .optional::<(i64,)>(&count)
+                        .await?
+                        .unwrap_or_default()
+                        .0
+                }
+            }
         };
-        let items = rows.into_iter().map(document).collect::<Result<_, _>>()?;
+        let rows = rows.into_iter().map(|r| r.document);
+        let items = rows.map(document).collect::<Result<_, _>>()?;
         Ok(Some(ListPage { items, total }))
     }
 
@@ -477,12 +504,7 @@ impl Documents for SqlStore {
             .bind(id)
             .push(" and d.dispute_id = ")
             .bind(dispute);
-        if scope.is_some() {
-            sql.push(" and exists (select 1 from disputes where id = ")
-                .bind(dispute);
-            push_scope(&mut sql, scope, "");
-            sql.push(")");
-        }
+        push_scope(&mut sql, scope, "d.");
         let row: Option<DocumentRow> = self.pool.optional(&sql).await?;
         row.map(document).transpose()
     }

@@ -107,6 +107,14 @@ pub struct PageRow {
     pub total: i64,
 }
 
+/// A document on a list page, with the list's total.
+#[derive(Debug, sqlx::FromRow)]
+pub struct DocumentPageRow {
+    #[sqlx(flatten)]
+    pub document: DocumentRow,
+    pub total: i64,
+}
+
 #[derive(Debug, sqlx::FromRow)]
 pub struct DocumentRow {
     pub id: String,
