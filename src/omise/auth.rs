@@ -91,10 +91,13 @@ fn secret_key(parts: &Parts) -> Option<SecretKey> {
 #[derive(Debug)]
 pub struct KeyCache {
     ttl: Duration,
-    entries: RwLock<HashMap<[u8; 32], (Arc<KeyRecord>, Instant)>>,
+    entries: RwLock<HashMap<[u8; 32], Cached>>,
 }
 
 const MAX_CACHED_KEYS: usize = 10_000;
+
+/// A verified key's record and when it was verified.
+type Cached = (Arc<KeyRecord>, Instant);
 
 impl KeyCache {
     pub fn new(ttl: Duration) -> KeyCache {
