@@ -52,6 +52,38 @@ impl AppState {
         Ok(AppState::new(store, blobs, settings, Clock::default()))
     }
 
+    /// The webhook delivery worker, with every dialect that sends.
+    pub fn worker(&self) -> crate::webhooks::Worker {
+        self.worker_with(|_| {})
+    }
+
+    /// The worker, its settings adjusted first (tests).
+    pub fn worker_with(
+        &self,
+        adjust: impl FnOnce(&mut crate::webhooks::WorkerSettings),
+    ) -> crate::webhooks::Worker {
+        let settings = &self.settings;
+        let mut dialects: std::collections::HashMap<String, Arc<dyn crate::webhooks::Dialect>> =
+            std::collections::HashMap::new();
+        dialects.insert(
+            crate::omise::events::SCHEME.to_owned(),
+            Arc::new(crate::omise::events::OmiseWebhooks {
+                base_url: settings.public_base_url().into(),
+                signer: self.core.signer.clone(),
+            }),
+        );
+        let mut worker_settings = crate::webhooks::WorkerSettings {
+            allow: settings.webhook_allow_cidrs.clone(),
+            schedule: settings.webhook_retry_schedule.clone().map(|s| s.0),
+            timeout: settings
+                .webhook_timeout
+                .map(|s| Duration::from_secs(s.into())),
+            poll: Duration::from_millis(settings.webhook_poll_ms.into()),
+        };
+        adjust(&mut worker_settings);
+        crate::webhooks::Worker::new(self.core.clone(), dialects, worker_settings)
+    }
+
     /// `PUBLIC_BASE_URL`, or where the server listens.
     pub fn base_url(&self) -> String {
         self.settings.public_base_url()
@@ -169,6 +201,12 @@ pub async fn shutdown_signal() {
 }
 
 /// Sweeps orphaned blobs now and then every `SWEEP_INTERVAL` seconds, in the background.
+/// Starts the webhook delivery worker; it runs as long as the process. A delivery it was sending
+/// when the process stopped is sent again once its lease ends (at least once).
+pub fn spawn_webhook_worker(state: &AppState) {
+    tokio::spawn(state.worker().run(std::future::pending()));
+}
+
 pub fn spawn_sweeper(state: &AppState) {
     let core = state.core.clone();
     let every = state.settings.sweep_interval;

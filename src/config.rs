@@ -104,6 +104,31 @@ pub struct Settings {
           value_parser = clap::value_parser!(u32).range(61..))]
     pub mangopay_token_ttl: u32,
 
+    /// Networks webhook requests may reach although they are not public (comma-separated
+    /// CIDRs, e.g. `127.0.0.0/8,10.0.0.0/8`). Default: none — loopback, private and link-local
+    /// addresses are refused after DNS resolution.
+    #[arg(
+        long,
+        env = "WEBHOOK_ALLOW_CIDRS",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub webhook_allow_cidrs: Vec<ipnet::IpNet>,
+
+    /// Seconds between webhook attempts, comma-separated (e.g. `5,300,1800`), replacing every
+    /// dialect's own schedule; after the last, a delivery is dead. Default: each dialect's
+    /// (README, "Webhooks").
+    #[arg(long, env = "WEBHOOK_RETRY_SCHEDULE", global = true)]
+    pub webhook_retry_schedule: Option<crate::webhooks::Schedule>,
+
+    /// Seconds a webhook attempt may take, replacing each dialect's own (Omise 10).
+    #[arg(long, env = "WEBHOOK_TIMEOUT", global = true)]
+    pub webhook_timeout: Option<u32>,
+
+    /// Milliseconds between looks for due webhook deliveries.
+    #[arg(long, env = "WEBHOOK_POLL_MS", default_value_t = 1000, global = true)]
+    pub webhook_poll_ms: u32,
+
     /// Seconds a request other than an upload or download may take.
     #[arg(long, env = "REQUEST_TIMEOUT", default_value_t = 30, global = true)]
     pub request_timeout: u32,
@@ -138,6 +163,10 @@ impl Settings {
             sweep_interval: 3600,
             mangopay_token_ttl: 3600,
             request_timeout: 30,
+            webhook_allow_cidrs: Vec::new(),
+            webhook_retry_schedule: None,
+            webhook_timeout: None,
+            webhook_poll_ms: 1000,
         }
     }
 }
@@ -153,6 +182,10 @@ impl fmt::Debug for Settings {
             .field("ops_token", &self.ops_token)
             .field("signing_secret", &self.signing_secret)
             .field("download_url_ttl", &self.download_url_ttl)
+            .field("webhook_allow_cidrs", &self.webhook_allow_cidrs)
+            .field("webhook_retry_schedule", &self.webhook_retry_schedule)
+            .field("webhook_timeout", &self.webhook_timeout)
+            .field("webhook_poll_ms", &self.webhook_poll_ms)
             .field("auth_cache_ttl", &self.auth_cache_ttl)
             .field("rate_limit", &self.rate_limit)
             .field("sweep_interval", &self.sweep_interval)

@@ -4,7 +4,8 @@
 //! -> the edges, one folder each: `omise` (the Omise dialect) and `ops` (the operator surface),
 //! with `mangopay` (the Mangopay dialect's vocabulary) beside them -> `core` (every use case,
 //! once) -> `domain` (plain types and rules in neutral words) -> `store` (rows) and `blobs`
-//! (file bytes). `http` holds what the edges share; `seed` loads fixtures through the core.
+//! (file bytes). `http` holds what the edges share; `seed` loads fixtures through the core;
+//! `webhooks` sends the events the store records to the endpoints that listen for them.
 
 pub mod app;
 pub mod blobs;
@@ -20,3 +21,4 @@ pub mod seed;
 pub mod signing;
 pub mod store;
 pub mod sweep;
+pub mod webhooks;

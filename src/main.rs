@@ -43,6 +43,60 @@ enum Command {
     Key(KeyCommand),
     #[command(subcommand)]
     Dispute(DisputeCommand),
+    /// Webhook endpoints (the Omise dialect's): where an account's events are POSTed.
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
+    /// Webhook deliveries: list them (with every attempt), send one again.
+    #[command(subcommand)]
+    Deliveries(DeliveriesCommand),
+}
+
+#[derive(Subcommand)]
+enum WebhookCommand {
+    /// Register an endpoint; prints its signing secret once.
+    Add {
+        #[arg(long)]
+        account: String,
+        #[arg(long, value_parser = ["test", "live"], default_value = "test")]
+        mode: String,
+        /// https (http is allowed in test mode).
+        #[arg(long)]
+        url: String,
+    },
+    /// List an account's endpoints.
+    List {
+        #[arg(long)]
+        account: String,
+    },
+    /// Remove an endpoint, with the deliveries still pending for it.
+    Remove {
+        #[arg(long)]
+        account: String,
+        id: String,
+    },
+    /// Give an endpoint a new signing secret; prints it once. The old one signs beside it for
+    /// 24 hours.
+    Rotate {
+        #[arg(long)]
+        account: String,
+        id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeliveriesCommand {
+    /// List deliveries, newest first, as JSON lines.
+    List {
+        #[arg(long)]
+        account: Option<String>,
+        /// Only dead deliveries (their schedule ran out).
+        #[arg(long)]
+        dead: bool,
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+    },
+    /// Send a delivery again, now, from the start of its schedule.
+    Redeliver { id: i64 },
 }
 
 #[derive(Subcommand)]
@@ -227,6 +281,66 @@ async fn main() -> anyhow::Result<()> {
             println!("revoked {id}");
         }
         Command::Dispute(cmd) => dispute(&state, cmd).await?,
+        Command::Webhook(cmd) => webhook(&state, cmd).await?,
+        Command::Deliveries(DeliveriesCommand::List {
+            account,
+            dead,
+            limit,
+        }) => {
+            let account = account.map(|a| parse(IdKind::Account, &a)).transpose()?;
+            let state_filter = dead.then_some(dispute_docs::domain::DeliveryState::Dead);
+            for d in ops::webhooks::deliveries(&state.core, account.as_ref(), state_filter, limit)
+                .await?
+            {
+                println!("{}", serde_json::to_string(&d)?);
+            }
+        }
+        Command::Deliveries(DeliveriesCommand::Redeliver { id }) => {
+            ops::webhooks::redeliver(&state.core, id).await?;
+            println!("delivery {id} is due again");
+        }
+    }
+    Ok(())
+}
+
+async fn webhook(state: &AppState, cmd: WebhookCommand) -> anyhow::Result<()> {
+    let core = &state.core;
+    match cmd {
+        WebhookCommand::Add { account, mode, url } => {
+            let mode = if mode == "live" {
+                Mode::Live
+            } else {
+                Mode::Test
+            };
+            let e =
+                ops::webhooks::add(core, &parse(IdKind::Account, &account)?, mode, &url).await?;
+            let secret = e.secret.unwrap_or_default();
+            println!(
+                "endpoint: {}\nsecret: {secret}\n(the secret is shown only now)",
+                e.id
+            );
+        }
+        WebhookCommand::List { account } => {
+            for e in ops::webhooks::list(core, &parse(IdKind::Account, &account)?).await? {
+                let mode = if e.mode.is_live() { "live" } else { "test" };
+                let enabled = if e.enabled { "enabled" } else { "disabled" };
+                println!("{}\t{mode}\t{enabled}\t{}", e.id, e.url);
+            }
+        }
+        WebhookCommand::Remove { account, id } => {
+            let account = parse(IdKind::Account, &account)?;
+            ops::webhooks::remove(core, &account, &parse(IdKind::Endpoint, &id)?).await?;
+            println!("removed {id}");
+        }
+        WebhookCommand::Rotate { account, id } => {
+            let account = parse(IdKind::Account, &account)?;
+            let e = ops::webhooks::rotate(core, &account, &parse(IdKind::Endpoint, &id)?).await?;
+            let secret = e.secret.unwrap_or_default();
+            println!(
+                "endpoint: {}\nsecret: {secret}\n(the secret is shown only now; the previous one signs beside it for 24 hours)",
+                e.id
+            );
+        }
     }
     Ok(())
 }
@@ -339,6 +453,7 @@ async fn serve(state: AppState, embedded_default: bool) -> anyhow::Result<()> {
         );
     }
     app::spawn_sweeper(&state);
+    app::spawn_webhook_worker(&state);
     let listener = tokio::net::TcpListener::bind(state.settings.listen_addr)
         .await
         .with_context(|| format!("cannot listen on {}", state.settings.listen_addr))?;

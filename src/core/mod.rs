@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod disputes;
 pub mod documents;
+pub mod events;
 pub mod files;
 pub mod idempotency;
 

@@ -142,6 +142,23 @@ impl Action {
     }
 }
 
+impl FromStr for Action {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        [
+            Action::Submit,
+            Action::Concede,
+            Action::Win,
+            Action::Lose,
+            Action::Reopen,
+            Action::Escalate,
+        ]
+        .into_iter()
+        .find(|a| a.as_str() == s)
+        .ok_or_else(|| format!("unknown action {s:?}"))
+    }
+}
+
 /// Why the cardholder disputes the charge, in the domain's words. Each dialect maps its own
 /// reason codes onto these (several of a dialect's may share one, and the other way round).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

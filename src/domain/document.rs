@@ -193,6 +193,21 @@ impl DocumentAction {
     }
 }
 
+impl FromStr for DocumentAction {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        [
+            DocumentAction::Submit,
+            DocumentAction::Validate,
+            DocumentAction::Refuse,
+            DocumentAction::Expire,
+        ]
+        .into_iter()
+        .find(|a| a.as_str() == s)
+        .ok_or_else(|| format!("unknown document action {s:?}"))
+    }
+}
+
 /// Why a change to a dispute's evidence is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum GuardError {

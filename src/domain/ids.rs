@@ -22,6 +22,9 @@ pub enum IdKind {
     Document,
     Transaction,
     Charge,
+    Event,
+    /// Where events are pushed.
+    Endpoint,
 }
 
 impl IdKind {
@@ -33,6 +36,8 @@ impl IdKind {
             IdKind::Document => "docu",
             IdKind::Transaction => "trxn",
             IdKind::Charge => "chrg",
+            IdKind::Event => "evnt",
+            IdKind::Endpoint => "whep",
         }
     }
 

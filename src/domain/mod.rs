@@ -5,6 +5,7 @@
 pub mod clock;
 pub mod dispute;
 pub mod document;
+pub mod event;
 pub mod history;
 pub mod ids;
 pub mod list;
@@ -16,6 +17,7 @@ pub use document::{
     Document, DocumentAction, DocumentKind, DocumentStatus, FileRules, FileType, GuardError, Page,
     RefusalReason, ReviewRefusal,
 };
+pub use event::{Attempt, Delivery, DeliveryState, Endpoint, Event, Topic};
 pub use history::{HistoryEntry, HistoryKind, Marks};
 pub use ids::{Id, IdKind};
 pub use list::{ListQuery, Order, Page as ListPage};

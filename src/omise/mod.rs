@@ -7,6 +7,7 @@ pub mod auth;
 pub mod disputes;
 pub mod documents;
 pub mod error;
+pub mod events;
 pub mod health;
 pub mod input;
 pub mod keys;
@@ -86,6 +87,9 @@ fn quick_routes() -> OpenApiRouter<OmiseState> {
         .routes(routes!(disputes::open))
         .routes(routes!(documents::list))
         .routes(routes!(documents::retrieve, documents::destroy))
+        .routes(routes!(events::list_all))
+        .routes(routes!(events::retrieve))
+        .routes(routes!(events::list_for_dispute))
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
 }
@@ -158,6 +162,7 @@ pub fn path_id(kind: IdKind, raw: &str, caller: &Caller) -> ApiResult<Id> {
         return Err(match kind {
             IdKind::Document => ApiError::document_not_found(raw),
             IdKind::Charge => ApiError::NotFound(format!("charge {raw} was not found")),
+            IdKind::Event => ApiError::NotFound(format!("event {raw} was not found")),
             _ => ApiError::dispute_not_found(raw),
         });
     }

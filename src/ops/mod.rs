@@ -5,6 +5,7 @@
 //! shapes operators already consume; its errors are its own.
 
 pub mod error;
+pub mod webhooks;
 
 use axum::Router;
 use axum::extract::{FromRequest, Request, State};
@@ -172,6 +173,11 @@ fn own_routes() -> OpenApiRouter<OpsState> {
         .routes(routes!(http_escalate))
         .routes(routes!(http_validate))
         .routes(routes!(http_refuse))
+        .routes(routes!(webhooks::http_add, webhooks::http_list))
+        .routes(routes!(webhooks::http_remove))
+        .routes(routes!(webhooks::http_rotate))
+        .routes(routes!(webhooks::http_deliveries))
+        .routes(routes!(webhooks::http_redeliver))
 }
 
 /// `/ops/…`, for the OpenAPI document.
@@ -219,7 +225,7 @@ async fn require_token(State(state): State<OpsState>, request: Request, next: Ne
 }
 
 /// A JSON body read into `T`; an empty body is an empty object.
-struct Body<T>(T);
+pub(crate) struct Body<T>(T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     type Rejection = OpsError;
@@ -255,7 +261,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
 /// A path parameter, with extraction failures answered as operator errors.
 #[derive(axum::extract::FromRequestParts)]
 #[from_request(via(axum::extract::Path), rejection(OpsError))]
-struct PathParam<T>(T);
+pub(crate) struct PathParam<T>(T);
 
 impl From<axum::extract::rejection::PathRejection> for OpsError {
     fn from(rejection: axum::extract::rejection::PathRejection) -> OpsError {
@@ -263,11 +269,11 @@ impl From<axum::extract::rejection::PathRejection> for OpsError {
     }
 }
 
-fn parse_id(kind: IdKind, raw: &str) -> OpsResult<Id> {
+pub(crate) fn parse_id(kind: IdKind, raw: &str) -> OpsResult<Id> {
     Id::parse(kind, raw).map_err(|e| OpsError::bad_request(e.to_string()))
 }
 
-fn parse_mode(mode: Option<&str>) -> OpsResult<Mode> {
+pub(crate) fn parse_mode(mode: Option<&str>) -> OpsResult<Mode> {
     match mode.unwrap_or("test") {
         "test" => Ok(Mode::Test),
         "live" => Ok(Mode::Live),

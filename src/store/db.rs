@@ -252,6 +252,15 @@ impl Pool {
         })
     }
 
+    /// The clause that makes a select skip (and lock) rows another transaction holds, so that
+    /// several workers claim disjoint rows (nothing on SQLite, whose writes are serialized).
+    pub fn skip_locked(&self) -> &'static str {
+        match self {
+            Pool::Pg(_) => " for update skip locked",
+            Pool::Lite(_) => "",
+        }
+    }
+
     /// The clause that locks the rows a select reads until the transaction ends (`for update`
     /// on Postgres; nothing on SQLite, whose write transactions hold the whole database).
     pub fn lock_rows(&self) -> &'static str {

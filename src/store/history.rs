@@ -4,7 +4,8 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::db::{Sql, Tx};
-use crate::domain::{Actor, HistoryKind, Id};
+use super::events::{Happened, record};
+use crate::domain::{Actor, HistoryKind, Id, Topic};
 
 /// One entry to append.
 pub struct Entry<'a> {
@@ -20,15 +21,28 @@ pub async fn append(tx: &mut Tx, entry: Entry<'_>) -> Result<(), sqlx::Error> {
     append_all(tx, [entry]).await
 }
 
-/// Appends several entries in one statement, in order.
+/// Appends several entries in one statement, in order, and records the events they make.
 pub async fn append_all<'a>(
     tx: &mut Tx,
     entries: impl IntoIterator<Item = Entry<'a>>,
 ) -> Result<(), sqlx::Error> {
+    let entries: Vec<Entry<'a>> = entries.into_iter().collect();
+    let happened: Vec<Happened<'_>> = entries
+        .iter()
+        .filter_map(|e| {
+            let action = e.detail.get("action").and_then(Value::as_str);
+            Some(Happened {
+                dispute: e.dispute,
+                document: e.document,
+                topic: Topic::of(e.kind, action)?,
+                at: e.at,
+            })
+        })
+        .collect();
     let mut sql = Sql::new(
         "insert into dispute_history (dispute_id, document_id, kind, actor_kind, actor_id, detail, created_at) values ",
     );
-    for (i, entry) in entries.into_iter().enumerate() {
+    for (i, entry) in entries.iter().enumerate() {
         sql.push(if i == 0 { "(" } else { ", (" })
             .bind(entry.dispute)
             .push(", ")
@@ -40,10 +54,11 @@ pub async fn append_all<'a>(
             .push(", ")
             .bind(entry.actor.id().map(|i| i.as_str()))
             .push(", ")
-            .bind(super::db::Arg::Json(entry.detail))
+            .bind(super::db::Arg::Json(entry.detail.clone()))
             .push(", ")
             .bind(entry.at)
             .push(")");
     }
-    tx.execute(&sql).await.map(|_| ())
+    tx.execute(&sql).await?;
+    record(tx, &happened).await
 }

@@ -12,6 +12,7 @@ mod accounts;
 mod db;
 mod disputes;
 mod documents;
+mod events;
 mod history;
 mod postgres;
 mod rows;
@@ -33,6 +34,7 @@ use crate::domain::{
 };
 
 pub use db::Pool;
+pub use events::{AttemptRecord, EventFilter, Events, Outcome};
 
 /// A failure of the store itself (as opposed to a refused change).
 #[derive(Debug, thiserror::Error)]
@@ -420,7 +422,7 @@ pub trait Documents {
 
 /// The whole store. Callers bring the part they use into scope: `use crate::store::Disputes`.
 #[async_trait]
-pub trait Store: Accounts + Disputes + Documents + Send + Sync + 'static {
+pub trait Store: Accounts + Disputes + Documents + Events + Send + Sync + 'static {
     async fn migrate(&self) -> Result<(), StoreError>;
     async fn ping(&self) -> Result<(), StoreError>;
 }

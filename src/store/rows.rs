@@ -42,7 +42,7 @@ fn parse_opt<T: FromStr<Err = String>>(
     value.map(|v| parse(column, v)).transpose()
 }
 
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct DisputeRow {
     pub id: String,
     pub account_id: String,
@@ -115,7 +115,7 @@ pub struct DocumentPageRow {
     pub total: i64,
 }
 
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct DocumentRow {
     pub id: String,
     pub dispute_id: String,

@@ -8,6 +8,7 @@ mod auth;
 mod concurrency;
 mod disputes;
 mod documents;
+mod events;
 mod history;
 mod mangopay;
 mod operator;
