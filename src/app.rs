@@ -37,7 +37,7 @@ impl AppState {
             settings.download_url_ttl(),
         );
         AppState {
-            core: Core::new(store, blobs, clock, signer),
+            core: Core::new(store, blobs, clock, signer).with_evidence_days(settings.evidence_days),
             settings: Arc::new(settings),
         }
     }
@@ -72,6 +72,10 @@ impl AppState {
                 signer: self.core.signer.clone(),
             }),
         );
+        dialects.insert(
+            crate::mangopay::hooks::SCHEME.to_owned(),
+            Arc::new(crate::mangopay::hooks::MangopayHooks),
+        );
         let mut worker_settings = crate::webhooks::WorkerSettings {
             allow: settings.webhook_allow_cidrs.clone(),
             schedule: settings.webhook_retry_schedule.clone().map(|s| s.0),
@@ -79,6 +83,14 @@ impl AppState {
                 .webhook_timeout
                 .map(|s| Duration::from_secs(s.into())),
             poll: Duration::from_millis(settings.webhook_poll_ms.into()),
+            deadlines: crate::core::deadlines::DeadlineSettings {
+                reminders: settings
+                    .evidence_reminders
+                    .iter()
+                    .map(|h| chrono::TimeDelta::hours((*h).into()))
+                    .collect(),
+                on_deadline: settings.on_deadline,
+            },
         };
         adjust(&mut worker_settings);
         crate::webhooks::Worker::new(self.core.clone(), dialects, worker_settings)

@@ -129,6 +129,34 @@ pub struct Settings {
     #[arg(long, env = "WEBHOOK_POLL_MS", default_value_t = 1000, global = true)]
     pub webhook_poll_ms: u32,
 
+    /// Days a merchant has to answer a dispute opened without a deadline, for accounts without
+    /// their own (`dispute-docs account evidence-days`, or `PATCH /ops/accounts/{id}`).
+    #[arg(long, env = "EVIDENCE_DAYS", default_value_t = 7, global = true)]
+    pub evidence_days: u32,
+
+    /// Hours before a dispute's evidence deadline at which a reminder event goes out,
+    /// comma-separated (empty: none).
+    #[arg(
+        long,
+        env = "EVIDENCE_REMINDERS",
+        value_delimiter = ',',
+        default_value = "72,24",
+        global = true
+    )]
+    pub evidence_reminders: Vec<u32>,
+
+    /// What happens to a dispute still awaiting evidence when its deadline passes: `lose` (it
+    /// is lost, as Mangopay closes it, and its draft documents go out of date), `submit` (the
+    /// evidence gathered so far is submitted) or `nothing`.
+    #[arg(
+        long,
+        env = "ON_DEADLINE",
+        value_enum,
+        default_value = "lose",
+        global = true
+    )]
+    pub on_deadline: crate::core::deadlines::OnDeadline,
+
     /// Seconds a request other than an upload or download may take.
     #[arg(long, env = "REQUEST_TIMEOUT", default_value_t = 30, global = true)]
     pub request_timeout: u32,
@@ -167,6 +195,9 @@ impl Settings {
             webhook_retry_schedule: None,
             webhook_timeout: None,
             webhook_poll_ms: 1000,
+            evidence_days: 7,
+            evidence_reminders: vec![72, 24],
+            on_deadline: crate::core::deadlines::OnDeadline::Lose,
         }
     }
 }
@@ -186,6 +217,9 @@ impl fmt::Debug for Settings {
             .field("webhook_retry_schedule", &self.webhook_retry_schedule)
             .field("webhook_timeout", &self.webhook_timeout)
             .field("webhook_poll_ms", &self.webhook_poll_ms)
+            .field("evidence_days", &self.evidence_days)
+            .field("evidence_reminders", &self.evidence_reminders)
+            .field("on_deadline", &self.on_deadline)
             .field("auth_cache_ttl", &self.auth_cache_ttl)
             .field("rate_limit", &self.rate_limit)
             .field("sweep_interval", &self.sweep_interval)

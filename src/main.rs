@@ -118,6 +118,13 @@ enum AccountCommand {
         #[arg(long)]
         client_id: String,
     },
+    /// Set how many days the account's merchants have to answer a dispute opened without a
+    /// deadline (default: EVIDENCE_DAYS).
+    EvidenceDays {
+        #[arg(long)]
+        account: String,
+        days: u32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -251,6 +258,11 @@ async fn main() -> anyhow::Result<()> {
             let account = parse(IdKind::Account, &account)?;
             ops::set_client_id(&state.core, &account, &client_id).await?;
             println!("{account} has ClientId {client_id}");
+        }
+        Command::Account(AccountCommand::EvidenceDays { account, days }) => {
+            let account = parse(IdKind::Account, &account)?;
+            ops::set_evidence_days(&state.core, &account, days).await?;
+            println!("{account} gives {days} days for evidence");
         }
         Command::Key(KeyCommand::Issue {
             account,

@@ -51,9 +51,9 @@ fn every_operation_is_unique_tagged_and_documents_its_errors() {
             }
         }
     }
-    // 22 of the first service, 3 operator routes of the Mangopay issue, 3 event routes and 6
-    // operator webhook routes.
-    assert_eq!(operations, 34);
+    // 22 of the first service, 3 operator routes of the Mangopay issue, 3 event routes, 6
+    // operator webhook routes and the account update.
+    assert_eq!(operations, 35);
 }
 
 #[test]
@@ -91,5 +91,6 @@ fn every_mangopay_operation_is_unique_tagged_and_documents_its_errors() {
             );
         }
     }
-    assert_eq!(ids.len(), 20);
+    // 20 of the dispute and document endpoints, 5 of hooks and events.
+    assert_eq!(ids.len(), 25);
 }

@@ -65,3 +65,6 @@ create table webhook_attempts (
 ) strict;
 
 create index webhook_attempts_by_delivery on webhook_attempts (delivery_seq, seq);
+
+-- The deadline sweep's scans: disputes still awaiting evidence, by deadline.
+create index disputes_awaiting_by_deadline on disputes (evidence_due_at) where status = 'awaiting_evidence';

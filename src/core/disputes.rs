@@ -32,6 +32,8 @@ pub struct Fields {
     pub admin_message: Option<String>,
     /// The part of the amount contested.
     pub contested_amount: Option<i64>,
+    /// Draft documents go out of date rather than being submitted (the deadline passed).
+    pub expire_drafts: bool,
 }
 
 impl Core {
@@ -43,6 +45,14 @@ impl Core {
     ) -> Result<Dispute, OpenError> {
         let now = self.clock.now();
         let debit = Id::generate(IdKind::Transaction, new.mode, now.timestamp());
+        let mut new = new.clone();
+        if new.evidence_due_at.is_none() {
+            new.evidence_due_at = Some(
+                self.default_deadline(&new.account, self.evidence_days)
+                    .await?,
+            );
+        }
+        let new = &new;
         match self.store.insert_dispute(new, &debit, actor, now).await {
             Ok(Some(dispute)) => Ok(dispute),
             Ok(None) => Err(OpenError::Exists(new.id.clone().unwrap_or(debit))),
@@ -87,6 +97,7 @@ impl Core {
             contested_amount: fields.contested_amount,
             credit_transaction,
             closed_at: action.closes().then_some(now),
+            expire_drafts: fields.expire_drafts,
         };
         self.store
             .transition(scope, id, action, &change, actor, now)

@@ -5,6 +5,7 @@
 //! never at an edge.
 
 pub mod accounts;
+pub mod deadlines;
 pub mod disputes;
 pub mod documents;
 pub mod events;
@@ -26,6 +27,8 @@ pub struct Core {
     pub clock: Clock,
     /// Signs the links that let a browser fetch a page's bytes without a key.
     pub signer: Signer,
+    /// The evidence period of accounts without their own, in days.
+    pub evidence_days: u32,
 }
 
 impl Core {
@@ -35,6 +38,12 @@ impl Core {
             blobs,
             clock,
             signer,
+            evidence_days: 7,
         }
+    }
+
+    pub fn with_evidence_days(mut self, days: u32) -> Core {
+        self.evidence_days = days;
+        self
     }
 }

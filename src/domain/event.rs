@@ -8,13 +8,15 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
-use super::{Action, Dispute, Document, DocumentAction, HistoryKind, Id, Mode};
+use super::{Action, Dispute, DisputeKind, Document, DocumentAction, HistoryKind, Id, Mode};
 
 /// What an event reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Topic {
     /// A dispute was opened.
     DisputeOpened,
+    /// A contestable dispute awaits the merchant's evidence (told with its opening).
+    DisputeActionRequired,
     /// Its message, metadata or tag changed without a status change.
     DisputeUpdated,
     /// The merchant answered: awaiting evidence → under review.
@@ -25,6 +27,8 @@ pub enum Topic {
     DisputeReopened,
     /// Won or lost.
     DisputeClosed,
+    /// Its evidence deadline is near (a reminder).
+    DisputeDeadlineNear,
     /// A document was added.
     DocumentAdded,
     /// A draft document was removed.
@@ -38,13 +42,15 @@ pub enum Topic {
 }
 
 impl Topic {
-    pub const ALL: [Topic; 12] = [
+    pub const ALL: [Topic; 14] = [
         Self::DisputeOpened,
+        Self::DisputeActionRequired,
         Self::DisputeUpdated,
         Self::DisputeSubmitted,
         Self::DisputeEscalated,
         Self::DisputeReopened,
         Self::DisputeClosed,
+        Self::DisputeDeadlineNear,
         Self::DocumentAdded,
         Self::DocumentRemoved,
         Self::DocumentSubmitted,
@@ -56,11 +62,13 @@ impl Topic {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::DisputeOpened => "dispute_opened",
+            Self::DisputeActionRequired => "dispute_action_required",
             Self::DisputeUpdated => "dispute_updated",
             Self::DisputeSubmitted => "dispute_submitted",
             Self::DisputeEscalated => "dispute_escalated",
             Self::DisputeReopened => "dispute_reopened",
             Self::DisputeClosed => "dispute_closed",
+            Self::DisputeDeadlineNear => "dispute_deadline_near",
             Self::DocumentAdded => "document_added",
             Self::DocumentRemoved => "document_removed",
             Self::DocumentSubmitted => "document_submitted",
@@ -70,28 +78,45 @@ impl Topic {
         }
     }
 
-    /// The topic of a history entry of `kind` whose detail names `action`, if it is one others
-    /// are told about (a page added to a document is not).
-    pub fn of(kind: HistoryKind, action: Option<&str>) -> Option<Topic> {
-        Some(match kind {
-            HistoryKind::Opened => Self::DisputeOpened,
-            HistoryKind::Updated => Self::DisputeUpdated,
-            HistoryKind::DocumentAdded => Self::DocumentAdded,
-            HistoryKind::DocumentRemoved => Self::DocumentRemoved,
-            HistoryKind::PageAdded => return None,
-            HistoryKind::StatusChanged => match action?.parse::<Action>().ok()? {
-                Action::Submit => Self::DisputeSubmitted,
-                Action::Escalate => Self::DisputeEscalated,
-                Action::Reopen => Self::DisputeReopened,
-                Action::Concede | Action::Win | Action::Lose => Self::DisputeClosed,
-            },
-            HistoryKind::DocumentStatusChanged => match action?.parse::<DocumentAction>().ok()? {
-                DocumentAction::Submit => Self::DocumentSubmitted,
-                DocumentAction::Validate => Self::DocumentValidated,
-                DocumentAction::Refuse => Self::DocumentRefused,
-                DocumentAction::Expire => Self::DocumentExpired,
-            },
-        })
+    /// The topics of a history entry of `kind` with `detail`: none for what others are not
+    /// told about (a page added to a document), two for the opening of a contestable dispute.
+    pub fn of(kind: HistoryKind, detail: &Value) -> Vec<Topic> {
+        let action = detail.get("action").and_then(Value::as_str);
+        let one = match kind {
+            HistoryKind::Opened => {
+                let final_kind =
+                    detail.get("kind").and_then(Value::as_str) == Some(DisputeKind::Final.as_str());
+                return if final_kind {
+                    vec![Self::DisputeOpened]
+                } else {
+                    vec![Self::DisputeOpened, Self::DisputeActionRequired]
+                };
+            }
+            HistoryKind::Updated => Some(Self::DisputeUpdated),
+            HistoryKind::DocumentAdded => Some(Self::DocumentAdded),
+            HistoryKind::DocumentRemoved => Some(Self::DocumentRemoved),
+            HistoryKind::PageAdded => None,
+            HistoryKind::DeadlineNear => Some(Self::DisputeDeadlineNear),
+            HistoryKind::StatusChanged => {
+                action
+                    .and_then(|a| a.parse::<Action>().ok())
+                    .map(|a| match a {
+                        Action::Submit => Self::DisputeSubmitted,
+                        Action::Escalate => Self::DisputeEscalated,
+                        Action::Reopen => Self::DisputeReopened,
+                        Action::Concede | Action::Win | Action::Lose => Self::DisputeClosed,
+                    })
+            }
+            HistoryKind::DocumentStatusChanged => action
+                .and_then(|a| a.parse::<DocumentAction>().ok())
+                .map(|a| match a {
+                    DocumentAction::Submit => Self::DocumentSubmitted,
+                    DocumentAction::Validate => Self::DocumentValidated,
+                    DocumentAction::Refuse => Self::DocumentRefused,
+                    DocumentAction::Expire => Self::DocumentExpired,
+                }),
+        };
+        one.into_iter().collect()
     }
 }
 
@@ -238,58 +263,80 @@ mod tests {
     #[test]
     fn history_entries_map_to_topics() {
         use HistoryKind as K;
+        use serde_json::json;
+        let act = |a: &str| json!({ "action": a });
+        let none = json!({});
         let table = [
-            (K::Opened, None, Some(Topic::DisputeOpened)),
-            (K::Updated, None, Some(Topic::DisputeUpdated)),
-            (K::DocumentAdded, None, Some(Topic::DocumentAdded)),
-            (K::PageAdded, None, None),
-            (K::DocumentRemoved, None, Some(Topic::DocumentRemoved)),
             (
-                K::StatusChanged,
-                Some("submit"),
-                Some(Topic::DisputeSubmitted),
+                K::Opened,
+                json!({"kind": "chargeback"}),
+                vec![Topic::DisputeOpened, Topic::DisputeActionRequired],
+            ),
+            (
+                K::Opened,
+                none.clone(),
+                vec![Topic::DisputeOpened, Topic::DisputeActionRequired],
+            ),
+            (
+                K::Opened,
+                json!({"kind": "final"}),
+                vec![Topic::DisputeOpened],
+            ),
+            (K::Updated, none.clone(), vec![Topic::DisputeUpdated]),
+            (K::DocumentAdded, none.clone(), vec![Topic::DocumentAdded]),
+            (K::PageAdded, none.clone(), vec![]),
+            (
+                K::DeadlineNear,
+                json!({"reminder": "24h"}),
+                vec![Topic::DisputeDeadlineNear],
+            ),
+            (
+                K::DocumentRemoved,
+                none.clone(),
+                vec![Topic::DocumentRemoved],
             ),
             (
                 K::StatusChanged,
-                Some("escalate"),
-                Some(Topic::DisputeEscalated),
+                act("submit"),
+                vec![Topic::DisputeSubmitted],
             ),
             (
                 K::StatusChanged,
-                Some("reopen"),
-                Some(Topic::DisputeReopened),
+                act("escalate"),
+                vec![Topic::DisputeEscalated],
             ),
             (
                 K::StatusChanged,
-                Some("concede"),
-                Some(Topic::DisputeClosed),
+                act("reopen"),
+                vec![Topic::DisputeReopened],
             ),
-            (K::StatusChanged, Some("win"), Some(Topic::DisputeClosed)),
-            (K::StatusChanged, Some("lose"), Some(Topic::DisputeClosed)),
-            (K::StatusChanged, None, None),
+            (K::StatusChanged, act("concede"), vec![Topic::DisputeClosed]),
+            (K::StatusChanged, act("win"), vec![Topic::DisputeClosed]),
+            (K::StatusChanged, act("lose"), vec![Topic::DisputeClosed]),
+            (K::StatusChanged, none.clone(), vec![]),
             (
                 K::DocumentStatusChanged,
-                Some("submit"),
-                Some(Topic::DocumentSubmitted),
-            ),
-            (
-                K::DocumentStatusChanged,
-                Some("validate"),
-                Some(Topic::DocumentValidated),
+                act("submit"),
+                vec![Topic::DocumentSubmitted],
             ),
             (
                 K::DocumentStatusChanged,
-                Some("refuse"),
-                Some(Topic::DocumentRefused),
+                act("validate"),
+                vec![Topic::DocumentValidated],
             ),
             (
                 K::DocumentStatusChanged,
-                Some("expire"),
-                Some(Topic::DocumentExpired),
+                act("refuse"),
+                vec![Topic::DocumentRefused],
+            ),
+            (
+                K::DocumentStatusChanged,
+                act("expire"),
+                vec![Topic::DocumentExpired],
             ),
         ];
-        for (kind, action, topic) in table {
-            assert_eq!(Topic::of(kind, action), topic, "{kind:?} {action:?}");
+        for (kind, detail, topics) in table {
+            assert_eq!(Topic::of(kind, &detail), topics, "{kind:?} {detail}");
         }
     }
 

@@ -25,10 +25,12 @@ pub enum HistoryKind {
     DocumentRemoved,
     /// A document's status changed (`detail`: action, from, to, and a refusal's reason).
     DocumentStatusChanged,
+    /// Its evidence deadline is near (`detail`: which reminder, `"72h"`, and the deadline).
+    DeadlineNear,
 }
 
 impl HistoryKind {
-    pub const ALL: [HistoryKind; 7] = [
+    pub const ALL: [HistoryKind; 8] = [
         Self::Opened,
         Self::StatusChanged,
         Self::Updated,
@@ -36,6 +38,7 @@ impl HistoryKind {
         Self::PageAdded,
         Self::DocumentRemoved,
         Self::DocumentStatusChanged,
+        Self::DeadlineNear,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -47,6 +50,7 @@ impl HistoryKind {
             Self::PageAdded => "page_added",
             Self::DocumentRemoved => "document_removed",
             Self::DocumentStatusChanged => "document_status_changed",
+            Self::DeadlineNear => "deadline_near",
         }
     }
 }

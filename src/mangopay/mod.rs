@@ -7,6 +7,7 @@ pub mod auth;
 pub mod disputes;
 pub mod documents;
 pub mod error;
+pub mod hooks;
 pub mod lists;
 pub mod openapi;
 pub mod render;
@@ -108,6 +109,9 @@ fn quick_routes() -> OpenApiRouter<MangopayState> {
         .routes(routes!(documents::list_all))
         .routes(routes!(documents::view))
         .routes(routes!(documents::consult))
+        .routes(routes!(hooks::list, hooks::create))
+        .routes(routes!(hooks::view, hooks::update))
+        .routes(routes!(hooks::events))
         .routes(routes!(idempotent_response))
 }
 

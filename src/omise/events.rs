@@ -34,13 +34,16 @@ pub fn event_key(topic: Topic) -> Option<&'static str> {
     Some(match topic {
         Topic::DisputeOpened => "dispute.create",
         Topic::DisputeClosed => "dispute.close",
+        // Ours: Omise has no reminder.
+        Topic::DisputeDeadlineNear => "dispute.deadline_near",
         Topic::DisputeUpdated
         | Topic::DisputeSubmitted
         | Topic::DisputeEscalated
         | Topic::DisputeReopened
         | Topic::DocumentAdded
         | Topic::DocumentRemoved => "dispute.update",
-        Topic::DocumentSubmitted
+        Topic::DisputeActionRequired
+        | Topic::DocumentSubmitted
         | Topic::DocumentValidated
         | Topic::DocumentRefused
         | Topic::DocumentExpired => return None,

@@ -132,6 +132,9 @@ pub struct DisputeJson<'a> {
     status: &'static str,
     #[schema(value_type = Option<String>, format = DateTime, required)]
     closed_at: Option<WireTime>,
+    /// Not in Omise's object: when the merchant's evidence is due (null: no deadline).
+    #[schema(value_type = Option<String>, format = DateTime, required)]
+    evidence_due_at: Option<WireTime>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>, format = DateTime)]
     created_at: Option<WireTime>,
@@ -279,6 +282,7 @@ impl Renderer<'_> {
             reason_message,
             status: vocab::status(d.status),
             closed_at: d.closed_at.map(WireTime),
+            evidence_due_at: d.evidence_due_at.map(WireTime),
             created_at,
             created,
         }

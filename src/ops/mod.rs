@@ -165,6 +165,7 @@ pub async fn decide(
 fn own_routes() -> OpenApiRouter<OpsState> {
     OpenApiRouter::new()
         .routes(routes!(http_create_account))
+        .routes(routes!(http_update_account))
         .routes(routes!(http_issue_key))
         .routes(routes!(http_revoke_key))
         .routes(routes!(http_open_dispute))
@@ -327,6 +328,61 @@ async fn http_create_account(
         name: body.name,
         default_version: version,
         client_id,
+    }))
+}
+
+/// Sets how many days an account's merchants have to answer a dispute opened without a deadline.
+pub async fn set_evidence_days(core: &Core, account: &Id, days: u32) -> OpsResult<()> {
+    if !(1..=3650).contains(&days) {
+        return Err(OpsError::bad_request(
+            "evidence_days must be between 1 and 3650",
+        ));
+    }
+    match core.set_evidence_days(account, days).await? {
+        true => Ok(()),
+        false => Err(OpsError::NotFound(format!(
+            "account {account} was not found"
+        ))),
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct AccountUpdate {
+    /// Days a merchant has to answer a dispute opened without a deadline (1 to 3650).
+    #[schema(minimum = 1, maximum = 3650)]
+    evidence_days: Option<u32>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct AccountSettingsJson {
+    object: &'static str,
+    id: String,
+    evidence_days: Option<u32>,
+}
+
+#[utoipa::path(patch, operation_id = "updateAccount", path = "/accounts/{account}", tag = "ops", security(("ops_token" = [])),
+    params(("account" = String, Path, description = "The account's id")),
+    request_body(content = AccountUpdate, content_type = "application/json"),
+    responses((status = 200, description = "The account's settings", body = AccountSettingsJson), (status = 400, description = "Bad input", body = Error),
+        (status = 401, description = "No valid operator token", body = Error), (status = 404, description = "No such account", body = Error)))]
+async fn http_update_account(
+    State(state): State<OpsState>,
+    PathParam(account): PathParam<String>,
+    Body(body): Body<AccountUpdate>,
+) -> OpsResult<Response> {
+    let account = parse_id(IdKind::Account, &account)?;
+    if let Some(days) = body.evidence_days {
+        set_evidence_days(&state.core, &account, days).await?;
+    }
+    let evidence_days = state
+        .core
+        .evidence_days(&account)
+        .await?
+        .ok_or_else(|| OpsError::NotFound(format!("account {account} was not found")))?;
+    Ok(json(&AccountSettingsJson {
+        object: "account",
+        id: account.into_string(),
+        evidence_days,
     }))
 }
 

@@ -9,6 +9,7 @@ use super::rows::{KeyRow, TokenRow};
 use super::ts::Ts;
 use super::{Accounts, IdempotentResponse, KeyRecord, NewKey, SqlStore, StoreError};
 use crate::domain::{Id, Scope};
+use sqlx::types::Json;
 
 const KEY_COLUMNS: &str = "k.id, k.account_id, k.livemode, k.revoked_at is not null as revoked, \
      k.scheme, a.handle, a.preferences";
@@ -103,6 +104,39 @@ impl Accounts for SqlStore {
         sql.bind(account);
         let row: Option<(Option<String>,)> = self.pool.optional(&sql).await?;
         Ok(row.and_then(|(h,)| h))
+    }
+
+    async fn preferences(&self, account: &Id) -> Result<Option<Map<String, Value>>, StoreError> {
+        let mut sql = Sql::new("select preferences from accounts where id = ");
+        sql.bind(account);
+        let row: Option<(Json<Map<String, Value>>,)> = self.pool.optional(&sql).await?;
+        Ok(row.map(|(p,)| p.0))
+    }
+
+    async fn set_preference(
+        &self,
+        account: &Id,
+        name: &str,
+        value: Value,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin_write().await?;
+        let mut read = Sql::new("select preferences from accounts where id = ");
+        read.bind(account).push(self.pool.lock_rows());
+        let Some((Json(mut preferences),)) =
+            tx.optional::<(Json<Map<String, Value>>,)>(&read).await?
+        else {
+            tx.rollback().await?;
+            return Ok(false);
+        };
+        preferences.insert(name.to_owned(), value);
+        let mut write = Sql::new("update accounts set preferences = ");
+        write
+            .bind(Arg::Json(Value::Object(preferences)))
+            .push(" where id = ")
+            .bind(account);
+        tx.execute(&write).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     async fn insert_token(

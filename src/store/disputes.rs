@@ -5,17 +5,18 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{Value, json};
 
 use super::db::{Arg, Sql, Tx};
-use super::history::{Entry, append};
+use super::history::{Entry, append, append_all};
 use super::rows::{DISPUTE_COLUMNS, DisputeRow, HistoryRow, PageRow};
+use super::ts::Ts;
 use super::{Change, DisputeFilter, DisputeUpdate, Disputes, Refusal, SqlStore, StoreError};
 use crate::domain::dispute::NewDispute;
 use crate::domain::{
-    Action, Actor, Dispute, DisputeStatus, DocumentStatus, HistoryEntry, HistoryKind, Id, ListPage,
-    ListQuery, Marks, Order, Scope,
+    Action, Actor, Dispute, DisputeStatus, DocumentAction, DocumentStatus, HistoryEntry,
+    HistoryKind, Id, ListPage, ListQuery, Marks, Order, Scope,
 };
 
 /// Past this offset a page is found through the covering index alone (the ids of the page
@@ -250,8 +251,7 @@ impl Disputes for SqlStore {
         };
         let opened = dispute(row)?;
         count_status(&mut tx, &opened, opened.status, 1).await?;
-        let detail =
-            json!({"amount": new.amount, "currency": new.currency, "reason": new.reason.as_str()});
+        let detail = json!({"amount": new.amount, "currency": new.currency, "reason": new.reason.as_str(), "kind": new.kind.as_str()});
         append(
             &mut tx,
             Entry {
@@ -390,7 +390,12 @@ impl Disputes for SqlStore {
         )
         .await?;
         if action.submits_documents() {
-            submit_drafts(&mut tx, id, actor, now).await?;
+            let fate = if change.expire_drafts {
+                DocumentAction::Expire
+            } else {
+                DocumentAction::Submit
+            };
+            settle_drafts(&mut tx, id, fate, actor, now).await?;
         }
         tx.commit().await?;
         Ok(changed)
@@ -478,45 +483,118 @@ impl Disputes for SqlStore {
         let rows: Vec<HistoryRow> = self.pool.all(&sql).await?;
         rows.into_iter().map(HistoryEntry::try_from).collect()
     }
+
+    async fn due_for_reminder(
+        &self,
+        now: DateTime<Utc>,
+        within: TimeDelta,
+        beyond: TimeDelta,
+        reminder: &str,
+        limit: i64,
+    ) -> Result<Vec<Id>, StoreError> {
+        let mut sql = Sql::new("select id from disputes where status = ");
+        sql.bind(DisputeStatus::AwaitingEvidence.as_str())
+            .push(" and evidence_due_at > ")
+            .bind(now + beyond)
+            .push(" and evidence_due_at <= ")
+            .bind(now + within)
+            .push(" and not exists (select 1 from dispute_history h where h.dispute_id = disputes.id and h.kind = ")
+            .bind(HistoryKind::DeadlineNear.as_str())
+            .push(" and h.detail ->> 'reminder' = ")
+            .bind(reminder)
+            .push(") order by evidence_due_at limit ")
+            .bind(limit);
+        let rows: Vec<(String,)> = self.pool.all(&sql).await?;
+        Ok(rows.into_iter().map(|(id,)| Id::from_trusted(id)).collect())
+    }
+
+    async fn remind(
+        &self,
+        dispute: &Id,
+        reminder: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin_write().await?;
+        let mut sql = Sql::new("select evidence_due_at from disputes where id = ");
+        sql.bind(dispute)
+            .push(" and status = ")
+            .bind(DisputeStatus::AwaitingEvidence.as_str())
+            .push(self.pool.lock_rows());
+        let Some((Some(due),)) = tx.optional::<(Option<Ts>,)>(&sql).await? else {
+            tx.rollback().await?;
+            return Ok(false);
+        };
+        append(
+            &mut tx,
+            Entry {
+                dispute,
+                document: None,
+                kind: HistoryKind::DeadlineNear,
+                actor: &Actor::System,
+                detail: json!({"reminder": reminder, "evidence_due_at": due.0}),
+                at: now,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn past_deadline(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<Id>, StoreError> {
+        let mut sql = Sql::new("select id from disputes where status = ");
+        sql.bind(DisputeStatus::AwaitingEvidence.as_str())
+            .push(" and evidence_due_at <= ")
+            .bind(now)
+            .push(" order by evidence_due_at limit ")
+            .bind(limit);
+        let rows: Vec<(String,)> = self.pool.all(&sql).await?;
+        Ok(rows.into_iter().map(|(id,)| Id::from_trusted(id)).collect())
+    }
 }
 
-/// Submits every draft document of a dispute leaving "awaiting evidence", recording each.
-async fn submit_drafts(
+/// Moves a dispute's draft documents on as its status changes: submitted with it, or out of
+/// date when its deadline passed; each in the history (and so told as an event).
+async fn settle_drafts(
     tx: &mut Tx,
     dispute: &Id,
+    action: DocumentAction,
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    let (draft, submitted) = (DocumentStatus::Draft, DocumentStatus::Submitted);
-    let detail = json!({"action": "submit", "from": draft.as_str(), "to": submitted.as_str()});
-    let mut record = Sql::new(
-        "insert into dispute_history (dispute_id, document_id, kind, actor_kind, actor_id, detail, created_at) \
-         select dispute_id, id, ",
-    );
-    record
-        .bind(HistoryKind::DocumentStatusChanged.as_str())
-        .push(", ")
-        .bind(actor.kind())
-        .push(", ")
-        .bind(actor.id().map(|i| i.as_str()))
-        .push(", ")
-        .bind(Arg::Json(detail))
-        .push(", ")
-        .bind(now)
-        .push(" from documents where dispute_id = ")
+    let (draft, to) = (DocumentStatus::Draft, action.target());
+    let mut drafts = Sql::new("select id from documents where dispute_id = ");
+    drafts
         .bind(dispute)
         .push(" and status = ")
         .bind(draft.as_str())
         .push(" order by created_at, id");
-    tx.execute(&record).await?;
-    let mut submit = Sql::new("update documents set status = ");
-    submit
-        .bind(submitted.as_str())
-        .push(", submitted_at = ")
-        .bind(now)
+    let ids: Vec<(String,)> = tx.all(&drafts).await?;
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Id> = ids.into_iter().map(|(id,)| Id::from_trusted(id)).collect();
+    let detail = json!({"action": action.as_str(), "from": draft.as_str(), "to": to.as_str()});
+    append_all(
+        tx,
+        ids.iter().map(|doc| Entry {
+            dispute,
+            document: Some(doc),
+            kind: HistoryKind::DocumentStatusChanged,
+            actor,
+            detail: detail.clone(),
+            at: now,
+        }),
+    )
+    .await?;
+    let mut settle = Sql::new("update documents set status = ");
+    settle.bind(to.as_str());
+    if action == DocumentAction::Submit {
+        settle.push(", submitted_at = ").bind(now);
+    }
+    settle
         .push(" where dispute_id = ")
         .bind(dispute)
         .push(" and status = ")
         .bind(draft.as_str());
-    tx.execute(&submit).await.map(|_| ())
+    tx.execute(&settle).await.map(|_| ())
 }

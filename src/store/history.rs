@@ -29,14 +29,15 @@ pub async fn append_all<'a>(
     let entries: Vec<Entry<'a>> = entries.into_iter().collect();
     let happened: Vec<Happened<'_>> = entries
         .iter()
-        .filter_map(|e| {
-            let action = e.detail.get("action").and_then(Value::as_str);
-            Some(Happened {
-                dispute: e.dispute,
-                document: e.document,
-                topic: Topic::of(e.kind, action)?,
-                at: e.at,
-            })
+        .flat_map(|e| {
+            Topic::of(e.kind, &e.detail)
+                .into_iter()
+                .map(move |topic| Happened {
+                    dispute: e.dispute,
+                    document: e.document,
+                    topic,
+                    at: e.at,
+                })
         })
         .collect();
     let mut sql = Sql::new(

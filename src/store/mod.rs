@@ -23,7 +23,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{Map, Value};
 
 use crate::domain::dispute::NewDispute;
@@ -148,6 +148,8 @@ pub struct Change {
     pub closed_at: Option<DateTime<Utc>>,
     /// The part of the amount contested, when the merchant says.
     pub contested_amount: Option<i64>,
+    /// Drafts go out of date instead of being submitted (the deadline passed).
+    pub expire_drafts: bool,
 }
 
 /// Which disputes a list shows; an empty list of values means any.
@@ -237,6 +239,15 @@ pub trait Accounts {
     async fn set_handle(&self, account: &Id, handle: &str) -> Result<bool, StoreError>;
     /// An account's public handle, if it has one (and `None` when there is no such account).
     async fn handle(&self, account: &Id) -> Result<Option<String>, StoreError>;
+    /// An account's preferences; `None` when there is no such account.
+    async fn preferences(&self, account: &Id) -> Result<Option<Map<String, Value>>, StoreError>;
+    /// Sets one preference of an account; false when there is no such account.
+    async fn set_preference(
+        &self,
+        account: &Id,
+        name: &str,
+        value: Value,
+    ) -> Result<bool, StoreError>;
     /// Keeps a bearer token (by its hash) for a key until `expires_at`.
     async fn insert_token(
         &self,
@@ -327,6 +338,26 @@ pub trait Disputes {
     ) -> Result<Option<DisputeStatus>, StoreError>;
     /// A dispute's history, oldest first.
     async fn history(&self, dispute: &Id) -> Result<Vec<HistoryEntry>, StoreError>;
+    /// Disputes awaiting evidence whose deadline is more than `beyond` and at most `within`
+    /// after `now`, and that have not had `reminder` yet.
+    async fn due_for_reminder(
+        &self,
+        now: DateTime<Utc>,
+        within: TimeDelta,
+        beyond: TimeDelta,
+        reminder: &str,
+        limit: i64,
+    ) -> Result<Vec<Id>, StoreError>;
+    /// Records that `reminder` went out for a dispute still awaiting evidence; false when it no
+    /// longer does.
+    async fn remind(
+        &self,
+        dispute: &Id,
+        reminder: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Disputes awaiting evidence whose deadline has passed at `now`, the oldest deadline first.
+    async fn past_deadline(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<Id>, StoreError>;
 }
 
 /// Documents and their pages.

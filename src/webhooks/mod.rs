@@ -72,6 +72,8 @@ pub struct WorkerSettings {
     pub timeout: Option<Duration>,
     /// How often to look for due deliveries when nothing wakes the worker.
     pub poll: Duration,
+    /// Reminders and what happens at a deadline, checked on every pass.
+    pub deadlines: crate::core::deadlines::DeadlineSettings,
 }
 
 #[derive(Clone)]
@@ -120,8 +122,10 @@ impl Worker {
         TimeDelta::from_std(longest).unwrap_or(TimeDelta::MAX) + TimeDelta::seconds(60)
     }
 
-    /// One pass: claims what is due and sends it. Returns how many attempts were made.
+    /// One pass: the deadlines now due (whose events join this pass), then claims what is due
+    /// and sends it. Returns how many attempts were made.
     pub async fn run_once(&self) -> anyhow::Result<usize> {
+        self.core.run_deadlines(&self.settings.deadlines).await?;
         let now = self.core.clock.now();
         let claimed = self
             .core

@@ -87,10 +87,15 @@ impl Receiver {
     }
 }
 
-/// The app's delivery worker, allowed to reach 127.0.0.1.
+/// The app's delivery worker, allowed to reach 127.0.0.1, with no deadline reminders or
+/// deadline actions (tests that move the clock by days would otherwise see their events; the
+/// deadlines have tests of their own).
 pub fn loopback_worker(app: &TestApp) -> dispute_docs::webhooks::Worker {
-    app.state
-        .worker_with(|w| w.allow = vec!["127.0.0.0/8".parse().unwrap()])
+    app.state.worker_with(|w| {
+        w.allow = vec!["127.0.0.0/8".parse().unwrap()];
+        w.deadlines.reminders.clear();
+        w.deadlines.on_deadline = dispute_docs::core::deadlines::OnDeadline::Nothing;
+    })
 }
 
 /// Registers an endpoint for the demo account in test mode; returns (id, secret).

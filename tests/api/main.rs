@@ -6,6 +6,7 @@ mod helpers;
 
 mod auth;
 mod concurrency;
+mod deadlines;
 mod disputes;
 mod documents;
 mod events;

@@ -7,6 +7,7 @@ mod concurrency;
 mod cross_dialect;
 mod disputes;
 mod documents;
+mod hooks;
 mod idempotency;
 mod lists;
 mod pages;
