@@ -67,7 +67,8 @@ impl Modify for CommonErrors {
     fn modify(&self, openapi: &mut OpenApi) {
         for (path, item) in openapi.paths.paths.iter_mut() {
             let merchant = path.starts_with("/disputes") && !path.contains("/downloads/")
-                || path.starts_with("/charges");
+                || path.starts_with("/charges")
+                || path.starts_with("/events");
             let health = ["/healthz", "/readyz", "/openapi.json"].contains(&path.as_str());
             let errors: &[(&str, &str)] = match (merchant, health) {
                 (true, _) => &MERCHANT_ERRORS,
@@ -169,6 +170,9 @@ fn tighten(doc: &mut Value) {
                     Some("document") => IdKind::Document.pattern(),
                     Some("token") => "^[0-9]+\\.[A-Za-z0-9_-]+$".to_owned(),
                     _ if path.starts_with("/charges/") => IdKind::Charge.pattern(),
+                    _ if path.starts_with("/events/") => IdKind::Event.pattern(),
+                    Some("id") if path.contains("/webhooks/") => IdKind::Endpoint.pattern(),
+                    Some("id") if path.starts_with("/ops/deliveries/") => continue,
                     _ if path.starts_with("/ops/accounts/") => IdKind::Account.pattern(),
                     _ if path.starts_with("/ops/keys/") => IdKind::Key.pattern(),
                     _ => IdKind::Dispute.pattern(),

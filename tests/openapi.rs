@@ -57,6 +57,27 @@ fn every_operation_is_unique_tagged_and_documents_its_errors() {
 }
 
 #[test]
+fn webhook_urls_are_documented_with_the_pattern_the_server_checks() {
+    let omise: serde_json::Value =
+        serde_json::from_str(&dispute_docs::openapi::document_json()).unwrap();
+    let mangopay: serde_json::Value =
+        serde_json::from_str(&dispute_docs::mangopay::openapi::document_json()).unwrap();
+    let pattern = dispute_docs::core::events::URL_PATTERN;
+    assert_eq!(
+        omise["components"]["schemas"]["NewEndpointRequest"]["properties"]["url"]["pattern"],
+        pattern
+    );
+    assert_eq!(
+        mangopay["components"]["schemas"]["NewHookBody"]["properties"]["Url"]["pattern"],
+        pattern
+    );
+    assert_eq!(
+        mangopay["components"]["schemas"]["HookUpdateBody"]["properties"]["Url"]["pattern"],
+        pattern
+    );
+}
+
+#[test]
 fn the_committed_openapi_mangopay_json_is_the_generated_document() {
     let generated = dispute_docs::mangopay::openapi::document_json();
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi-mangopay.json");

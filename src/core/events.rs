@@ -22,6 +22,11 @@ pub const ROTATION_OVERLAP: TimeDelta = TimeDelta::hours(24);
 /// The longest endpoint URL kept.
 pub const MAX_URL_LEN: usize = 2048;
 
+/// The endpoint URLs accepted, written as the OpenAPI documents state them: http(s), a host
+/// name or IPv4 address, an optional port, a path and a query of plain URL characters (no
+/// credentials, no fragment).
+pub const URL_PATTERN: &str = "^https?://[A-Za-z0-9.-]+(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4}))?(/[A-Za-z0-9._~%/-]*)?(\\?[A-Za-z0-9._~%=&/-]*)?$";
+
 #[derive(Debug, thiserror::Error)]
 pub enum EndpointError {
     #[error("{0}")]
@@ -54,6 +59,13 @@ pub struct NewEndpoint {
 pub fn check_url(raw: &str, mode: Mode) -> Result<url::Url, String> {
     if raw.len() > MAX_URL_LEN {
         return Err(format!("url is longer than {MAX_URL_LEN} characters"));
+    }
+    static PATTERN: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| regex::Regex::new(URL_PATTERN).expect("the URL pattern"));
+    if !PATTERN.is_match(raw) {
+        return Err(
+            "url must be an http(s) URL of a host, an optional port, a path and a query".into(),
+        );
     }
     let url = url::Url::parse(raw).map_err(|e| format!("url is not a valid URL: {e}"))?;
     match (url.scheme(), mode) {
@@ -100,6 +112,14 @@ impl Core {
 
     pub async fn add_endpoint(&self, new: NewEndpoint) -> Result<Endpoint, EndpointError> {
         let url = check_url(&new.url, new.mode).map_err(EndpointError::InvalidUrl)?;
+        // One URL is one endpoint: registered twice, it would get every event twice.
+        let existing = self
+            .store
+            .endpoints(&new.account, Some(new.mode), new.scheme)
+            .await?;
+        if existing.iter().any(|e| e.url == url.as_str()) {
+            return Err(EndpointError::Taken(url.into()));
+        }
         let now = self.clock.now();
         let endpoint = Endpoint {
             id: Id::generate(IdKind::Endpoint, new.mode, now.timestamp()),
@@ -210,6 +230,10 @@ mod tests {
         assert!(check_url("ftp://example.com/hook", Mode::Test).is_err());
         assert!(check_url("https://user:pw@example.com/", Mode::Test).is_err());
         assert!(check_url("not a url", Mode::Test).is_err());
+        assert!(check_url("https://0*", Mode::Test).is_err());
+        assert!(check_url("https://a.example:65536/", Mode::Test).is_err());
+        assert!(check_url("https://a.example:8443/h?token=a%20b&x=1", Mode::Test).is_ok());
+        assert!(check_url("http://127.0.0.1:9/hooks/omise?token=abc", Mode::Test).is_ok());
     }
 
     #[test]

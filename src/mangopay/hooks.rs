@@ -102,6 +102,70 @@ pub struct EventJson<'a> {
     date: i64,
 }
 
+/// A hook to create.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct NewHookBody {
+    #[schema(rename = "EventType", inline, required = true)]
+    event_type: HookEventType,
+    /// Where to notify: https, or http for test keys; at most 255 characters.
+    #[schema(
+        rename = "Url",
+        required = true,
+        min_length = 1,
+        max_length = 255,
+        pattern = r"^https?://[A-Za-z0-9.-]+(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4}))?(/[A-Za-z0-9._~%/-]*)?(\?[A-Za-z0-9._~%=&/-]*)?$"
+    )]
+    url: String,
+    #[schema(rename = "Tag", max_length = 255)]
+    tag: Option<String>,
+}
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code, clippy::enum_variant_names)]
+pub enum HookEventType {
+    #[schema(rename = "DISPUTE_CREATED")]
+    DisputeCreated,
+    #[schema(rename = "DISPUTE_ACTION_REQUIRED")]
+    DisputeActionRequired,
+    #[schema(rename = "DISPUTE_SUBMITTED")]
+    DisputeSubmitted,
+    #[schema(rename = "DISPUTE_SENT_TO_BANK")]
+    DisputeSentToBank,
+    #[schema(rename = "DISPUTE_FURTHER_ACTION_REQUIRED")]
+    DisputeFurtherActionRequired,
+    #[schema(rename = "DISPUTE_CLOSED")]
+    DisputeClosed,
+    #[schema(rename = "DISPUTE_DOCUMENT_CREATED")]
+    DisputeDocumentCreated,
+    #[schema(rename = "DISPUTE_DOCUMENT_VALIDATION_ASKED")]
+    DisputeDocumentValidationAsked,
+    #[schema(rename = "DISPUTE_DOCUMENT_SUCCEEDED")]
+    DisputeDocumentSucceeded,
+    #[schema(rename = "DISPUTE_DOCUMENT_FAILED")]
+    DisputeDocumentFailed,
+}
+
+/// A hook's changes; read-only fields sent back are ignored.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct HookUpdateBody {
+    #[schema(
+        rename = "Url",
+        min_length = 1,
+        max_length = 255,
+        pattern = r"^https?://[A-Za-z0-9.-]+(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4}))?(/[A-Za-z0-9._~%/-]*)?(\?[A-Za-z0-9._~%=&/-]*)?$"
+    )]
+    url: Option<String>,
+    #[schema(rename = "Status", pattern = "^(ENABLED|DISABLED)$")]
+    status: Option<String>,
+    /// VALID revives an INVALID hook.
+    #[schema(rename = "Validity", pattern = "^(VALID|INVALID|UNKNOWN)$")]
+    validity: Option<String>,
+    #[schema(rename = "Tag", max_length = 255)]
+    tag: Option<String>,
+}
+
 fn text<'a>(body: &'a Map<String, Value>, field: &str) -> MpResult<Option<&'a str>> {
     match body.get(field) {
         None | Some(Value::Null) => Ok(None),
@@ -134,8 +198,7 @@ fn endpoint_error(e: EndpointError) -> MpError {
 
 #[utoipa::path(post, operation_id = "createHook", path = "/{ClientId}/hooks", tag = "hooks",
     params(("ClientId" = String, Path)),
-    request_body(content = Object, content_type = "application/json",
-        description = "EventType (required), Url (required, at most 255 characters), Tag"),
+    request_body(content = NewHookBody, content_type = "application/json"),
     responses((status = 200, description = "The hook", body = HookJson),
         (status = 400, description = "A parameter is missing or wrong, or the EventType has a hook already", body = super::openapi::Error)))]
 pub async fn create(
@@ -197,8 +260,7 @@ pub async fn view(
 
 #[utoipa::path(put, operation_id = "updateHook", path = "/{ClientId}/hooks/{HookId}", tag = "hooks",
     params(("ClientId" = String, Path), ("HookId" = String, Path)),
-    request_body(content = Object, content_type = "application/json",
-        description = "Url, Status (ENABLED or DISABLED), Tag; Validity VALID revives an INVALID hook. Id, EventType and CreationDate are read-only and ignored."),
+    request_body(content = HookUpdateBody, content_type = "application/json"),
     responses((status = 200, description = "The hook", body = HookJson),
         (status = 400, description = "A parameter is wrong", body = super::openapi::Error),
         (status = 404, description = "No such hook", body = super::openapi::Error)))]

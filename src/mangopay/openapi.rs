@@ -143,8 +143,9 @@ fn common_errors(openapi: &mut utoipa::openapi::OpenApi) {
                     .or_insert_with(|| error(description).into());
             }
             // Bodies whose fields are all optional may be left out; a document's Type and a
-            // submit's Status may not (nor a page's File).
+            // submit's Status may not (nor a page's File, nor a hook's EventType and Url).
             let needed = [
+                "createHook",
                 "createDisputeDocument",
                 "submitDisputeDocument",
                 "createDisputeDocumentPage",

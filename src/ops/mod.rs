@@ -349,8 +349,9 @@ pub async fn set_evidence_days(core: &Core, account: &Id, days: u32) -> OpsResul
 #[derive(Deserialize, ToSchema)]
 pub struct AccountUpdate {
     /// Days a merchant has to answer a dispute opened without a deadline (1 to 3650).
-    #[schema(minimum = 1, maximum = 3650)]
-    evidence_days: Option<u32>,
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 3650)]
+    #[serde(default, deserialize_with = "lenient::int")]
+    evidence_days: Option<i64>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -372,6 +373,8 @@ async fn http_update_account(
 ) -> OpsResult<Response> {
     let account = parse_id(IdKind::Account, &account)?;
     if let Some(days) = body.evidence_days {
+        let days = u32::try_from(days)
+            .map_err(|_| OpsError::bad_request("evidence_days must be between 1 and 3650"))?;
         set_evidence_days(&state.core, &account, days).await?;
     }
     let evidence_days = state

@@ -2,7 +2,7 @@
 //! a signing secret shown once) and deliveries: list, remove, rotate, and send dead ones again.
 //! The plain functions serve the CLI; the handlers serve `/ops/`.
 
-use axum::extract::{Query, State};
+use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -106,7 +106,12 @@ pub async fn redeliver(core: &Core, seq: i64) -> OpsResult<()> {
 #[derive(Deserialize, ToSchema)]
 pub struct NewEndpointRequest {
     /// Where to POST events: https, or http in test mode.
-    #[schema(required = true)]
+    #[schema(
+        required = true,
+        min_length = 1,
+        max_length = 2048,
+        pattern = r"^https?://[A-Za-z0-9.-]+(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4}))?(/[A-Za-z0-9._~%/-]*)?(\?[A-Za-z0-9._~%=&/-]*)?$"
+    )]
     #[serde(default, deserialize_with = "lenient::required_text")]
     url: String,
     #[schema(schema_with = crate::omise::openapi::mode_schema)]
@@ -259,14 +264,18 @@ impl DeliveryJson {
     }
 }
 
-#[derive(Deserialize, IntoParams)]
+#[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
+#[allow(dead_code)]
 pub struct DeliveryQuery {
     /// pending, succeeded or dead (default: every state)
+    #[param(pattern = "^(pending|succeeded|dead)$")]
     state: Option<String>,
     /// Only this account's
+    #[param(pattern = "^acct_[0-9a-z]{1,64}$")]
     account: Option<String>,
     /// At most this many, newest first (default 100, at most 1000)
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<i64>,
 }
 
@@ -297,22 +306,29 @@ pub async fn deliveries(
         (status = 400, description = "Bad input", body = Error), (status = 401, description = "No valid operator token", body = Error)))]
 pub(super) async fn http_deliveries(
     State(state): State<OpsState>,
-    Query(query): Query<DeliveryQuery>,
+    RawQuery(query): RawQuery,
 ) -> OpsResult<Response> {
-    let delivery_state = query
-        .state
-        .as_deref()
-        .map(|s| {
-            s.parse::<DeliveryState>()
-                .map_err(|_| OpsError::bad_request("state must be pending, succeeded or dead"))
-        })
-        .transpose()?;
-    let account = query
-        .account
-        .as_deref()
-        .map(|a| parse_id(IdKind::Account, a))
-        .transpose()?;
-    let limit = query.limit.unwrap_or(100);
+    // The last value of a repeated parameter counts; an empty one means the default.
+    let (mut delivery_state, mut account, mut limit) = (None, None, 100);
+    for (name, value) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        if value.is_empty() {
+            continue;
+        }
+        match name.as_ref() {
+            "state" => {
+                delivery_state = Some(value.parse::<DeliveryState>().map_err(|_| {
+                    OpsError::bad_request("state must be pending, succeeded or dead")
+                })?)
+            }
+            "account" => account = Some(parse_id(IdKind::Account, &value)?),
+            "limit" => {
+                limit = value
+                    .parse()
+                    .map_err(|_| OpsError::bad_request("limit must be an integer"))?
+            }
+            _ => {}
+        }
+    }
     if !(1..=1000).contains(&limit) {
         return Err(OpsError::bad_request("limit must be between 1 and 1000"));
     }

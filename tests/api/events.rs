@@ -345,6 +345,8 @@ each_backend! {
     async fn endpoints_are_listed_without_secrets_and_removed_with_their_deliveries(app) {
         let (id, _) = add_endpoint(&app, "https://example.com/a").await;
         let path = format!("/ops/accounts/{DEMO_ACCOUNT}/webhooks");
+        let again = app.ops(Method::POST, &path, json!({"url": "https://example.com/a", "mode": "test"})).await;
+        assert!(again.expect_error(400, "bad_request")["message"].as_str().unwrap().contains("has an endpoint already"));
         let list = app.ops(Method::GET, &path, json!({})).await.expect(200);
         assert_eq!(list["data"].as_array().unwrap().len(), 1);
         assert_eq!(list["data"][0]["id"], id.as_str());

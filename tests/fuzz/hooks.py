@@ -100,6 +100,10 @@ CROSS_FIELD_REFUSALS = (
     # ops: a ClientId is one account's (unique), and a Mangopay key needs its account's ClientId.
     re.compile(r"^client_id \S+ belongs to another account$"),
     re.compile(r"^the account has no client_id: set one first$"),
+    # ops webhooks: a live endpoint must be https (the mode and the URL together).
+    re.compile(r"^url must be https in live mode$"),
+    # ops webhooks: one endpoint per URL of an account and mode (a state rule).
+    re.compile(r"^\S+ has an endpoint already$"),
 )
 # Known bugs (tests/fuzz/README.md, "Known bugs"): 400 refusals of valid requests, waived as
 # narrowly so that the rest runs; the waiver list names them "BUG". FUZZ_KNOWN_BUGS=fail turns

@@ -57,6 +57,8 @@ LIST_PATHS = {
     "/{ClientId}/disputes/{DisputeId}/transactions",
     "/{ClientId}/disputes/{DisputeId}/documents",
     "/{ClientId}/dispute-documents",
+    "/{ClientId}/hooks",
+    "/{ClientId}/events",
 }
 CONSULTED_PAGE = "/consult/{DocumentId}/{Position}/{Token}"
 
@@ -172,6 +174,23 @@ def _waiver(failure, case, response):
         # request really carried one (a `\u0000` spelled out in text is a string like any other).
         if fields == {"body"} and "NUL" in str(errors["body"]) and _has_nul(case.body):
             return "a rule no schema states: NUL characters are refused"
+        # One hook per EventType (EVENTS.md §3.1): a second is refused, whatever its shape.
+        if (
+            response.status_code == 400
+            and case.operation.path == "/{ClientId}/hooks"
+            and fields == {"EventType"}
+            and "already been registered" in str(errors["EventType"])
+        ):
+            return "a rule no schema states: one hook per EventType"
+        # Events (EVENTS.md §3.4) are searchable 45 days back: a date before that is refused,
+        # relative to now, which no schema can state.
+        if (
+            response.status_code == 400
+            and case.operation.path == "/{ClientId}/events"
+            and fields <= {"AfterDate", "BeforeDate"}
+            and all("older than 45 days" in str(errors[f]) for f in fields)
+        ):
+            return "a rule no schema states: events are searchable 45 days back"
         # A page (#14): `File` is any string to the schema; the server wants standard base64 of a
         # PDF, JPEG, GIF or PNG of 1 KB to 7 MB (MANGOPAY.md §7: 400, 413, 415 on File).
         if (
