@@ -37,7 +37,11 @@ impl AppState {
             settings.download_url_ttl(),
         );
         AppState {
-            core: Core::new(store, blobs, clock, signer).with_evidence_days(settings.evidence_days),
+            core: Core {
+                evidence_days: settings.evidence_days,
+                test_decision_delay: crate::core::magic::delay(settings.test_decision_delay),
+                ..Core::new(store, blobs, clock, signer)
+            },
             settings: Arc::new(settings),
         }
     }

@@ -157,6 +157,11 @@ pub struct Settings {
     )]
     pub on_deadline: crate::core::deadlines::OnDeadline,
 
+    /// Seconds after a test-mode submission with `winning_evidence` / `losing_evidence` before
+    /// the dispute is decided (0: at once).
+    #[arg(long, env = "TEST_DECISION_DELAY", default_value_t = 0, global = true)]
+    pub test_decision_delay: u32,
+
     /// Seconds a request other than an upload or download may take.
     #[arg(long, env = "REQUEST_TIMEOUT", default_value_t = 30, global = true)]
     pub request_timeout: u32,
@@ -198,6 +203,7 @@ impl Settings {
             evidence_days: 7,
             evidence_reminders: vec![72, 24],
             on_deadline: crate::core::deadlines::OnDeadline::Lose,
+            test_decision_delay: 0,
         }
     }
 }
@@ -220,6 +226,7 @@ impl fmt::Debug for Settings {
             .field("evidence_days", &self.evidence_days)
             .field("evidence_reminders", &self.evidence_reminders)
             .field("on_deadline", &self.on_deadline)
+            .field("test_decision_delay", &self.test_decision_delay)
             .field("auth_cache_ttl", &self.auth_cache_ttl)
             .field("rate_limit", &self.rate_limit)
             .field("sweep_interval", &self.sweep_interval)

@@ -46,12 +46,13 @@ fn reminder_name(before: TimeDelta) -> String {
 }
 
 impl Core {
-    /// The deadline of a dispute opened now for `account` without one: its evidence period
-    /// (or `default_days`) from now.
+    /// The deadline of a dispute opened at `now` for `account` without one: its evidence
+    /// period (or `default_days`) from then.
     pub async fn default_deadline(
         &self,
         account: &Id,
         default_days: u32,
+        now: DateTime<Utc>,
     ) -> Result<DateTime<Utc>, StoreError> {
         let days = self
             .store
@@ -60,7 +61,7 @@ impl Core {
             .and_then(|p| p.get(EVIDENCE_DAYS_PREFERENCE).and_then(Value::as_u64))
             .unwrap_or(default_days.into());
         let days = i64::try_from(days).unwrap_or(i64::MAX).min(3650);
-        Ok(self.clock.now() + TimeDelta::days(days))
+        Ok(now + TimeDelta::days(days))
     }
 
     /// An account's own evidence period: `None` when there is no such account, `Some(None)`

@@ -48,7 +48,7 @@ impl Core {
         let mut new = new.clone();
         if new.evidence_due_at.is_none() {
             new.evidence_due_at = Some(
-                self.default_deadline(&new.account, self.evidence_days)
+                self.default_deadline(&new.account, self.evidence_days, now)
                     .await?,
             );
         }
@@ -99,9 +99,14 @@ impl Core {
             closed_at: action.closes().then_some(now),
             expire_drafts: fields.expire_drafts,
         };
-        self.store
+        let changed = self
+            .store
             .transition(scope, id, action, &change, actor, now)
-            .await
+            .await?;
+        if action == Action::Submit {
+            self.magic_outcome(&changed, actor).await?;
+        }
+        Ok(changed)
     }
 
     pub async fn update_dispute(

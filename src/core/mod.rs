@@ -11,6 +11,7 @@ pub mod documents;
 pub mod events;
 pub mod files;
 pub mod idempotency;
+pub mod magic;
 
 use crate::blobs::Blobs;
 use crate::domain::Clock;
@@ -29,6 +30,8 @@ pub struct Core {
     pub signer: Signer,
     /// The evidence period of accounts without their own, in days.
     pub evidence_days: u32,
+    /// How long after a test-mode submission its magic decision comes.
+    pub test_decision_delay: std::time::Duration,
 }
 
 impl Core {
@@ -39,11 +42,7 @@ impl Core {
             clock,
             signer,
             evidence_days: 7,
+            test_decision_delay: std::time::Duration::ZERO,
         }
-    }
-
-    pub fn with_evidence_days(mut self, days: u32) -> Core {
-        self.evidence_days = days;
-        self
     }
 }

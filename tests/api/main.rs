@@ -11,6 +11,7 @@ mod disputes;
 mod documents;
 mod events;
 mod history;
+mod magic;
 mod mangopay;
 mod operator;
 mod params;
