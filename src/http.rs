@@ -132,6 +132,17 @@ pub mod lenient {
         text(d).map(Option::unwrap_or_default)
     }
 
+    /// An optional boolean: `true`/`false`, or as a form sends it, `"true"`/`"false"`.
+    pub fn boolean<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+        match given(d)? {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(b)),
+            Some(Value::String(s)) if s == "true" => Ok(Some(true)),
+            Some(Value::String(s)) if s == "false" => Ok(Some(false)),
+            Some(_) => Err(D::Error::custom("must be true or false")),
+        }
+    }
+
     /// An optional JSON object.
     pub fn object<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Map<String, Value>>, D::Error> {
         match given(d)? {

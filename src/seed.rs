@@ -306,3 +306,27 @@ async fn seed_document(
 fn parse(kind: IdKind, s: &str) -> anyhow::Result<Id> {
     Id::parse(kind, s).map_err(anyhow::Error::from)
 }
+
+/// Loads the demo fixture's test-mode disputes of one account again (after a reset); returns
+/// how many were created.
+pub async fn reseed_demo_test_disputes(core: &Core, account: &Id) -> anyhow::Result<usize> {
+    let fixture: Fixture = serde_json::from_str(DEMO_FIXTURE).context("the demo fixture")?;
+    let file = |name: &str| {
+        DEMO_FILES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, bytes)| Bytes::from_static(bytes))
+            .with_context(|| format!("the demo fixture has no file {name}"))
+    };
+    let mut seeded = Seeded::default();
+    let mut created = 0;
+    for fixture_account in fixture.accounts.iter().filter(|a| a.id == account.as_str()) {
+        for dispute in &fixture_account.disputes {
+            let test = parse(IdKind::Dispute, &dispute.id)?.marked_mode() == Mode::Test;
+            if test && seed_dispute(core, account, dispute, &file, &mut seeded).await? {
+                created += 1;
+            }
+        }
+    }
+    Ok(created)
+}

@@ -99,3 +99,20 @@ mod tests {
         assert_eq!(asked("ordinary evidence"), None);
     }
 }
+
+impl Core {
+    /// Removes an account's test-mode disputes and all that hangs off them (documents and their
+    /// blobs, history, events, deliveries) and its test-mode idempotency records; nothing of
+    /// live mode, of other accounts, nor the account's keys and endpoints. Returns how many
+    /// disputes went.
+    pub async fn reset_test_data(&self, account: &Id) -> Result<usize, crate::store::StoreError> {
+        let (removed, keys) = self.store.delete_test_data(account).await?;
+        for key in keys {
+            // A blob left behind is the sweep's to remove; the rows are gone already.
+            if let Err(e) = self.blobs.delete(&key).await {
+                tracing::warn!(blob = %key, error = %e, "a reset test blob was not removed");
+            }
+        }
+        Ok(removed)
+    }
+}

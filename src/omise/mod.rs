@@ -13,6 +13,7 @@ pub mod input;
 pub mod keys;
 pub mod openapi;
 pub mod render;
+pub mod test_mode;
 pub mod version;
 pub mod vocab;
 
@@ -90,6 +91,7 @@ fn quick_routes() -> OpenApiRouter<OmiseState> {
         .routes(routes!(events::list_all))
         .routes(routes!(events::retrieve))
         .routes(routes!(events::list_for_dispute))
+        .routes(routes!(test_mode::reset))
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
 }

@@ -540,6 +540,60 @@ impl Disputes for SqlStore {
         Ok(true)
     }
 
+    async fn delete_test_data(&self, account: &Id) -> Result<(usize, Vec<String>), StoreError> {
+        let mut tx = self.pool.begin_write().await?;
+        let scoped = |sql: &mut Sql| {
+            sql.bind(account).push(" and livemode = ").bind(false);
+        };
+        let mut keys = Sql::new(
+            "select p.blob_key from pages p join documents d on d.id = p.document_id where d.account_id = ",
+        );
+        keys.bind(account).push(" and d.livemode = ").bind(false);
+        let keys: Vec<(String,)> = tx.all(&keys).await?;
+        let of_disputes = "(select id from disputes where account_id = ";
+        for (table, column) in [
+            (
+                "webhook_attempts",
+                "delivery_seq in (select seq from webhook_deliveries where event_id in (select id from events where dispute_id in ",
+            ),
+            (
+                "webhook_deliveries",
+                "event_id in (select id from events where dispute_id in ",
+            ),
+            ("events", "dispute_id in "),
+            ("dispute_history", "dispute_id in "),
+            (
+                "pages",
+                "document_id in (select id from documents where dispute_id in ",
+            ),
+            ("documents", "dispute_id in "),
+        ] {
+            let mut sql = Sql::new("delete from ");
+            sql.push(table)
+                .push(" where ")
+                .push(column)
+                .push(of_disputes);
+            scoped(&mut sql);
+            sql.push(")");
+            for _ in 0..column.matches("(select").count() {
+                sql.push(")");
+            }
+            tx.execute(&sql).await?;
+        }
+        let mut disputes = Sql::new("delete from disputes where account_id = ");
+        scoped(&mut disputes);
+        let removed = tx.execute(&disputes).await?;
+        for table in ["dispute_counts", "idempotency_keys"] {
+            let mut sql = Sql::new("delete from ");
+            sql.push(table).push(" where account_id = ");
+            scoped(&mut sql);
+            tx.execute(&sql).await?;
+        }
+        tx.commit().await?;
+        let removed = usize::try_from(removed).unwrap_or(usize::MAX);
+        Ok((removed, keys.into_iter().map(|(k,)| k).collect()))
+    }
+
     async fn past_deadline(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<Id>, StoreError> {
         let mut sql = Sql::new("select id from disputes where status = ");
         sql.bind(DisputeStatus::AwaitingEvidence.as_str())

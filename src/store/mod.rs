@@ -356,6 +356,10 @@ pub trait Disputes {
         reminder: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
+    /// Removes an account's test-mode disputes with their documents, pages, history, events,
+    /// deliveries, kept counts, and its test-mode idempotency records; returns how many disputes
+    /// went and the blob keys of the pages removed (the caller's to delete).
+    async fn delete_test_data(&self, account: &Id) -> Result<(usize, Vec<String>), StoreError>;
     /// Disputes awaiting evidence whose deadline has passed at `now`, the oldest deadline first.
     async fn past_deadline(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<Id>, StoreError>;
 }

@@ -59,4 +59,35 @@ each_backend! {
         app.update(&dispute, "ordinary evidence").await.expect(200);
         assert_eq!(app.get(&format!("/disputes/{dispute}")).await.expect(200)["status"], "pending");
     }
+
+    async fn a_reset_removes_the_account_s_test_data_and_nothing_else(app) {
+        let dispute = app.open_dispute().await;
+        app.upload(&dispute, "slip.pdf", PDF, None).await.expect(200);
+        let blobs_before = app.blob_keys().await.len();
+        let other_before = app.get_as(OTHER_ACCOUNT_KEY, "/disputes").await.expect(200)["total"].clone();
+        let live_before = app.send(app.client.get(app.url("/disputes")).basic_auth(LIVE_KEY, Some(""))).await.expect(200)["total"].clone();
+        let reset = app.send(app.request(reqwest::Method::POST, "/test/reset")).await.expect(200);
+        assert_eq!(reset["object"], "test_reset");
+        assert!(reset["deleted"].as_u64().unwrap() >= 1);
+        assert_eq!(reset["reseeded"], 0);
+        let mine = app.get("/disputes").await.expect(200);
+        assert_eq!(mine["total"], 0);
+        assert_eq!(mine["data"], json!([]));
+        assert_eq!(app.get("/events").await.expect(200)["total"], 0);
+        app.get(&format!("/disputes/{dispute}")).await.expect_error(404, "not_found");
+        // The account's test blobs are gone; the other account's rows and the live ones stay.
+        let blobs = app.blob_keys().await;
+        assert!(blobs.len() < blobs_before);
+        assert_eq!(blobs.len(), app.row_blob_keys().await.len());
+        assert_eq!(app.get_as(OTHER_ACCOUNT_KEY, "/disputes").await.expect(200)["total"], other_before);
+        let live_after = app.send(app.client.get(app.url("/disputes")).basic_auth(LIVE_KEY, Some(""))).await.expect(200)["total"].clone();
+        assert_eq!(live_after, live_before);
+        // Reseeding brings the demo's test disputes back.
+        let again = app.send(app.request(reqwest::Method::POST, "/test/reset").json(&json!({"reseed": true}))).await.expect(200);
+        assert!(again["reseeded"].as_u64().unwrap() >= 1);
+        app.get(&format!("/disputes/{OPEN_DISPUTE}")).await.expect(200);
+        app.get(&format!("/disputes/{OPEN_DISPUTE}/documents/{OPEN_DOCUMENT}")).await.expect(200);
+        // Live keys do not have it.
+        app.send(app.client.post(app.url("/test/reset")).basic_auth(LIVE_KEY, Some(""))).await.expect_error(404, "not_found");
+    }
 }
