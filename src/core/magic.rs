@@ -88,18 +88,6 @@ pub fn delay(seconds: u32) -> Duration {
     Duration::from_secs(seconds.into())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_evidence_names_the_decision() {
-        assert_eq!(asked("see winning_evidence here"), Some(Action::Win));
-        assert_eq!(asked("losing_evidence"), Some(Action::Lose));
-        assert_eq!(asked("ordinary evidence"), None);
-    }
-}
-
 impl Core {
     /// Removes an account's test-mode disputes and all that hangs off them (documents and their
     /// blobs, history, events, deliveries) and its test-mode idempotency records; nothing of
@@ -114,5 +102,17 @@ impl Core {
             }
         }
         Ok(removed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_evidence_names_the_decision() {
+        assert_eq!(asked("see winning_evidence here"), Some(Action::Win));
+        assert_eq!(asked("losing_evidence"), Some(Action::Lose));
+        assert_eq!(asked("ordinary evidence"), None);
     }
 }
