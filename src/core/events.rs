@@ -112,13 +112,17 @@ impl Core {
 
     pub async fn add_endpoint(&self, new: NewEndpoint) -> Result<Endpoint, EndpointError> {
         let url = check_url(&new.url, new.mode).map_err(EndpointError::InvalidUrl)?;
-        // One URL is one endpoint: registered twice, it would get every event twice.
-        let existing = self
-            .store
-            .endpoints(&new.account, Some(new.mode), new.scheme)
-            .await?;
-        if existing.iter().any(|e| e.url == url.as_str()) {
-            return Err(EndpointError::Taken(url.into()));
+        // An endpoint that hears every topic is one per URL: registered twice, it would get
+        // every event twice. (Endpoints with a label hear one topic each, and are one per label:
+        // several may share a URL.)
+        if new.label.is_none() {
+            let existing = self
+                .store
+                .endpoints(&new.account, Some(new.mode), new.scheme)
+                .await?;
+            if existing.iter().any(|e| e.url == url.as_str()) {
+                return Err(EndpointError::Taken(url.into()));
+            }
         }
         let now = self.clock.now();
         let endpoint = Endpoint {

@@ -49,7 +49,8 @@ each_backend! {
         whole["EventType"] = json!("DISPUTE_CLOSED");
         let updated = app.mp_put(&format!("/hooks/{id}"), whole).await.expect(200);
         assert_eq!((updated["Url"].as_str(), updated["Status"].as_str(), updated["EventType"].as_str()), (Some("https://example.com/moved"), Some("DISABLED"), Some("DISPUTE_CREATED")));
-        create_hook(&app, "DISPUTE_CLOSED", "https://example.com/c").await;
+        // Hooks of different EventTypes may share a URL.
+        create_hook(&app, "DISPUTE_CLOSED", "https://example.com/moved").await;
         let list = app.mp_get("/hooks?per_page=1").await;
         assert_eq!(list.headers["x-number-of-items"], "2");
         assert_eq!(list.expect(200).as_array().unwrap().len(), 1);
