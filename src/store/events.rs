@@ -23,8 +23,9 @@ use crate::domain::{
     ListQuery, Mode, Scope, Topic,
 };
 
-/// How many of a dispute's documents an event's snapshot keeps.
-pub const SNAPSHOT_DOCUMENTS: i64 = 100;
+/// How many of a dispute's documents an event's snapshot keeps (the first, in creation order;
+/// what a dispute embeds in the dialects that embed any).
+pub const SNAPSHOT_DOCUMENTS: i64 = 20;
 
 /// Something that happened in a change, to be told.
 pub struct Happened<'a> {
