@@ -12,21 +12,6 @@ fn time(v: &Value) -> DateTime<Utc> {
     v.as_str().unwrap().parse().unwrap()
 }
 
-async fn keys(app: &TestApp, dispute: &str) -> Vec<String> {
-    let list = app
-        .get(&format!(
-            "/disputes/{dispute}/events?order=chronological&limit=100"
-        ))
-        .await
-        .expect(200);
-    list["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["key"].as_str().unwrap().to_owned())
-        .collect()
-}
-
 each_backend! {
     async fn a_dispute_s_deadline_comes_from_its_account_s_evidence_period(app) {
         let d = app.get(&format!("/disputes/{}", app.open_dispute().await)).await.expect(200);
@@ -49,11 +34,11 @@ each_backend! {
         let worker = app.state.worker();
         let clock = app.state.core.clock.clone();
         worker.run_once().await.unwrap();
-        assert_eq!(keys(&app, &dispute).await, ["dispute.create", "dispute.update"]);
+        assert_eq!(app.event_keys(&dispute).await, ["dispute.create", "dispute.update"]);
         clock.advance(TimeDelta::days(4) + TimeDelta::minutes(1)); // 71 h 59 min left
         worker.run_once().await.unwrap();
         worker.run_once().await.unwrap();
-        assert_eq!(keys(&app, &dispute).await, ["dispute.create", "dispute.update", "dispute.deadline_near"]);
+        assert_eq!(app.event_keys(&dispute).await, ["dispute.create", "dispute.update", "dispute.deadline_near"]);
         clock.advance(TimeDelta::days(2)); // 23 h 59 min left
         worker.run_once().await.unwrap();
         let events = app.get(&format!("/disputes/{dispute}/events?order=chronological")).await.expect(200);
@@ -66,7 +51,7 @@ each_backend! {
         let d = app.get(&format!("/disputes/{dispute}")).await.expect(200);
         assert_eq!(d["status"], "lost");
         assert!(d["closed_at"].is_string());
-        assert_eq!(keys(&app, &dispute).await.last().unwrap(), "dispute.close");
+        assert_eq!(app.event_keys(&dispute).await.last().unwrap(), "dispute.close");
         // Its draft went out of date, with a Mangopay event of its own kind's history.
         let doc = app.mp_get(&format!("/dispute-documents/{}", draft["Id"].as_str().unwrap())).await.expect(200);
         assert_eq!(doc["Status"], "OUT_OF_DATE");
@@ -77,7 +62,7 @@ each_backend! {
         // Nothing more happens to it.
         clock.advance(TimeDelta::days(30));
         worker.run_once().await.unwrap();
-        assert_eq!(keys(&app, &dispute).await.len(), 5);
+        assert_eq!(app.event_keys(&dispute).await.len(), 5);
     }
 
     async fn an_answered_dispute_is_left_alone_and_a_late_opening_gets_only_the_last_reminder(app) {
@@ -86,7 +71,7 @@ each_backend! {
         let late = app.mp_ops_dispute(json!({"contest_deadline": (Utc::now() + TimeDelta::hours(10)).timestamp()})).await;
         let worker = app.state.worker();
         worker.run_once().await.unwrap();
-        let late_keys = keys(&app, &late).await;
+        let late_keys = app.event_keys(&late).await;
         assert_eq!(late_keys, ["dispute.create", "dispute.deadline_near"]);
         let events = app.get(&format!("/disputes/{late}/events")).await.expect(200);
         assert_eq!(events["data"][1]["data"]["status"], "open");

@@ -266,6 +266,18 @@ impl TestApp {
             .await
     }
 
+    /// The keys of a dispute's events (`GET /disputes/{id}/events`), oldest first.
+    pub async fn event_keys(&self, dispute: &str) -> Vec<String> {
+        let path = format!("/disputes/{dispute}/events?order=chronological&limit=100");
+        let list = self.get(&path).await.expect(200);
+        list["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["key"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
     /// Opens a fresh test dispute through the test API; returns its id.
     pub async fn open_dispute(&self) -> String {
         let charge = Id::generate(IdKind::Charge, Mode::Test, chrono::Utc::now().timestamp());

@@ -5,19 +5,6 @@ use serde_json::json;
 
 use crate::helpers::*;
 
-async fn keys(app: &TestApp, dispute: &str) -> Vec<String> {
-    let list = app
-        .get(&format!("/disputes/{dispute}/events?order=chronological"))
-        .await
-        .expect(200);
-    list["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["key"].as_str().unwrap().to_owned())
-        .collect()
-}
-
 each_backend! {
     async fn winning_evidence_wins_a_test_dispute_with_its_credit_and_close_event(app) {
         let dispute = app.open_dispute().await;
@@ -27,7 +14,7 @@ each_backend! {
         assert_eq!(d["status"], "won");
         let kinds: Vec<&str> = d["transactions"].as_array().unwrap().iter().map(|t| t["direction"].as_str().unwrap()).collect();
         assert_eq!(kinds, ["debit", "credit"]);
-        assert_eq!(keys(&app, &dispute).await, ["dispute.create", "dispute.update", "dispute.update", "dispute.close"]);
+        assert_eq!(app.event_keys(&dispute).await, ["dispute.create", "dispute.update", "dispute.update", "dispute.close"]);
     }
 
     async fn losing_evidence_loses_it(app) {
