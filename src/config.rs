@@ -117,7 +117,7 @@ pub struct Settings {
 
     /// Seconds between webhook attempts, comma-separated (e.g. `5,300,1800`), replacing every
     /// dialect's own schedule; after the last, a delivery is dead. Default: each dialect's
-    /// (README, "Webhooks").
+    /// (README, "Events and webhooks").
     #[arg(long, env = "WEBHOOK_RETRY_SCHEDULE", global = true)]
     pub webhook_retry_schedule: Option<crate::webhooks::Schedule>,
 

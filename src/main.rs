@@ -389,7 +389,10 @@ async fn dispute(state: &AppState, cmd: DisputeCommand) -> anyhow::Result<()> {
                     .with_context(|| format!("unknown reason type {reason}"))?;
             }
             new.evidence_due_at = contest_deadline
-                .map(|s| chrono::DateTime::from_timestamp(s, 0).context("deadline out of range"))
+                .map(|s| {
+                    ops::deadline_from_unix(s)
+                        .context("the deadline is out of range (1970 to 9999)")
+                })
                 .transpose()?;
             println!("{}", ops::open_dispute(core, &new).await?.id);
             return Ok(());

@@ -188,7 +188,13 @@ fn tighten(doc: &mut Value) {
                 };
                 refused["headers"] = json!({"WWW-Authenticate": {"required": true, "schema": {"type": "string", "pattern": challenge}}});
             }
-            if ["issueKey", "reopenDispute", "openTestDispute"].contains(
+            if [
+                "issueKey",
+                "reopenDispute",
+                "openTestDispute",
+                "resetTestData",
+            ]
+            .contains(
                 &op.get("operationId")
                     .and_then(Value::as_str)
                     .unwrap_or_default(),

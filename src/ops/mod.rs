@@ -521,9 +521,22 @@ struct OpsOpenDispute {
     /// Mangopay's DisputeReasonType, instead of reason_code.
     #[serde(default, deserialize_with = "lenient::text")]
     reason_type: Option<String>,
-    /// The evidence deadline, in Unix seconds (Mangopay's ContestDeadlineDate).
+    /// The evidence deadline, in Unix seconds (Mangopay's ContestDeadlineDate), from 1970 to the
+    /// end of 9999.
+    #[schema(minimum = 0, maximum = 253_402_300_799_i64)]
     #[serde(default, deserialize_with = "lenient::int")]
     contest_deadline: Option<i64>,
+}
+
+/// The latest deadline kept: the last second of 9999, within both stores' range.
+const LATEST_DEADLINE: i64 = 253_402_300_799;
+
+/// A deadline given in Unix seconds, if it is between 1970 and the end of 9999.
+pub fn deadline_from_unix(seconds: i64) -> Option<chrono::DateTime<chrono::Utc>> {
+    (0..=LATEST_DEADLINE)
+        .contains(&seconds)
+        .then(|| chrono::DateTime::from_timestamp(seconds, 0))
+        .flatten()
 }
 
 #[utoipa::path(post, operation_id = "openDispute", path = "/disputes", tag = "ops", security(("ops_token" = [])),
@@ -560,7 +573,7 @@ async fn http_open_dispute(
     }
     if let Some(deadline) = body.contest_deadline {
         new.evidence_due_at = Some(
-            chrono::DateTime::from_timestamp(deadline, 0)
+            deadline_from_unix(deadline)
                 .ok_or_else(|| OpsError::bad_request("contest_deadline is out of range"))?,
         );
     }

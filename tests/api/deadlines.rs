@@ -22,6 +22,11 @@ each_backend! {
         let d = app.get(&format!("/disputes/{}", app.open_dispute().await)).await.expect(200);
         assert_eq!(time(&d["evidence_due_at"]) - time(&d["created_at"]), TimeDelta::days(3));
         app.ops(Method::PATCH, &path, json!({"evidence_days": 0})).await.expect_error(400, "bad_request");
+        // A deadline no store can hold is refused, not a 500.
+        for deadline in [-4_696_612_284_358_i64, -1, 253_402_300_800] {
+            let body = json!({"account": DEMO_ACCOUNT, "charge": "chrg_test_5deadline00000000", "contest_deadline": deadline});
+            app.ops(Method::POST, "/ops/disputes", body).await.expect_error(400, "bad_request");
+        }
         app.ops(Method::PATCH, "/ops/accounts/acct_5nosuchaccount000000", json!({"evidence_days": 2})).await.expect_error(404, "not_found");
         // Mangopay shows the same deadline.
         let mp = app.mp_get(&format!("/disputes/{}", d["id"].as_str().unwrap())).await.expect(200);
