@@ -39,7 +39,7 @@ impl AppState {
         AppState {
             core: Core {
                 evidence_days: settings.evidence_days,
-                test_decision_delay: crate::core::magic::delay(settings.test_decision_delay),
+                test_decision_delay: Duration::from_secs(settings.test_decision_delay.into()),
                 ..Core::new(store, blobs, clock, signer)
             },
             settings: Arc::new(settings),

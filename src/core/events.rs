@@ -212,8 +212,11 @@ impl Core {
         self.store.delivery(seq).await
     }
 
-    pub async fn delivery_attempts(&self, seq: i64) -> Result<Vec<Attempt>, StoreError> {
-        self.store.delivery_attempts(seq).await
+    pub async fn delivery_attempts(
+        &self,
+        deliveries: &[i64],
+    ) -> Result<HashMap<i64, Vec<Attempt>>, StoreError> {
+        self.store.delivery_attempts(deliveries).await
     }
 
     /// Sends a delivery again from the start of its schedule, now.

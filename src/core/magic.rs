@@ -4,8 +4,6 @@
 //! a real decision's. Immediately, or `TEST_DECISION_DELAY` seconds later (a timer held in the
 //! process). Live mode never looks.
 
-use std::time::Duration;
-
 use super::Core;
 use super::disputes::Fields;
 use crate::domain::{Action, Actor, Dispute, Mode};
@@ -81,11 +79,6 @@ fn decide(core: Core, id: Id, action: Action) -> BoxFuture<'static, Result<(), R
             Err(e) => Err(e),
         }
     })
-}
-
-/// The delay before a magic decision.
-pub fn delay(seconds: u32) -> Duration {
-    Duration::from_secs(seconds.into())
 }
 
 impl Core {

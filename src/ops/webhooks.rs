@@ -292,12 +292,13 @@ pub async fn deliveries(
     state: Option<DeliveryState>,
     limit: i64,
 ) -> OpsResult<Vec<DeliveryJson>> {
-    let mut out = Vec::new();
-    for d in core.deliveries(account, state, limit).await? {
-        let attempts = core.delivery_attempts(d.seq).await?;
-        out.push(DeliveryJson::of(&d, &attempts));
-    }
-    Ok(out)
+    let deliveries = core.deliveries(account, state, limit).await?;
+    let seqs: Vec<i64> = deliveries.iter().map(|d| d.seq).collect();
+    let mut attempts = core.delivery_attempts(&seqs).await?;
+    Ok(deliveries
+        .iter()
+        .map(|d| DeliveryJson::of(d, &attempts.remove(&d.seq).unwrap_or_default()))
+        .collect())
 }
 
 #[utoipa::path(get, operation_id = "listDeliveries", path = "/deliveries", tag = "ops",
@@ -362,6 +363,7 @@ pub(super) async fn http_redeliver(
         .delivery(seq)
         .await?
         .ok_or_else(|| OpsError::NotFound(format!("delivery {seq} was not found")))?;
-    let attempts = state.core.delivery_attempts(seq).await?;
+    let mut attempts = state.core.delivery_attempts(&[seq]).await?;
+    let attempts = attempts.remove(&seq).unwrap_or_default();
     Ok(json(&DeliveryJson::of(&delivery, &attempts)))
 }

@@ -203,8 +203,11 @@ pub trait Events {
     async fn delivery(&self, seq: i64) -> Result<Option<Delivery>, StoreError>;
     /// Puts a delivery back on a fresh schedule, due at `now`; false when there is none.
     async fn redeliver(&self, seq: i64, now: DateTime<Utc>) -> Result<bool, StoreError>;
-    /// The attempts of one delivery, oldest first.
-    async fn delivery_attempts(&self, seq: i64) -> Result<Vec<Attempt>, StoreError>;
+    /// The attempts of each of `deliveries`, oldest first, in one query.
+    async fn delivery_attempts(
+        &self,
+        deliveries: &[i64],
+    ) -> Result<HashMap<i64, Vec<Attempt>>, StoreError>;
 }
 
 const EVENT_COLUMNS: &str = "seq, id, account_id, livemode, dispute_id, document_id, topic, snapshot, preferences, created_at";
@@ -711,13 +714,24 @@ impl Events for SqlStore {
         Ok(self.pool.execute(&sql).await? > 0)
     }
 
-    async fn delivery_attempts(&self, seq: i64) -> Result<Vec<Attempt>, StoreError> {
+    async fn delivery_attempts(
+        &self,
+        deliveries: &[i64],
+    ) -> Result<HashMap<i64, Vec<Attempt>>, StoreError> {
+        let mut by_delivery: HashMap<i64, Vec<Attempt>> = HashMap::new();
+        if deliveries.is_empty() {
+            return Ok(by_delivery);
+        }
         let mut sql = Sql::new("select ");
         sql.push(ATTEMPT_COLUMNS)
-            .push(" from webhook_attempts a join webhook_deliveries d on d.seq = a.delivery_seq where a.delivery_seq = ")
-            .bind(seq)
+            .push(" from webhook_attempts a join webhook_deliveries d on d.seq = a.delivery_seq where a.delivery_seq in ")
+            .bind_list(deliveries.iter().copied())
             .push(" order by a.seq");
         let rows: Vec<AttemptRow> = self.pool.all(&sql).await?;
-        Ok(rows.into_iter().map(attempt).collect())
+        for row in rows {
+            let a = attempt(row);
+            by_delivery.entry(a.delivery).or_default().push(a);
+        }
+        Ok(by_delivery)
     }
 }
