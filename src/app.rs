@@ -40,6 +40,17 @@ impl AppState {
             core: Core {
                 evidence_days: settings.evidence_days,
                 test_decision_delay: Duration::from_secs(settings.test_decision_delay.into()),
+                deadlines: crate::core::deadlines::DeadlineSettings {
+                    reminders: settings
+                        .evidence_reminders
+                        .iter()
+                        .map(|h| chrono::TimeDelta::hours((*h).into()))
+                        .collect(),
+                    on_deadline: settings.on_deadline,
+                },
+                test_clocks: Arc::new(crate::core::test_clock::TestClocks::new(
+                    Duration::from_secs(settings.auth_cache_ttl.into()),
+                )),
                 ..Core::new(store, blobs, clock, signer)
             },
             settings: Arc::new(settings),
@@ -87,14 +98,7 @@ impl AppState {
                 .webhook_timeout
                 .map(|s| Duration::from_secs(s.into())),
             poll: Duration::from_millis(settings.webhook_poll_ms.into()),
-            deadlines: crate::core::deadlines::DeadlineSettings {
-                reminders: settings
-                    .evidence_reminders
-                    .iter()
-                    .map(|h| chrono::TimeDelta::hours((*h).into()))
-                    .collect(),
-                on_deadline: settings.on_deadline,
-            },
+            deadlines: self.core.deadlines.clone(),
         };
         adjust(&mut worker_settings);
         crate::webhooks::Worker::new(self.core.clone(), dialects, worker_settings)

@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::Core;
 use super::disputes::Fields;
 use crate::domain::{Action, Actor, Id};
-use crate::store::{Refusal, StoreError};
+use crate::store::{ClockScope, Refusal, StoreError};
 
 /// The account preference that holds its evidence period, in days.
 pub const EVIDENCE_DAYS_PREFERENCE: &str = "evidence_days";
@@ -26,11 +26,21 @@ pub enum OnDeadline {
 }
 
 /// The deadline settings.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DeadlineSettings {
     /// How long before the deadline reminders go out, e.g. 72 h and 24 h.
     pub reminders: Vec<TimeDelta>,
     pub on_deadline: OnDeadline,
+}
+
+impl Default for DeadlineSettings {
+    /// `EVIDENCE_REMINDERS=72,24`, `ON_DEADLINE=lose`.
+    fn default() -> DeadlineSettings {
+        DeadlineSettings {
+            reminders: vec![TimeDelta::hours(72), TimeDelta::hours(24)],
+            on_deadline: OnDeadline::Lose,
+        }
+    }
 }
 
 /// How many disputes one pass handles per step.
@@ -81,10 +91,34 @@ impl Core {
             .await
     }
 
-    /// One pass: the reminders now due, then the deadlines now passed. Returns how many
-    /// disputes it changed.
+    /// One pass on every clock: the test-mode disputes of each account whose test clock runs
+    /// ahead on that clock, then everything else on the real one. Returns how many disputes it
+    /// changed.
     pub async fn run_deadlines(&self, settings: &DeadlineSettings) -> Result<usize, StoreError> {
-        let now = self.clock.now();
+        let real = self.clock.now();
+        let clocked = self.store.clocked_accounts().await?;
+        let mut done = 0;
+        for (account, offset) in &clocked {
+            let now = real + TimeDelta::microseconds(*offset);
+            done += self
+                .deadline_pass(settings, now, ClockScope::TestOf(account))
+                .await?;
+        }
+        let ahead: Vec<Id> = clocked.into_iter().map(|(account, _)| account).collect();
+        done += self
+            .deadline_pass(settings, real, ClockScope::RealExcept(&ahead))
+            .await?;
+        Ok(done)
+    }
+
+    /// The reminders due at `now`, then the deadlines passed at `now`, of the disputes `on`
+    /// covers. Returns how many disputes it changed.
+    pub(super) async fn deadline_pass(
+        &self,
+        settings: &DeadlineSettings,
+        now: DateTime<Utc>,
+        on: ClockScope<'_>,
+    ) -> Result<usize, StoreError> {
         let mut done = 0;
         let mut reminders = settings.reminders.clone();
         reminders.sort_unstable_by(|a, b| b.cmp(a));
@@ -95,7 +129,7 @@ impl Core {
             let name = reminder_name(*before);
             for id in self
                 .store
-                .due_for_reminder(now, *before, beyond, &name, BATCH)
+                .due_for_reminder(now, *before, beyond, &name, BATCH, &on)
                 .await?
             {
                 if self.store.remind(&id, &name, now).await? {
@@ -108,14 +142,14 @@ impl Core {
             OnDeadline::Submit => (Action::Submit, false),
             OnDeadline::Nothing => return Ok(done),
         };
-        for id in self.store.past_deadline(now, BATCH).await? {
+        for id in self.store.past_deadline(now, BATCH, &on).await? {
             let fields = Fields {
                 admin_message: Some("The evidence deadline passed.".into()),
                 expire_drafts,
                 ..Fields::default()
             };
             match self
-                .transition(None, &id, action, fields, &Actor::System)
+                .transition_at(None, &id, action, fields, &Actor::System, now)
                 .await
             {
                 Ok(_) => done += 1,

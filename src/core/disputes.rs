@@ -2,6 +2,8 @@
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
+
 use super::Core;
 use crate::domain::dispute::NewDispute;
 use crate::domain::{
@@ -43,7 +45,7 @@ impl Core {
         new: &NewDispute,
         actor: &Actor,
     ) -> Result<Dispute, OpenError> {
-        let now = self.clock.now();
+        let now = self.now_in(&new.account, new.mode).await?;
         let debit = Id::generate(IdKind::Transaction, new.mode, now.timestamp());
         let mut new = new.clone();
         if new.evidence_due_at.is_none() {
@@ -75,7 +77,21 @@ impl Core {
         fields: Fields,
         actor: &Actor,
     ) -> Result<Dispute, Refusal> {
-        let now = self.clock.now();
+        let (_, now) = self.time_of(scope, id).await?;
+        self.transition_at(scope, id, action, fields, actor, now)
+            .await
+    }
+
+    /// `transition` at a given time (a deadline pass, on the clock it runs on).
+    pub(super) async fn transition_at(
+        &self,
+        scope: Option<&Scope>,
+        id: &Id,
+        action: Action,
+        fields: Fields,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Dispute, Refusal> {
         // A win writes a credit, whose id carries the dispute's mode: the operator, who has no
         // scope, reads it first.
         let credit_transaction = if action == Action::Win {
@@ -116,7 +132,7 @@ impl Core {
         update: &DisputeUpdate,
         actor: &Actor,
     ) -> Result<Dispute, Refusal> {
-        let now = self.clock.now();
+        let (_, now) = self.time_of(scope, id).await?;
         self.store
             .update_dispute(scope, id, update, actor, now)
             .await

@@ -46,11 +46,7 @@ impl Core {
         first: Option<Upload>,
         actor: &Actor,
     ) -> Result<Document, UploadError> {
-        let now = self.clock.now();
-        let mode = match scope {
-            Some(scope) => scope.mode,
-            None => self.mode_of(dispute).await?,
-        };
+        let (mode, now) = self.time_of(scope, dispute).await?;
         let doc = NewDocument {
             id: id.unwrap_or_else(|| Id::generate(IdKind::Document, mode, now.timestamp())),
             kind,
@@ -73,11 +69,6 @@ impl Core {
         }
     }
 
-    async fn mode_of(&self, dispute: &Id) -> Result<crate::domain::Mode, Refusal> {
-        let found = self.store.dispute(None, dispute).await?;
-        Ok(found.ok_or(Refusal::DisputeNotFound)?.mode)
-    }
-
     /// Adds a page to a draft document; a refused page takes its blob with it.
     pub async fn add_page(
         &self,
@@ -87,7 +78,8 @@ impl Core {
         upload: Upload,
         actor: &Actor,
     ) -> Result<Page, UploadError> {
-        let page = upload.page(self.clock.now());
+        let (_, now) = self.time_of(scope, dispute).await?;
+        let page = upload.page(now);
         match self
             .store
             .add_page(scope, dispute, document, &page, actor)
@@ -111,7 +103,7 @@ impl Core {
         refusal: Option<&ReviewRefusal>,
         actor: &Actor,
     ) -> Result<Document, Refusal> {
-        let now = self.clock.now();
+        let (_, now) = self.time_of(scope, dispute).await?;
         self.store
             .document_transition(scope, dispute, document, action, refusal, actor, now)
             .await
@@ -126,7 +118,7 @@ impl Core {
         tag: Option<&str>,
         actor: &Actor,
     ) -> Result<Document, Refusal> {
-        let now = self.clock.now();
+        let now = self.now_for(scope).await?;
         self.store
             .set_document_tag(scope, dispute, document, tag, actor, now)
             .await
@@ -140,7 +132,7 @@ impl Core {
         id: &Id,
         actor: &Actor,
     ) -> Result<Document, Refusal> {
-        let now = self.clock.now();
+        let now = self.now_for(scope).await?;
         let (doc, pages) = self
             .store
             .delete_document(scope, dispute, id, actor, now)
@@ -181,9 +173,11 @@ impl Core {
             .await
     }
 
+    /// A document by its id alone, as the scope sees it (`None`: the operator, or a signed
+    /// link).
     pub async fn document_by_id(
         &self,
-        scope: &Scope,
+        scope: Option<&Scope>,
         id: &Id,
     ) -> Result<Option<Document>, StoreError> {
         self.store.document_by_id(scope, id).await

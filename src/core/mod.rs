@@ -12,6 +12,7 @@ pub mod events;
 pub mod files;
 pub mod idempotency;
 pub mod magic;
+pub mod test_clock;
 
 use crate::blobs::Blobs;
 use crate::domain::Clock;
@@ -32,6 +33,10 @@ pub struct Core {
     pub evidence_days: u32,
     /// How long after a test-mode submission its magic decision comes.
     pub test_decision_delay: std::time::Duration,
+    /// Reminders and what a passed deadline does.
+    pub deadlines: deadlines::DeadlineSettings,
+    /// The accounts' test clocks, as this process last read them.
+    pub test_clocks: std::sync::Arc<test_clock::TestClocks>,
 }
 
 impl Core {
@@ -43,6 +48,10 @@ impl Core {
             signer,
             evidence_days: 7,
             test_decision_delay: std::time::Duration::ZERO,
+            deadlines: deadlines::DeadlineSettings::default(),
+            test_clocks: std::sync::Arc::new(test_clock::TestClocks::new(
+                std::time::Duration::from_secs(5),
+            )),
         }
     }
 }

@@ -375,6 +375,8 @@ pub struct Page {
 pub struct Document {
     pub id: Id,
     pub dispute: Id,
+    /// The dispute's account.
+    pub account: Id,
     pub mode: Mode,
     pub kind: Option<DocumentKind>,
     pub tag: Option<String>,

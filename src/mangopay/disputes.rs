@@ -73,7 +73,7 @@ async fn list(
         return Ok(respond::<Value>(&[], 0, &input, &base));
     };
     extra(&mut filter);
-    let query = input.query(state.core.clock.now());
+    let query = input.query(state.core.now_for(&client.scope).await?);
     let page = state
         .core
         .list_disputes(&client.scope, &filter, &query)
@@ -256,7 +256,7 @@ pub async fn submit(
             "this dispute cannot be contested",
         ));
     }
-    let now = state.core.clock.now();
+    let now = state.core.now_for(&client.scope).await?;
     if dispute.evidence_due_at.is_some_and(|due| due < now) {
         return Err(MpError::param(
             "ContestDeadlineDate",

@@ -323,7 +323,7 @@ pub async fn list(
     if input.order == crate::domain::Order::ReverseChronological {
         all.reverse();
     }
-    let query = input.query(state.core.clock.now());
+    let query = input.query(state.core.now_for(&client.scope).await?);
     let page: Vec<HookJson> = all
         .iter()
         .skip(usize::try_from(query.offset).unwrap_or(usize::MAX))
@@ -348,7 +348,7 @@ pub async fn events(
     uri: OriginalUri,
 ) -> MpResult<Response> {
     let input = ListInput::parse(uri.0.query())?;
-    let now = state.core.clock.now();
+    let now = state.core.now_for(&client.scope).await?;
     let oldest = now - EVENT_WINDOW;
     let too_old = "Events older than 45 days can not be searched";
     for (field, date) in [("AfterDate", input.after), ("BeforeDate", input.before)] {

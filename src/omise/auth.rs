@@ -15,6 +15,8 @@ use base64::engine::general_purpose::STANDARD;
 use super::keys::SecretKey;
 use super::version::ApiVersion;
 use super::{ApiError, OmiseState};
+use chrono::{DateTime, Utc};
+
 use crate::domain::{Actor, Scope};
 use crate::store::{DynStore, KeyRecord};
 
@@ -25,6 +27,8 @@ pub struct Caller {
     pub version: ApiVersion,
     /// The key, as the history records who acted.
     pub actor: Actor,
+    /// The time in the caller's mode (test mode runs on the account's test clock).
+    pub now: DateTime<Utc>,
 }
 
 /// Where an account keeps its default `Omise-Version` among its preferences.
@@ -60,7 +64,9 @@ impl FromRequestParts<OmiseState> for Caller {
                 .and_then(|v| ApiVersion::parse(v).ok())
                 .unwrap_or(ApiVersion::DEFAULT),
         };
+        let now = state.core.now_in(&record.account, record.mode).await?;
         Ok(Caller {
+            now,
             scope: Scope {
                 account: record.account.clone(),
                 mode: record.mode,

@@ -3,6 +3,7 @@
 
 use axum::extract::State;
 use axum::response::Response;
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
@@ -91,7 +92,7 @@ async fn list(
     statuses: &[DisputeStatus],
     location: &str,
 ) -> ApiResult<Response> {
-    let render = state.renderer(caller.version);
+    let render = state.renderer(caller.version, caller.now);
     let query = params.query(render.now)?;
     let core = &state.core;
     let filter = DisputeFilter::statuses(statuses);
@@ -149,6 +150,7 @@ pub async fn render_dispute(
     state: &OmiseState,
     scope: Option<&Scope>,
     version: super::version::ApiVersion,
+    now: DateTime<Utc>,
     id: &Id,
 ) -> ApiResult<Response> {
     let core = &state.core;
@@ -158,7 +160,9 @@ pub async fn render_dispute(
         .ok_or_else(|| ApiError::dispute_not_found(id.as_str()))?;
     let mut documents = core.first_documents(&[&dispute], DEFAULT_LIMIT).await?;
     let documents = documents.remove(&dispute.id).unwrap_or_default();
-    Ok(json(&state.renderer(version).dispute(&dispute, &documents)))
+    Ok(json(
+        &state.renderer(version, now).dispute(&dispute, &documents),
+    ))
 }
 
 #[utoipa::path(get, operation_id = "retrieveDispute", path = "/disputes/{id}", tag = "disputes", params(DisputePath),
@@ -169,7 +173,7 @@ pub async fn retrieve(
     PathParams(id): PathParams<String>,
 ) -> ApiResult<Response> {
     let id = path_id(IdKind::Dispute, &id, &caller)?;
-    render_dispute(&state, Some(&caller.scope), caller.version, &id).await
+    render_dispute(&state, Some(&caller.scope), caller.version, caller.now, &id).await
 }
 
 #[utoipa::path(patch, operation_id = "updateDispute", path = "/disputes/{id}", tag = "disputes", params(DisputePath),
@@ -224,7 +228,7 @@ async fn transition(
         .transition(Some(&caller.scope), id, action, fields, &caller.actor)
         .await
         .map_err(|r| ApiError::from_refusal(r, id.as_str(), None))?;
-    render_dispute(state, Some(&caller.scope), caller.version, id).await
+    render_dispute(state, Some(&caller.scope), caller.version, caller.now, id).await
 }
 
 fn checked_metadata(metadata: Map<String, Value>) -> ApiResult<Map<String, Value>> {
@@ -254,5 +258,12 @@ pub async fn open(
     }
     let new = body.new_dispute(caller.scope.account.clone(), Mode::Test, charge_id)?;
     let dispute = state.core.open_dispute(&new, &caller.actor).await?;
-    render_dispute(&state, Some(&caller.scope), caller.version, &dispute.id).await
+    render_dispute(
+        &state,
+        Some(&caller.scope),
+        caller.version,
+        caller.now,
+        &dispute.id,
+    )
+    .await
 }

@@ -164,7 +164,7 @@ async fn list(
     filter: EventFilter,
     location: &str,
 ) -> ApiResult<Response> {
-    let render = state.renderer(caller.version);
+    let render = state.renderer(caller.version, caller.now);
     let query = params.query(render.now)?;
     let page = state
         .core

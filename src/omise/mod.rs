@@ -66,10 +66,16 @@ impl OmiseState {
         }
     }
 
-    pub fn renderer(&self, version: ApiVersion) -> Renderer<'_> {
+    /// A renderer for `version` at `now` (the caller's time: lists end there, links expire
+    /// from there).
+    pub fn renderer(
+        &self,
+        version: ApiVersion,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Renderer<'_> {
         Renderer {
             version,
-            now: self.core.clock.now(),
+            now,
             base_url: &self.base_url,
             signer: &self.core.signer,
         }
@@ -92,6 +98,8 @@ fn quick_routes() -> OpenApiRouter<OmiseState> {
         .routes(routes!(events::retrieve))
         .routes(routes!(events::list_for_dispute))
         .routes(routes!(test_mode::reset))
+        .routes(routes!(test_mode::clock))
+        .routes(routes!(test_mode::advance))
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
 }

@@ -113,6 +113,38 @@ impl Accounts for SqlStore {
         Ok(row.map(|(p,)| p.0))
     }
 
+    async fn test_clock(&self, account: &Id) -> Result<Option<i64>, StoreError> {
+        let mut sql = Sql::new("select test_clock_offset from accounts where id = ");
+        sql.bind(account);
+        let row: Option<(i64,)> = self.pool.optional(&sql).await?;
+        Ok(row.map(|(offset,)| offset))
+    }
+
+    async fn advance_test_clock(
+        &self,
+        account: &Id,
+        micros: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        let mut sql = Sql::new("update accounts set test_clock_offset = test_clock_offset + ");
+        sql.bind(micros)
+            .push(" where id = ")
+            .bind(account)
+            .push(" returning test_clock_offset");
+        let row: Option<(i64,)> = self.pool.optional(&sql).await?;
+        Ok(row.map(|(offset,)| offset))
+    }
+
+    async fn clocked_accounts(&self) -> Result<Vec<(Id, i64)>, StoreError> {
+        let sql = Sql::new(
+            "select id, test_clock_offset from accounts where test_clock_offset <> 0 order by id",
+        );
+        let rows: Vec<(String, i64)> = self.pool.all(&sql).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, offset)| (Id::from_trusted(id), offset))
+            .collect())
+    }
+
     async fn set_preference(
         &self,
         account: &Id,

@@ -12,7 +12,9 @@ use super::db::{Arg, Sql, Tx};
 use super::history::{Entry, append, append_all};
 use super::rows::{DISPUTE_COLUMNS, DisputeRow, HistoryRow, PageRow};
 use super::ts::Ts;
-use super::{Change, DisputeFilter, DisputeUpdate, Disputes, Refusal, SqlStore, StoreError};
+use super::{
+    Change, ClockScope, DisputeFilter, DisputeUpdate, Disputes, Refusal, SqlStore, StoreError,
+};
 use crate::domain::dispute::NewDispute;
 use crate::domain::{
     Action, Actor, Dispute, DisputeStatus, DocumentAction, DocumentStatus, HistoryEntry,
@@ -491,10 +493,12 @@ impl Disputes for SqlStore {
         beyond: TimeDelta,
         reminder: &str,
         limit: i64,
+        on: &ClockScope<'_>,
     ) -> Result<Vec<Id>, StoreError> {
         let mut sql = Sql::new("select id from disputes where status = ");
-        sql.bind(DisputeStatus::AwaitingEvidence.as_str())
-            .push(" and evidence_due_at > ")
+        sql.bind(DisputeStatus::AwaitingEvidence.as_str());
+        push_clock_scope(&mut sql, on);
+        sql.push(" and evidence_due_at > ")
             .bind(now + beyond)
             .push(" and evidence_due_at <= ")
             .bind(now + within)
@@ -589,20 +593,69 @@ impl Disputes for SqlStore {
             scoped(&mut sql);
             tx.execute(&sql).await?;
         }
+        // A clean slate runs on the real clock again.
+        let mut clock = Sql::new("update accounts set test_clock_offset = 0 where id = ");
+        clock.bind(account);
+        tx.execute(&clock).await?;
         tx.commit().await?;
         let removed = usize::try_from(removed).unwrap_or(usize::MAX);
         Ok((removed, keys.into_iter().map(|(k,)| k).collect()))
     }
 
-    async fn past_deadline(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<Id>, StoreError> {
-        let mut sql = Sql::new("select id from disputes where status = ");
-        sql.bind(DisputeStatus::AwaitingEvidence.as_str())
+    async fn test_deadlines_between(
+        &self,
+        account: &Id,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<DateTime<Utc>>, StoreError> {
+        let mut sql = Sql::new("select evidence_due_at from disputes where status = ");
+        sql.bind(DisputeStatus::AwaitingEvidence.as_str());
+        push_clock_scope(&mut sql, &ClockScope::TestOf(account));
+        sql.push(" and evidence_due_at > ")
+            .bind(from)
             .push(" and evidence_due_at <= ")
+            .bind(to)
+            .push(" order by evidence_due_at");
+        let rows: Vec<(Ts,)> = self.pool.all(&sql).await?;
+        Ok(rows.into_iter().map(|(due,)| due.0).collect())
+    }
+
+    async fn past_deadline(
+        &self,
+        now: DateTime<Utc>,
+        limit: i64,
+        on: &ClockScope<'_>,
+    ) -> Result<Vec<Id>, StoreError> {
+        let mut sql = Sql::new("select id from disputes where status = ");
+        sql.bind(DisputeStatus::AwaitingEvidence.as_str());
+        push_clock_scope(&mut sql, on);
+        sql.push(" and evidence_due_at <= ")
             .bind(now)
             .push(" order by evidence_due_at limit ")
             .bind(limit);
         let rows: Vec<(String,)> = self.pool.all(&sql).await?;
         Ok(rows.into_iter().map(|(id,)| Id::from_trusted(id)).collect())
+    }
+}
+
+/// `and …`: the disputes whose time is the clock of `on`.
+fn push_clock_scope(sql: &mut Sql, on: &ClockScope<'_>) {
+    match on {
+        ClockScope::RealExcept(accounts) => {
+            for account in *accounts {
+                sql.push(" and not (account_id = ")
+                    .bind(account)
+                    .push(" and livemode = ")
+                    .bind(false)
+                    .push(")");
+            }
+        }
+        ClockScope::TestOf(account) => {
+            sql.push(" and account_id = ")
+                .bind(*account)
+                .push(" and livemode = ")
+                .bind(false);
+        }
     }
 }
 

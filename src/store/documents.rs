@@ -218,7 +218,7 @@ impl Documents for SqlStore {
             .push(", ")
             .bind(dispute)
             .push(", ")
-            .bind(account)
+            .bind(account.as_str())
             .push(", ")
             .bind(live)
             .push(", ")
@@ -264,6 +264,7 @@ impl Documents for SqlStore {
         Ok(Document {
             id: doc.id.clone(),
             dispute: dispute.clone(),
+            account: Id::from_trusted(account),
             mode: Mode::from_live(live),
             kind: doc.kind,
             tag: doc.tag.clone(),
@@ -541,7 +542,11 @@ impl Documents for SqlStore {
         })
     }
 
-    async fn document_by_id(&self, scope: &Scope, id: &Id) -> Result<Option<Document>, StoreError> {
+    async fn document_by_id(
+        &self,
+        scope: Option<&Scope>,
+        id: &Id,
+    ) -> Result<Option<Document>, StoreError> {
         let mut sql = Sql::new("select ");
         sql.push(DOCUMENT_COLUMNS)
             .push(
@@ -549,7 +554,7 @@ impl Documents for SqlStore {
                    left join pages p on p.document_id = d.id and p.position = 1 where d.id = ",
             )
             .bind(id);
-        push_scope(&mut sql, Some(scope), "s.");
+        push_scope(&mut sql, scope, "s.");
         let row: Option<DocumentRow> = self.pool.optional(&sql).await?;
         row.map(document).transpose()
     }

@@ -595,9 +595,11 @@ impl Events for SqlStore {
         sql.bind(lease_until)
             .push(" where seq in (select seq from webhook_deliveries where state = ")
             .bind(DeliveryState::Pending.as_str())
-            .push(" and next_attempt_at <= ")
+            // A delivery never tried is due at once, even when its event's time is ahead of
+            // the real clock (a test clock advanced).
+            .push(" and (attempts = 0 or next_attempt_at <= ")
             .bind(now)
-            .push(" and (lease_until is null or lease_until <= ")
+            .push(") and (lease_until is null or lease_until <= ")
             .bind(now)
             .push(") order by next_attempt_at, seq limit ")
             .bind(limit)

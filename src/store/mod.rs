@@ -212,6 +212,15 @@ pub struct IdempotentResponse {
     pub body: Vec<u8>,
 }
 
+/// Which disputes a deadline pass covers: those on the real clock, or the test-mode disputes of
+/// one account whose test clock runs ahead.
+#[derive(Debug, Clone, Copy)]
+pub enum ClockScope<'a> {
+    /// Every dispute but the test-mode disputes of these accounts.
+    RealExcept(&'a [Id]),
+    TestOf(&'a Id),
+}
+
 /// Fields changed without a status change; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default)]
 pub struct DisputeUpdate {
@@ -241,6 +250,18 @@ pub trait Accounts {
     async fn handle(&self, account: &Id) -> Result<Option<String>, StoreError>;
     /// An account's preferences; `None` when there is no such account.
     async fn preferences(&self, account: &Id) -> Result<Option<Map<String, Value>>, StoreError>;
+    /// How far an account's test-mode clock runs ahead of the real one, in microseconds;
+    /// `None` when there is no such account.
+    async fn test_clock(&self, account: &Id) -> Result<Option<i64>, StoreError>;
+    /// Moves an account's test-mode clock forward by `micros`; its new offset, or `None` when
+    /// there is no such account.
+    async fn advance_test_clock(
+        &self,
+        account: &Id,
+        micros: i64,
+    ) -> Result<Option<i64>, StoreError>;
+    /// The accounts whose test-mode clock runs ahead, with their offsets.
+    async fn clocked_accounts(&self) -> Result<Vec<(Id, i64)>, StoreError>;
     /// Sets one preference of an account; false when there is no such account.
     async fn set_preference(
         &self,
@@ -347,6 +368,7 @@ pub trait Disputes {
         beyond: TimeDelta,
         reminder: &str,
         limit: i64,
+        on: &ClockScope<'_>,
     ) -> Result<Vec<Id>, StoreError>;
     /// Records that `reminder` went out for a dispute still awaiting evidence; false when it no
     /// longer does.
@@ -360,8 +382,20 @@ pub trait Disputes {
     /// deliveries, kept counts, and its test-mode idempotency records; returns how many disputes
     /// went and the blob keys of the pages removed (the caller's to delete).
     async fn delete_test_data(&self, account: &Id) -> Result<(usize, Vec<String>), StoreError>;
+    /// The deadlines in `(from, to]` of `account`'s test-mode disputes awaiting evidence.
+    async fn test_deadlines_between(
+        &self,
+        account: &Id,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<DateTime<Utc>>, StoreError>;
     /// Disputes awaiting evidence whose deadline has passed at `now`, the oldest deadline first.
-    async fn past_deadline(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<Id>, StoreError>;
+    async fn past_deadline(
+        &self,
+        now: DateTime<Utc>,
+        limit: i64,
+        on: &ClockScope<'_>,
+    ) -> Result<Vec<Id>, StoreError>;
 }
 
 /// Documents and their pages.
@@ -438,7 +472,11 @@ pub trait Documents {
         query: &ListQuery,
     ) -> Result<ListPage<Document>, StoreError>;
     /// A document the scope can see, by its id alone.
-    async fn document_by_id(&self, scope: &Scope, id: &Id) -> Result<Option<Document>, StoreError>;
+    async fn document_by_id(
+        &self,
+        scope: Option<&Scope>,
+        id: &Id,
+    ) -> Result<Option<Document>, StoreError>;
     /// Every page of a document, in order.
     async fn pages(&self, document: &Id) -> Result<Vec<Page>, StoreError>;
     /// Removes a draft document and its pages' rows (their blobs are the caller's to delete),

@@ -18,7 +18,7 @@ pub const DISPUTE_COLUMNS: &str = "id, account_id, livemode, charge_id, amount, 
      dispute_kind, evidence_due_at, contested_amount";
 
 /// A document with its first page, from `documents d left join pages p` on the first position.
-pub const DOCUMENT_COLUMNS: &str = "d.id, d.dispute_id, d.livemode, d.kind, d.tag, d.status, \
+pub const DOCUMENT_COLUMNS: &str = "d.id, d.dispute_id, d.account_id, d.livemode, d.kind, d.tag, d.status, \
      d.refused_reason, d.refused_message, d.processed_at, d.created_at, d.submitted_at, \
      d.page_count, p.position, p.filename, p.content_type, p.size, p.sha256, p.blob_key, \
      p.created_at as page_created_at";
@@ -119,6 +119,9 @@ pub struct DocumentPageRow {
 pub struct DocumentRow {
     pub id: String,
     pub dispute_id: String,
+    /// Absent from the snapshots of events recorded before documents named their account.
+    #[serde(default)]
+    pub account_id: String,
     pub livemode: bool,
     pub kind: Option<String>,
     pub tag: Option<String>,
@@ -182,6 +185,7 @@ impl TryFrom<DocumentRow> for Document {
         };
         Ok(Document {
             dispute: Id::from_trusted(r.dispute_id),
+            account: Id::from_trusted(r.account_id),
             mode: Mode::from_live(r.livemode),
             kind: parse_opt("documents.kind", r.kind.as_deref())?,
             tag: r.tag,

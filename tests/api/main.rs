@@ -15,4 +15,5 @@ mod magic;
 mod mangopay;
 mod operator;
 mod params;
+mod test_clock;
 mod upgrade;
