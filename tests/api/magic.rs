@@ -50,6 +50,11 @@ each_backend! {
     async fn a_reset_removes_the_account_s_test_data_and_nothing_else(app) {
         let dispute = app.open_dispute().await;
         app.upload(&dispute, "slip.pdf", PDF, None).await.expect(200);
+        let keyed = app.mp_request(reqwest::Method::POST, &format!("/disputes/{dispute}/documents")).await
+            .header("Idempotency-Key", "reset-me-0001-0000000").json(&json!({"Type": "DELIVERY_PROOF"}));
+        app.mp_send(keyed).await.expect(200);
+        let idempotency = format!("select key from idempotency_keys where account_id = '{DEMO_ACCOUNT}' and livemode = false");
+        assert_eq!(app.sql_strings(&idempotency).await, ["reset-me-0001-0000000"]);
         let blobs_before = app.blob_keys().await.len();
         let other_before = app.get_as(OTHER_ACCOUNT_KEY, "/disputes").await.expect(200)["total"].clone();
         let live_before = app.send(app.client.get(app.url("/disputes")).basic_auth(LIVE_KEY, Some(""))).await.expect(200)["total"].clone();
@@ -62,6 +67,17 @@ each_backend! {
         assert_eq!(mine["data"], json!([]));
         assert_eq!(app.get("/events").await.expect(200)["total"], 0);
         app.get(&format!("/disputes/{dispute}")).await.expect_error(404, "not_found");
+        // No test row of the account is left in any table that holds them.
+        for sql in [
+            format!("select id from disputes where account_id = '{DEMO_ACCOUNT}' and livemode = false"),
+            format!("select id from documents where account_id = '{DEMO_ACCOUNT}' and livemode = false"),
+            format!("select id from events where account_id = '{DEMO_ACCOUNT}' and livemode = false"),
+            format!("select key from idempotency_keys where account_id = '{DEMO_ACCOUNT}' and livemode = false"),
+            "select document_id from pages where document_id like 'docu_test_%' and document_id not in (select id from documents)".to_owned(),
+            format!("select dispute_id from dispute_history where dispute_id = '{dispute}'"),
+        ] {
+            assert_eq!(app.sql_strings(&sql).await, Vec::<String>::new(), "{sql}");
+        }
         // The account's test blobs are gone; the other account's rows and the live ones stay.
         let blobs = app.blob_keys().await;
         assert!(blobs.len() < blobs_before);
