@@ -32,10 +32,16 @@ impl Core {
         status: u16,
         content_type: Option<&str>,
         body: &[u8],
+        fingerprint: Option<&str>,
     ) -> Result<(), StoreError> {
         self.store
-            .finish_idempotency(scope, key, status, content_type, body)
+            .finish_idempotency(scope, key, status, content_type, body, fingerprint)
             .await
+    }
+
+    /// Frees a claimed key whose request gave no answer worth keeping (a server error).
+    pub async fn release_idempotency(&self, scope: &Scope, key: &str) -> Result<(), StoreError> {
+        self.store.release_idempotency(scope, key).await
     }
 
     /// The first answer to `key`, if it was used within `KEEP`.

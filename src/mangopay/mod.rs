@@ -222,6 +222,7 @@ async fn idempotency(State(state): State<MangopayState>, request: Request, next:
             parts.status.as_u16(),
             content_type,
             &bytes,
+            None,
         )
         .await
     {

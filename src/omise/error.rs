@@ -38,6 +38,12 @@ pub enum ApiError {
     /// 422: the document went to the bank already.
     #[error("{0}")]
     DocumentAlreadySubmitted(String),
+    /// 409: a request with this idempotency key is still running.
+    #[error("a request with this Idempotency-Key is still in progress; retry it later")]
+    IdempotencyKeyInUse,
+    /// 422: the idempotency key was used with another request.
+    #[error("this Idempotency-Key was used with another request")]
+    IdempotencyKeyReused,
     /// 429: the key spent its per-minute budget; retry after the given seconds.
     #[error("too many requests: retry in {0} seconds")]
     TooManyRequests(u64),
@@ -51,7 +57,7 @@ pub enum ApiError {
 
 impl ApiError {
     /// Every code an error can carry.
-    pub const CODES: [&'static str; 12] = [
+    pub const CODES: [&'static str; 14] = [
         "bad_request",
         "invalid_file_type",
         "file_too_large",
@@ -61,6 +67,8 @@ impl ApiError {
         "dispute_not_open",
         "dispute_not_pending",
         "document_already_submitted",
+        "idempotency_key_in_use",
+        "idempotency_key_reused",
         "too_many_requests",
         "internal_error",
         "service_unavailable",
@@ -77,6 +85,8 @@ impl ApiError {
             ApiError::DisputeNotOpen(_) => "dispute_not_open",
             ApiError::DisputeNotPending(_) => "dispute_not_pending",
             ApiError::DocumentAlreadySubmitted(_) => "document_already_submitted",
+            ApiError::IdempotencyKeyInUse => "idempotency_key_in_use",
+            ApiError::IdempotencyKeyReused => "idempotency_key_reused",
             ApiError::TooManyRequests(_) => "too_many_requests",
             ApiError::Unavailable(_) => "service_unavailable",
             ApiError::Internal(_) => "internal_error",
@@ -92,7 +102,9 @@ impl ApiError {
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::DisputeNotOpen(_)
             | ApiError::DisputeNotPending(_)
-            | ApiError::DocumentAlreadySubmitted(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            | ApiError::DocumentAlreadySubmitted(_)
+            | ApiError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::IdempotencyKeyInUse => StatusCode::CONFLICT,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -9,6 +9,7 @@ pub mod documents;
 pub mod error;
 pub mod events;
 pub mod health;
+pub mod idempotency;
 pub mod input;
 pub mod keys;
 pub mod openapi;
@@ -136,6 +137,10 @@ pub fn router(state: OmiseState, request_timeout: Duration) -> Router {
     Router::new()
         .merge(quick)
         .merge(files)
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::idempotency,
+        ))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(CatchPanicLayer::custom(|_| {

@@ -82,7 +82,7 @@ const MAX_ADVANCE_SECONDS: i64 = 10 * 365 * 24 * 3600;
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct AdvanceParams {
     /// How far to move the clock forward, in seconds (1 to 315360000).
-    #[schema(value_type = i64, minimum = 1, maximum = 315360000)]
+    #[schema(value_type = i64, required = true, minimum = 1, maximum = 315360000)]
     #[serde(default, deserialize_with = "lenient::int")]
     seconds: Option<i64>,
 }

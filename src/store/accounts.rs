@@ -24,15 +24,25 @@ fn push_idempotency_key(sql: &mut Sql, scope: &Scope, key: &str) {
         .bind(key);
 }
 
-type IdempotencyRow = (Ts, Option<i32>, Option<String>, Option<Vec<u8>>);
+type IdempotencyRow = (
+    Ts,
+    Option<i32>,
+    Option<String>,
+    Option<Vec<u8>>,
+    Option<String>,
+);
+
+const IDEMPOTENCY_COLUMNS: &str =
+    "select created_at, status, content_type, body, fingerprint from idempotency_keys";
 
 fn idempotent_response(row: IdempotencyRow) -> IdempotentResponse {
-    let (created_at, status, content_type, body) = row;
+    let (created_at, status, content_type, body, fingerprint) = row;
     IdempotentResponse {
         created_at: created_at.0,
         status: status.and_then(|s| u16::try_from(s).ok()),
         content_type,
         body: body.unwrap_or_default(),
+        fingerprint,
     }
 }
 
@@ -234,14 +244,13 @@ impl Accounts for SqlStore {
         let mut renew = Sql::new("update idempotency_keys set created_at = ");
         renew
             .bind(now)
-            .push(", status = null, content_type = null, body = null");
+            .push(", status = null, content_type = null, body = null, fingerprint = null");
         push_idempotency_key(&mut renew, scope, key);
         renew.push(" and created_at < ").bind(since);
         if self.pool.execute(&renew).await? == 1 {
             return Ok(None);
         }
-        let mut read =
-            Sql::new("select created_at, status, content_type, body from idempotency_keys");
+        let mut read = Sql::new(IDEMPOTENCY_COLUMNS);
         push_idempotency_key(&mut read, scope, key);
         let row: Option<IdempotencyRow> = self.pool.optional(&read).await?;
         Ok(row.map(idempotent_response))
@@ -254,14 +263,25 @@ impl Accounts for SqlStore {
         status: u16,
         content_type: Option<&str>,
         body: &[u8],
+        fingerprint: Option<&str>,
     ) -> Result<(), StoreError> {
         let mut sql = Sql::new("update idempotency_keys set status = ");
         sql.bind(i64::from(status))
             .push(", content_type = ")
             .bind(content_type)
             .push(", body = ")
-            .bind(Arg::Bytes(body.to_vec()));
+            .bind(Arg::Bytes(body.to_vec()))
+            .push(", fingerprint = ")
+            .bind(fingerprint);
         push_idempotency_key(&mut sql, scope, key);
+        self.pool.execute(&sql).await?;
+        Ok(())
+    }
+
+    async fn release_idempotency(&self, scope: &Scope, key: &str) -> Result<(), StoreError> {
+        let mut sql = Sql::new("delete from idempotency_keys");
+        push_idempotency_key(&mut sql, scope, key);
+        sql.push(" and status is null");
         self.pool.execute(&sql).await?;
         Ok(())
     }
@@ -272,8 +292,7 @@ impl Accounts for SqlStore {
         key: &str,
         since: DateTime<Utc>,
     ) -> Result<Option<IdempotentResponse>, StoreError> {
-        let mut read =
-            Sql::new("select created_at, status, content_type, body from idempotency_keys");
+        let mut read = Sql::new(IDEMPOTENCY_COLUMNS);
         push_idempotency_key(&mut read, scope, key);
         read.push(" and created_at >= ").bind(since);
         let row: Option<IdempotencyRow> = self.pool.optional(&read).await?;

@@ -210,6 +210,8 @@ pub struct IdempotentResponse {
     pub status: Option<u16>,
     pub content_type: Option<String>,
     pub body: Vec<u8>,
+    /// What the first request was, where the dialect compares requests.
+    pub fingerprint: Option<String>,
 }
 
 /// Which disputes a deadline pass covers: those on the real clock, or the test-mode disputes of
@@ -299,7 +301,10 @@ pub trait Accounts {
         status: u16,
         content_type: Option<&str>,
         body: &[u8],
+        fingerprint: Option<&str>,
     ) -> Result<(), StoreError>;
+    /// Frees a claimed key whose request gave no answer worth keeping.
+    async fn release_idempotency(&self, scope: &Scope, key: &str) -> Result<(), StoreError>;
     /// The record of a key used since `since`.
     async fn idempotency(
         &self,

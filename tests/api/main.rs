@@ -11,6 +11,7 @@ mod disputes;
 mod documents;
 mod events;
 mod history;
+mod idempotency;
 mod magic;
 mod mangopay;
 mod operator;
