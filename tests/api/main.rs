@@ -5,7 +5,9 @@
 mod helpers;
 
 mod auth;
+mod blobs_s3;
 mod concurrency;
+mod crash;
 mod deadlines;
 mod disputes;
 mod documents;
@@ -13,6 +15,7 @@ mod events;
 mod history;
 mod magic;
 mod mangopay;
+mod moto;
 mod operator;
 mod params;
 mod upgrade;
