@@ -211,3 +211,26 @@ async fn two_prefixes_in_one_bucket_neither_see_nor_sweep_each_others_files() {
     assert_eq!(moto.multipart_uploads(&bucket).await, Vec::<String>::new());
     assert_eq!(staging.blob_keys().await, staging.row_blob_keys().await);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_s3_downloads_answer_byte_ranges_read_as_ranges() {
+    let moto = Moto::start().await;
+    let bucket = moto.bucket().await;
+    let app = s3_app(&moto, &bucket, "ranges").await;
+    let dispute = app.open_dispute().await;
+    // Over one S3 part, so that ranges cross the parts' boundary.
+    let bytes = crate::ranges::pdf_of(7 * 1024 * 1024 + 3);
+    let doc = app
+        .upload(&dispute, "big.pdf", &bytes, None)
+        .await
+        .expect(200);
+    crate::ranges::check_ranges(doc["download_uri"].as_str().unwrap(), &bytes).await;
+    let id = app.mp_document(&dispute, "INVOICE").await["Id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let page = crate::ranges::pdf_of(MP_MAX_PAGE);
+    app.mp_page(&dispute, &id, &page).await.expect_no_content();
+    let items = app.mp_consult(&id).await;
+    crate::ranges::check_ranges(items[0]["Url"].as_str().unwrap(), &page).await;
+}

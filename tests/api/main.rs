@@ -18,4 +18,5 @@ mod mangopay;
 mod moto;
 mod operator;
 mod params;
+mod ranges;
 mod upgrade;
