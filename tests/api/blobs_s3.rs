@@ -234,3 +234,16 @@ async fn on_s3_downloads_answer_byte_ranges_read_as_ranges() {
     let items = app.mp_consult(&id).await;
     crate::ranges::check_ranges(items[0]["Url"].as_str().unwrap(), &page).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_s3_uploads_racing_a_patch_are_either_submitted_with_it_or_refused_without_a_trace() {
+    let moto = Moto::start().await;
+    let bucket = moto.bucket().await;
+    let app = std::sync::Arc::new(s3_app(&moto, &bucket, "race").await);
+    crate::concurrency::race(&app).await;
+    assert_eq!(
+        objects_under(&moto, &bucket, "race").await,
+        app.row_blob_keys().await
+    );
+    assert_eq!(moto.multipart_uploads(&bucket).await, Vec::<String>::new());
+}
