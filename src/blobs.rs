@@ -175,6 +175,7 @@ impl Blobs {
             inner: WriteMultipart::new_with_chunk_size(upload, self.part_size),
         })
     }
+
     pub async fn put(&self, key: &str, bytes: Bytes) -> object_store::Result<()> {
         self.store
             .put(&Path::from(key), bytes.into())

@@ -245,8 +245,12 @@ async fn killed_mid_upload_then_swept(deployment: &Deployment, moto: Option<(&Mo
     // Every upload has reached the blob store before the kill.
     match moto {
         Some((moto, bucket)) => {
-            until("six multipart uploads", || async {
-                moto.multipart_uploads(bucket).await.len() == UPLOADS
+            // Each upload is created, then its id recorded (a kill between the two is the one
+            // window the sweep cannot see: README, Operating it).
+            until("six multipart uploads, recorded", || async {
+                let recorded = moto.objects(bucket).await;
+                let recorded = recorded.iter().filter(|k| k.starts_with("crash/uploads/"));
+                moto.multipart_uploads(bucket).await.len() == UPLOADS && recorded.count() == UPLOADS
             })
             .await
         }
