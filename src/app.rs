@@ -220,21 +220,27 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight");
 }
 
-/// Sweeps orphaned blobs now and then every `SWEEP_INTERVAL` seconds, in the background.
 /// Starts the webhook delivery worker; it runs as long as the process. A delivery it was sending
 /// when the process stopped is sent again once its lease ends (at least once).
 pub fn spawn_webhook_worker(state: &AppState) {
     tokio::spawn(state.worker().run(std::future::pending()));
 }
 
+/// Sweeps orphaned blobs and partial uploads older than `SWEEP_GRACE` now and then every
+/// `SWEEP_INTERVAL` seconds, in the background.
 pub fn spawn_sweeper(state: &AppState) {
     let core = state.core.clone();
     let every = state.settings.sweep_interval;
+    let grace = state.settings.sweep_grace();
     tokio::spawn(async move {
         loop {
-            match crate::sweep::sweep(&core.store, &core.blobs, core.clock.now()).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(removed = n, "blob sweep done"),
+            match crate::sweep::sweep(&core.store, &core.blobs, core.clock.now(), grace).await {
+                Ok(swept) if swept == crate::sweep::Swept::default() => {}
+                Ok(swept) => tracing::info!(
+                    orphans = swept.orphans,
+                    partial_uploads = swept.partial_uploads,
+                    "blob sweep done"
+                ),
                 Err(e) => tracing::warn!(error = %e, "blob sweep failed"),
             }
             if every == 0 {

@@ -99,6 +99,12 @@ pub struct Settings {
     #[arg(long, env = "SWEEP_INTERVAL", default_value_t = 3600, global = true)]
     pub sweep_interval: u32,
 
+    /// Seconds a blob or a partial upload must have been left before a sweep may remove it: an
+    /// upload still in flight is younger (0: sweep everything unnamed at once, when nothing is
+    /// in flight).
+    #[arg(long, env = "SWEEP_GRACE", default_value_t = 600, global = true)]
+    pub sweep_grace: u32,
+
     /// Seconds a Mangopay bearer token lives (its `expires_in`; more than 60, as the SDKs need).
     #[arg(long, env = "MANGOPAY_TOKEN_TTL", default_value_t = 3600, global = true,
           value_parser = clap::value_parser!(u32).range(61..))]
@@ -180,6 +186,11 @@ impl Settings {
         TimeDelta::seconds(i64::from(self.download_url_ttl))
     }
 
+    /// How old an unnamed blob or a partial upload must be before a sweep removes it.
+    pub fn sweep_grace(&self) -> TimeDelta {
+        TimeDelta::seconds(i64::from(self.sweep_grace))
+    }
+
     /// Settings for tests and embedding: the given store URLs, every other value its default.
     pub fn for_urls(database_url: &str, blob_store_url: &str) -> Settings {
         Settings {
@@ -194,6 +205,7 @@ impl Settings {
             auth_cache_ttl: 5,
             rate_limit: 0,
             sweep_interval: 3600,
+            sweep_grace: 600,
             mangopay_token_ttl: 3600,
             request_timeout: 30,
             webhook_allow_cidrs: Vec::new(),
@@ -230,6 +242,7 @@ impl fmt::Debug for Settings {
             .field("auth_cache_ttl", &self.auth_cache_ttl)
             .field("rate_limit", &self.rate_limit)
             .field("sweep_interval", &self.sweep_interval)
+            .field("sweep_grace", &self.sweep_grace)
             .field("mangopay_token_ttl", &self.mangopay_token_ttl)
             .field("request_timeout", &self.request_timeout)
             .finish()

@@ -1,15 +1,22 @@
-//! What every edge shares and none owns: JSON responses, the lenient reading of parameter
-//! values that official clients send in many forms, and the request time limit. No dialect's
+//! What every edge shares and none owns: JSON responses, file downloads (with byte ranges), the
+//! lenient reading of parameter values that official clients send in many forms, and the
+//! request time limit. No dialect's
 //! words live here; each edge decides how its own errors look.
 
+use std::ops::Range;
 use std::time::Duration;
 
 use axum::extract::{Request, State};
-use axum::http::HeaderValue;
-use axum::http::header::CONTENT_TYPE;
+use axum::http::header::{
+    ACCEPT_RANGES, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, IF_RANGE, RANGE,
+};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+
+use crate::blobs::Blobs;
+use crate::domain::Page;
 
 /// A JSON response, `application/json; charset=utf-8`. Serializing our own types cannot fail;
 /// if it ever did, the client gets a bare 500.
@@ -30,27 +37,102 @@ pub fn json<T: Serialize>(value: &T) -> Response {
     }
 }
 
-/// A file's bytes, streamed: its type and length, never sniffed by browsers, never cached by
-/// proxies.
-pub fn file_response<S>(stream: S, content_type: &str, size: i64) -> Response
-where
-    S: futures::Stream<Item = object_store::Result<bytes::Bytes>> + Send + 'static,
-{
+/// A stored page's bytes as a download: all of them (200), or the one byte range a `Range`
+/// header asks for (206 with `Content-Range`, read from the blob store as that range only), or
+/// 416 with `Content-Range: bytes */size` for a range outside the file. `ETag` is the bytes'
+/// SHA-256 and `Accept-Ranges: bytes` comes with every answer, so that an interrupted download
+/// resumes with `Range` and `If-Range` (an `If-Range` that is not the current ETag gets the whole
+/// file). Its type and length always, never sniffed by browsers, never cached by proxies.
+/// `None` when the blob is gone.
+pub async fn file_download(
+    blobs: &Blobs,
+    page: &Page,
+    request: &HeaderMap,
+) -> object_store::Result<Option<Response>> {
+    let size = u64::try_from(page.size).unwrap_or_default();
+    let etag = format!("\"{}\"", page.sha256);
+    let range = match requested_range(request, &etag, size) {
+        Requested::Whole => None,
+        Requested::Part(range) => Some(range),
+        Requested::Unsatisfiable => {
+            let mut response = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
+            let headers = response.headers_mut();
+            insert(headers, CONTENT_RANGE, &format!("bytes */{size}"));
+            insert(headers, ACCEPT_RANGES, "bytes");
+            insert(headers, ETAG, &etag);
+            return Ok(Some(response));
+        }
+    };
+    let stream = match blobs.get_range(&page.blob_key, range.clone()).await {
+        Ok(stream) => stream,
+        Err(object_store::Error::NotFound { .. }) => return Ok(None),
+        Err(e) => return Err(e),
+    };
     let mut response = Response::new(axum::body::Body::from_stream(stream));
     let headers = response.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(content_type) {
-        headers.insert(CONTENT_TYPE, v);
+    insert(headers, CONTENT_TYPE, &page.content_type);
+    match range {
+        Some(range) => {
+            *response.status_mut() = StatusCode::PARTIAL_CONTENT;
+            let headers = response.headers_mut();
+            let last = range.end - 1;
+            insert(
+                headers,
+                CONTENT_RANGE,
+                &format!("bytes {}-{last}/{size}", range.start),
+            );
+            headers.insert(CONTENT_LENGTH, HeaderValue::from(range.end - range.start));
+        }
+        None => {
+            headers.insert(CONTENT_LENGTH, HeaderValue::from(size));
+        }
     }
-    headers.insert(axum::http::header::CONTENT_LENGTH, HeaderValue::from(size));
-    headers.insert(
-        "x-content-type-options",
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        "cache-control",
-        HeaderValue::from_static("private, no-store"),
-    );
-    response
+    let headers = response.headers_mut();
+    insert(headers, ACCEPT_RANGES, "bytes");
+    insert(headers, ETAG, &etag);
+    insert(headers, "x-content-type-options", "nosniff");
+    insert(headers, "cache-control", "private, no-store");
+    Ok(Some(response))
+}
+
+fn insert(headers: &mut HeaderMap, name: impl axum::http::header::IntoHeaderName, value: &str) {
+    if let Ok(value) = HeaderValue::from_str(value) {
+        headers.insert(name, value);
+    }
+}
+
+/// What a download request asks for.
+#[derive(Debug, PartialEq, Eq)]
+enum Requested {
+    Whole,
+    /// One byte range, end exclusive, inside the file.
+    Part(Range<u64>),
+    Unsatisfiable,
+}
+
+/// RFC 9110 §14: a `Range` in another unit than bytes, several ranges (no multipart answers
+/// here), or an `If-Range` other than the current (strong) ETag asks for the whole file; a
+/// malformed or unsatisfiable byte range for a 416.
+fn requested_range(request: &HeaderMap, etag: &str, size: u64) -> Requested {
+    let Some(range) = request.get(RANGE).and_then(|v| v.to_str().ok()) else {
+        return Requested::Whole;
+    };
+    if !range.starts_with("bytes=") {
+        return Requested::Whole;
+    }
+    if let Some(if_range) = request.get(IF_RANGE) {
+        if if_range.as_bytes() != etag.as_bytes() {
+            return Requested::Whole;
+        }
+    }
+    let Ok(ranges) = http_range_header::parse_range_header(range).and_then(|r| r.validate(size))
+    else {
+        return Requested::Unsatisfiable;
+    };
+    match ranges.as_slice() {
+        [one] => Requested::Part(*one.start()..*one.end() + 1),
+        _ => Requested::Whole,
+    }
 }
 
 /// Whether a JSON value holds a NUL character anywhere (Postgres cannot store one in text, and
@@ -200,6 +282,55 @@ pub mod lenient {
                 assert_eq!(read(v).unwrap(), empty);
             }
             assert!(read(json!({"s": 3})).is_err());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ask(range: &str, if_range: Option<&str>) -> Requested {
+        let mut headers = HeaderMap::new();
+        headers.insert(RANGE, HeaderValue::from_str(range).unwrap());
+        if let Some(v) = if_range {
+            headers.insert(IF_RANGE, HeaderValue::from_str(v).unwrap());
+        }
+        requested_range(&headers, "\"abc\"", 1000)
+    }
+
+    #[test]
+    fn one_byte_range_is_served_several_or_another_unit_get_the_whole_file() {
+        assert_eq!(
+            requested_range(&HeaderMap::new(), "\"abc\"", 1000),
+            Requested::Whole
+        );
+        assert_eq!(ask("bytes=0-99", None), Requested::Part(0..100));
+        assert_eq!(ask("bytes=900-", None), Requested::Part(900..1000));
+        assert_eq!(ask("bytes=-10", None), Requested::Part(990..1000));
+        assert_eq!(ask("bytes=500-5000", None), Requested::Part(500..1000));
+        assert_eq!(ask("bytes=0-1,5-9", None), Requested::Whole);
+        assert_eq!(ask("items=0-1", None), Requested::Whole);
+    }
+
+    #[test]
+    fn ranges_outside_the_file_or_malformed_are_unsatisfiable() {
+        for range in [
+            "bytes=1000-",
+            "bytes=2000-3000",
+            "bytes=-0",
+            "bytes=9-1",
+            "bytes=x-",
+        ] {
+            assert_eq!(ask(range, None), Requested::Unsatisfiable, "{range}");
+        }
+    }
+
+    #[test]
+    fn if_range_must_be_the_current_etag() {
+        assert_eq!(ask("bytes=0-9", Some("\"abc\"")), Requested::Part(0..10));
+        for stale in ["\"old\"", "W/\"abc\"", "Mon, 30 Nov 2026 00:00:00 GMT"] {
+            assert_eq!(ask("bytes=0-9", Some(stale)), Requested::Whole, "{stale}");
         }
     }
 }

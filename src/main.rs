@@ -28,7 +28,8 @@ enum Command {
     Migrate,
     /// Load a fixture file (default: the demo fixture built into the binary). Idempotent.
     Seed { file: Option<PathBuf> },
-    /// Remove blobs that no document names (the server also does this on a timer).
+    /// Remove blobs that no document names and partial uploads, older than SWEEP_GRACE (the
+    /// server also does this on a timer).
     Sweep,
     /// Print an OpenAPI document: the Omise dialect's and the operator's (openapi.json, served at
     /// /openapi.json), or with `mangopay` the Mangopay dialect's (openapi-mangopay.json, served
@@ -240,9 +241,14 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Sweep => {
             let core = &state.core;
-            let removed =
-                dispute_docs::sweep::sweep(&core.store, &core.blobs, core.clock.now()).await?;
-            println!("removed {removed} orphaned blobs");
+            let grace = state.settings.sweep_grace();
+            let swept =
+                dispute_docs::sweep::sweep(&core.store, &core.blobs, core.clock.now(), grace)
+                    .await?;
+            println!(
+                "removed {} orphaned blobs and {} partial uploads",
+                swept.orphans, swept.partial_uploads
+            );
         }
         Command::Account(AccountCommand::Create {
             name,

@@ -441,12 +441,16 @@ pub async fn consult(
 
 #[utoipa::path(get, operation_id = "fetchConsultedPage", path = "/consult/{DocumentId}/{Position}/{Token}", tag = "documents", security(()),
     params(("DocumentId" = String, Path), ("Position" = i64, Path), ("Token" = String, Path)),
-    responses((status = 200, description = "The page's bytes", content(("application/pdf"), ("image/png"), ("image/jpeg"), ("image/gif"))),
+    responses((status = 200, description = "The page's bytes, its SHA-256 as the ETag, Accept-Ranges: bytes", content(("application/pdf"), ("image/png"), ("image/jpeg"), ("image/gif"))),
+        (status = 206, description = "The one byte range a Range header asked for (Content-Range), unless an If-Range names another ETag", content(("application/pdf"), ("image/png"), ("image/jpeg"), ("image/gif"))),
+        (status = 416, description = "A Range outside the page (Content-Range: bytes */size)"),
         (status = 404, description = "Unknown, expired or tampered", body = super::openapi::Error)))]
-/// A consulted page's bytes, for anyone holding an unexpired link.
+/// A consulted page's bytes, for anyone holding an unexpired link; a `Range` of one byte range
+/// (with `If-Range`) gets that part.
 pub async fn page(
     State(state): State<MangopayState>,
     MpPath((document, position, token)): MpPath<(String, i64, String)>,
+    request: axum::http::HeaderMap,
 ) -> MpResult<Response> {
     let core = &state.core;
     let id = Id::parse(IdKind::Document, &document).map_err(|_| MpError::no_route())?;
@@ -473,16 +477,10 @@ pub async fn page(
         .into_iter()
         .find(|p| p.position == position)
         .ok_or_else(MpError::no_route)?;
-    let stream = match core.blobs.get(&page.blob_key).await {
-        Ok(stream) => stream,
-        Err(object_store::Error::NotFound { .. }) => return Err(MpError::no_route()),
-        Err(e) => return Err(MpError::internal(e.into())),
-    };
-    Ok(crate::http::file_response(
-        stream,
-        &page.content_type,
-        page.size,
-    ))
+    crate::http::file_download(&core.blobs, &page, &request)
+        .await
+        .map_err(|e| MpError::internal(e.into()))?
+        .ok_or_else(MpError::no_route)
 }
 
 #[cfg(test)]

@@ -299,13 +299,18 @@ fn parse_kind(kind: &str) -> ApiResult<Option<DocumentKind>> {
 
 #[utoipa::path(get, operation_id = "downloadDocument", path = "/disputes/{id}/documents/{document}/downloads/{token}", tag = "documents", security(()),
     params(DisputePath, DocumentPath, ("token" = String, Path, description = "The signed token from download_uri")),
-    responses((status = 200, description = "The file, with Content-Disposition: attachment and its SHA-256 in Repr-Digest",
+    responses((status = 200, description = "The file, with Content-Disposition: attachment, its SHA-256 in Repr-Digest and as the ETag, and Accept-Ranges: bytes",
             content(("application/pdf"), ("image/png"), ("image/jpeg"))),
+        (status = 206, description = "The one byte range a Range header asked for (Content-Range), unless an If-Range names another ETag",
+            content(("application/pdf"), ("image/png"), ("image/jpeg"))),
+        (status = 416, description = "A Range outside the file (Content-Range: bytes */size)"),
         (status = 404, description = "Unknown, deleted, expired or tampered", body = Error)))]
-/// The file itself, for anyone holding an unexpired signed link; no key needed.
+/// The file itself, for anyone holding an unexpired signed link; no key needed. A `Range` of
+/// one byte range (with `If-Range` to resume safely) gets that part.
 pub async fn download(
     State(state): State<OmiseState>,
     PathParams((dispute, document, token)): PathParams<(String, String, String)>,
+    request: HeaderMap,
 ) -> ApiResult<Response> {
     let gone = || ApiError::NotFound("the download link is invalid or has expired".into());
     let (Ok(dispute), Ok(document)) = (
@@ -334,12 +339,10 @@ pub async fn download(
         return Err(gone());
     }
     let file = doc.first_page.ok_or_else(gone)?;
-    let stream = match core.blobs.get(&file.blob_key).await {
-        Ok(stream) => stream,
-        Err(object_store::Error::NotFound { .. }) => return Err(gone()),
-        Err(e) => return Err(ApiError::Internal(e.into())),
-    };
-    let mut response = crate::http::file_response(stream, &file.content_type, file.size);
+    let mut response = crate::http::file_download(&core.blobs, &file, &request)
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?
+        .ok_or_else(gone)?;
     let headers = response.headers_mut();
     set(
         headers,

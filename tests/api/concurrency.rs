@@ -9,7 +9,7 @@ const UPLOADS: usize = 50;
 const ROUNDS: usize = 3;
 
 /// 50 uploads and one PATCH, all in flight together; then the books must balance.
-async fn race(app: &Arc<TestApp>) {
+pub(crate) async fn race(app: &Arc<TestApp>) {
     let dispute = app.open_dispute().await;
     let mut uploads = Vec::new();
     let mut patch = None;

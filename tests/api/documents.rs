@@ -212,11 +212,13 @@ each_backend! {
         app.state.core.blobs.put("documents/orphan", bytes::Bytes::from_static(b"left behind")).await.unwrap();
         let before = app.blob_keys().await;
         let now = app.state.core.clock.now();
-        let removed = dispute_docs::sweep::sweep(&app.state.core.store, &app.state.core.blobs, now).await.unwrap();
-        assert_eq!(removed, 0, "a young orphan may be an upload in flight");
-        let later = now + dispute_docs::sweep::GRACE + TimeDelta::minutes(1);
-        let removed = dispute_docs::sweep::sweep(&app.state.core.store, &app.state.core.blobs, later).await.unwrap();
-        assert_eq!(removed, 1);
+        let grace = app.state.settings.sweep_grace();
+        assert_eq!(grace, TimeDelta::minutes(10), "SWEEP_GRACE's default");
+        let swept = dispute_docs::sweep::sweep(&app.state.core.store, &app.state.core.blobs, now, grace).await.unwrap();
+        assert_eq!(swept.orphans, 0, "a young orphan may be an upload in flight");
+        let later = now + grace + TimeDelta::minutes(1);
+        let swept = dispute_docs::sweep::sweep(&app.state.core.store, &app.state.core.blobs, later, grace).await.unwrap();
+        assert_eq!((swept.orphans, swept.partial_uploads), (1, 0));
         let after = app.blob_keys().await;
         assert_eq!(after.len(), before.len() - 1);
         assert!(!after.contains(&"documents/orphan".to_owned()));

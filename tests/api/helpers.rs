@@ -50,8 +50,19 @@ macro_rules! each_backend {
     };
 }
 
+/// Where a test server keeps its files.
+pub enum BlobConfig {
+    /// A fresh temporary directory.
+    Local,
+    /// `s3://bucket/prefix`, with the S3 options (endpoint, keys) of a moto server.
+    S3 {
+        url: String,
+        options: Vec<(String, String)>,
+    },
+}
+
 /// A fresh database, dropped with the app.
-enum Database {
+pub(crate) enum Database {
     Postgres { admin_url: String, name: String },
     Sqlite { _dir: tempfile::TempDir },
 }
@@ -111,7 +122,7 @@ fn test_database_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
-async fn fresh_postgres() -> (String, Database) {
+pub(crate) async fn fresh_postgres() -> (String, Database) {
     use sqlx::Connection;
     let admin_url = test_database_url();
     let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap_or_else(|e| {
@@ -138,6 +149,15 @@ impl TestApp {
 
     /// A server whose settings `configure` adjusts first.
     pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Settings)) -> TestApp {
+        TestApp::spawn_on(backend, BlobConfig::Local, configure).await
+    }
+
+    /// A server over the given blob store, whose settings `configure` adjusts first.
+    pub async fn spawn_on(
+        backend: Backend,
+        blob_config: BlobConfig,
+        configure: impl FnOnce(&mut Settings),
+    ) -> TestApp {
         let blob_dir = tempfile::tempdir().expect("a temp dir");
         let (database_url, database) = match backend {
             Backend::Postgres => fresh_postgres().await,
@@ -147,7 +167,11 @@ impl TestApp {
                 (url, Database::Sqlite { _dir: dir })
             }
         };
-        let mut settings = Settings::for_urls(&database_url, blob_dir.path().to_str().unwrap());
+        let (blob_url, s3_options) = match blob_config {
+            BlobConfig::Local => (blob_dir.path().to_str().unwrap().to_owned(), Vec::new()),
+            BlobConfig::S3 { url, options } => (url, options),
+        };
+        let mut settings = Settings::for_urls(&database_url, &blob_url);
         settings.ops_token = Some(OPS_TOKEN.parse().unwrap());
         settings.signing_secret = Some("test-signing-secret-0123456789".parse().unwrap());
         // Revocation must show at once in tests that revoke through the store.
@@ -163,7 +187,11 @@ impl TestApp {
             .await
             .expect("connect the store");
         store.migrate().await.expect("migrate");
-        let blobs = Blobs::from_url(blob_dir.path().to_str().unwrap()).unwrap();
+        let s3_options: Vec<(&str, &str)> = s3_options
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let blobs = Blobs::from_url_with(&settings.blob_store_url, &s3_options).unwrap();
         let state = AppState::new(store, blobs, settings, Clock::default());
         dispute_docs::seed::seed_demo(&state)
             .await
@@ -380,7 +408,12 @@ impl Drop for TestApp {
         if let Some(server) = self.server.take() {
             server.abort();
         }
-        if let Database::Postgres { admin_url, name } = &self.database {
+    }
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        if let Database::Postgres { admin_url, name } = self {
             let (admin_url, name) = (admin_url.clone(), name.clone());
             // Drop the database from a thread of its own: Drop cannot await.
             let _ = std::thread::spawn(move || {
@@ -764,7 +797,7 @@ impl TestApp {
         pages
     }
 
-    /// Stops this server and starts another over the same database and blob directory, with a
+    /// Stops this server and starts another over the same database and blob store, with a
     /// fresh process (new state, caches and clock) on a new port: a restart. Nothing is seeded.
     pub async fn restart(&mut self) {
         if let Some(tx) = self.shutdown.take() {
@@ -778,8 +811,10 @@ impl TestApp {
             }
         }
         self.client = reqwest::Client::new();
-        let blob_dir = self._blob_dir.path().to_str().unwrap().to_owned();
-        let mut settings = Settings::for_urls(&self.database_url, &blob_dir);
+        // The same blob store (a `Blobs` holds no state of its own beyond its configuration).
+        let blobs = self.state.core.blobs.clone();
+        let mut settings =
+            Settings::for_urls(&self.database_url, &self.state.settings.blob_store_url);
         settings.ops_token = Some(OPS_TOKEN.parse().unwrap());
         settings.signing_secret = Some("test-signing-secret-0123456789".parse().unwrap());
         settings.auth_cache_ttl = 0;
@@ -793,7 +828,6 @@ impl TestApp {
                 .await
                 .expect("connect the store");
         store.migrate().await.expect("migrate");
-        let blobs = Blobs::from_url(&blob_dir).unwrap();
         let state = AppState::new(store, blobs, settings, Clock::default());
         let (tx, rx) = oneshot::channel();
         let server = tokio::spawn({

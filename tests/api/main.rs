@@ -5,7 +5,9 @@
 mod helpers;
 
 mod auth;
+mod blobs_s3;
 mod concurrency;
+mod crash;
 mod deadlines;
 mod disputes;
 mod documents;
@@ -14,7 +16,9 @@ mod history;
 mod idempotency;
 mod magic;
 mod mangopay;
+mod moto;
 mod operator;
 mod params;
+mod ranges;
 mod test_clock;
 mod upgrade;
