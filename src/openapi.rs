@@ -160,7 +160,11 @@ pub fn document_json() -> String {
 /// the file types an upload takes, optional bodies, and the headers downloads and refusals carry.
 fn tighten(doc: &mut Value) {
     for (path, item) in doc["paths"].as_object_mut().into_iter().flatten() {
-        for (_, op) in item.as_object_mut().into_iter().flatten() {
+        for (method, op) in item.as_object_mut().into_iter().flatten() {
+            if !path.starts_with("/ops/") && ["post", "patch", "delete"].contains(&method.as_str())
+            {
+                idempotent(op);
+            }
             // Read with get_mut: indexing a missing key would insert a null.
             let params = op.get_mut("parameters").and_then(Value::as_array_mut);
             for param in params.into_iter().flatten() {
@@ -235,6 +239,26 @@ fn tighten(doc: &mut Value) {
     let open = &mut schemas["OpsOpenDispute"]["properties"];
     open["account"]["pattern"] = IdKind::Account.pattern().into();
     open["charge"]["pattern"] = IdKind::Charge.pattern().into();
+}
+
+/// A merchant's POST, PATCH or DELETE takes an `Idempotency-Key` (`omise::idempotency`), and
+/// may then answer 409 or 422 for it.
+fn idempotent(op: &mut Value) {
+    let key = json!({
+        "name": "Idempotency-Key", "in": "header", "required": false,
+        "description": "Makes a retry safe: the first answer to this key is replayed to the same request for 24 hours (beyond Omise).",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+    });
+    match op.get_mut("parameters").and_then(Value::as_array_mut) {
+        Some(params) => params.push(key),
+        None => op["parameters"] = json!([key]),
+    }
+    let error = json!({"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}});
+    let responses = &mut op["responses"];
+    responses["409"] = json!({"description": "A request with this Idempotency-Key is still running (idempotency_key_in_use)", "content": error});
+    if responses.get("422").is_none() {
+        responses["422"] = json!({"description": "This Idempotency-Key was used with another request (idempotency_key_reused)", "content": error});
+    }
 }
 
 /// This API's OpenAPI 3.1 document.
