@@ -9,6 +9,9 @@ use crate::store::{IdempotentResponse, StoreError};
 
 /// How long a key's first answer is kept.
 pub const KEEP: TimeDelta = TimeDelta::hours(24);
+/// How long a claimed key may wait for its answer before the claim counts as abandoned (its
+/// process died) and a retry takes it over.
+pub const IN_FLIGHT: TimeDelta = TimeDelta::hours(1);
 
 impl Core {
     /// Claims `key` for the scope: `None` when this is its first use within `KEEP`, else the
@@ -20,7 +23,7 @@ impl Core {
     ) -> Result<Option<IdempotentResponse>, StoreError> {
         let now = self.clock.now();
         self.store
-            .claim_idempotency(scope, key, now, now - KEEP)
+            .claim_idempotency(scope, key, now, now - KEEP, now - IN_FLIGHT)
             .await
     }
 

@@ -4,7 +4,9 @@
 //! same request gets that answer again, with `Idempotent-Replayed: true`; the same key with
 //! another request is a 422 (`idempotency_key_reused`); a retry while the first is still running
 //! is a 409 (`idempotency_key_in_use`). A server error (5xx), or a request whose body did not
-//! arrive whole, is not kept: the key is free again.
+//! arrive whole, is not kept: the key is free again. The request runs to its end even when the
+//! client hangs up; a claim left unanswered by a process that died is taken over after an hour
+//! (`core::idempotency::IN_FLIGHT`).
 //!
 //! "The same request" is a SHA-256 over the method, the path and query, the media type and the
 //! body, read as it streams (a multipart body with its boundary left out, since a client makes a
@@ -22,6 +24,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::auth::Caller;
 use super::{ApiError, OmiseState};
+use crate::domain::Scope;
 
 pub const HEADER: &str = "idempotency-key";
 pub const REPLAYED: &str = "idempotent-replayed";
@@ -78,11 +81,33 @@ pub async fn idempotency(
             Some(status) => replay(status, first.content_type.as_deref(), first.body),
         };
     }
+    // The request runs, and its answer is kept, in a task of its own: a client that hangs up
+    // (as one about to retry does) does not cut a change off from its record.
     let (body, seen) = fingerprint.tap(body);
-    let response = next.run(Request::from_parts(parts, body)).await;
+    let request = Request::from_parts(parts, body);
+    let run = tokio::spawn(async move {
+        let response = next.run(request).await;
+        keep(&state, &scope, &key, response, seen).await
+    });
+    match run.await {
+        Ok(response) => response,
+        Err(e) => {
+            ApiError::Internal(anyhow::anyhow!("an idempotent request failed: {e}")).into_response()
+        }
+    }
+}
+
+/// Keeps the answer to a claimed key, or frees the key when the answer is not worth keeping.
+async fn keep(
+    state: &OmiseState,
+    scope: &Scope,
+    key: &str,
+    response: Response,
+    seen: oneshot::Receiver<Option<String>>,
+) -> Response {
     let seen = seen.await.ok().flatten();
     let release = || async {
-        if let Err(e) = state.core.release_idempotency(&scope, &key).await {
+        if let Err(e) = state.core.release_idempotency(scope, key).await {
             tracing::warn!(error = %e, "an idempotency key could not be freed");
         }
     };
@@ -106,8 +131,8 @@ pub async fn idempotency(
     if let Err(e) = state
         .core
         .finish_idempotency(
-            &scope,
-            &key,
+            scope,
+            key,
             parts.status.as_u16(),
             content_type,
             &bytes,

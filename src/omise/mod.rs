@@ -129,18 +129,19 @@ pub fn router(state: OmiseState, request_timeout: Duration) -> Router {
                 .into_response()
         },
     };
+    // Idempotency keys see what the handler answered, time-outs included, before any
+    // compression: a replay is then compressed, or not, as its own request asks.
+    let idempotent = middleware::from_fn_with_state(state.clone(), idempotency::idempotency);
     let (quick, _) = quick_routes().split_for_parts();
     let quick = quick
         .layer(middleware::from_fn_with_state(limit, time_limit))
+        .layer(idempotent.clone())
         .layer(CompressionLayer::new().gzip(true));
     let (files, _) = file_routes().split_for_parts();
+    let files = files.layer(idempotent);
     Router::new()
         .merge(quick)
         .merge(files)
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            idempotency::idempotency,
-        ))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(CatchPanicLayer::custom(|_| {

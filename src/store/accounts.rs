@@ -224,6 +224,7 @@ impl Accounts for SqlStore {
         key: &str,
         now: DateTime<Utc>,
         since: DateTime<Utc>,
+        abandoned_before: DateTime<Utc>,
     ) -> Result<Option<IdempotentResponse>, StoreError> {
         let mut claim = Sql::new(
             "insert into idempotency_keys (account_id, livemode, key, created_at) values (",
@@ -246,7 +247,12 @@ impl Accounts for SqlStore {
             .bind(now)
             .push(", status = null, content_type = null, body = null, fingerprint = null");
         push_idempotency_key(&mut renew, scope, key);
-        renew.push(" and created_at < ").bind(since);
+        renew
+            .push(" and (created_at < ")
+            .bind(since)
+            .push(" or (status is null and created_at < ")
+            .bind(abandoned_before)
+            .push("))");
         if self.pool.execute(&renew).await? == 1 {
             return Ok(None);
         }

@@ -292,6 +292,7 @@ pub trait Accounts {
         key: &str,
         now: DateTime<Utc>,
         since: DateTime<Utc>,
+        abandoned_before: DateTime<Utc>,
     ) -> Result<Option<IdempotentResponse>, StoreError>;
     /// Stores the answer to a claimed key.
     async fn finish_idempotency(

@@ -144,4 +144,32 @@ each_backend! {
         let first: Value = first.json().await.unwrap();
         assert_eq!(app.document_ids(&dispute).await, [first["id"].as_str().unwrap()]);
     }
+
+    async fn a_claim_its_process_never_answered_is_taken_over_after_an_hour(app) {
+        let dispute = app.open_dispute().await;
+        // A process claimed the key, then died before answering.
+        let claimed = app.state.core.claim_idempotency(&app.scope(), "omise:orphan-1042").await.unwrap();
+        assert!(claimed.is_none());
+        let path = format!("/disputes/{dispute}");
+        let retry = || app.keyed(Method::PATCH, &path, "orphan-1042").json(&json!({"message": "slip attached"}));
+        app.send(retry()).await.expect_error(409, "idempotency_key_in_use");
+        app.state.core.clock.advance(chrono::TimeDelta::minutes(61));
+        let taken_over = app.send(retry()).await;
+        assert_eq!(replayed(&taken_over), None);
+        assert_eq!(taken_over.expect(200)["status"], "pending");
+        assert_eq!(replayed(&app.send(retry()).await), Some("true"));
+    }
+
+    async fn a_replay_is_encoded_as_its_own_request_asks(app) {
+        let dispute = app.open_dispute().await;
+        let path = format!("/disputes/{dispute}");
+        let first = app.keyed(Method::PATCH, &path, "gzip-1042").header("accept-encoding", "gzip")
+            .json(&json!({"message": "slip attached"})).send().await.unwrap();
+        assert_eq!(first.status(), 200);
+        assert_eq!(first.headers()["content-encoding"], "gzip");
+        let again = app.send(app.keyed(Method::PATCH, &path, "gzip-1042").json(&json!({"message": "slip attached"}))).await;
+        assert_eq!(replayed(&again), Some("true"));
+        assert_eq!(again.headers.get("content-encoding"), None);
+        assert_eq!(again.expect(200)["id"], dispute.as_str());
+    }
 }

@@ -221,6 +221,8 @@ ERROR_STATUS = {
     "dispute_not_pending": 422,
     "document_already_submitted": 422,
     "document_not_submitted": 422,  # the operator reviews only submitted documents
+    "idempotency_key_in_use": 409,  # beyond Omise: Idempotency-Key (README, safe retries)
+    "idempotency_key_reused": 422,
     "too_many_requests": 429,
     "internal_error": 500,
     "service_unavailable": 503,
