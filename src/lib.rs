@@ -21,4 +21,5 @@ pub mod seed;
 pub mod signing;
 pub mod store;
 pub mod sweep;
+pub mod web;
 pub mod webhooks;

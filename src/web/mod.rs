@@ -1,0 +1,159 @@
+//! The browser edge, under `/web`: server-rendered pages for answering a dispute, through an
+//! evidence link (`/web/evidence/{secret}`: that one dispute, no key) or the account dashboard
+//! (`/web/disputes`, signed in with a secret key exchanged for a session). Every asset is
+//! embedded in the binary; every page works without JavaScript for reading and posting, and
+//! `app.js` adds drag and drop and a progress bar per file. Every change goes through the same
+//! core calls as the Omise handlers, so the status guard, the history and the events hold.
+
+mod access;
+mod actions;
+mod checklist;
+mod pages;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::TimeDelta;
+
+use crate::config::Settings;
+use crate::core::Core;
+use crate::http::{TimeLimit, time_limit};
+
+/// What the pages need.
+#[derive(Clone)]
+pub struct WebState {
+    pub core: Core,
+    /// How long a dashboard session may stay unused.
+    pub session_idle: TimeDelta,
+    /// The server is reached over https (`PUBLIC_BASE_URL`): session cookies are `Secure`.
+    pub https: bool,
+}
+
+impl WebState {
+    pub fn new(core: Core, settings: &Settings) -> WebState {
+        WebState {
+            core,
+            session_idle: TimeDelta::seconds(settings.web_session_idle.into()),
+            https: settings.public_base_url().starts_with("https://"),
+        }
+    }
+}
+
+/// The page an evidence link's secret opens.
+pub fn evidence_url(base_url: &str, token: &str) -> String {
+    format!("{}/web/evidence/{token}", base_url.trim_end_matches('/'))
+}
+
+/// The policy of every page: only this server's own scripts, styles, images and frames; no
+/// inline script or style; forms post only here; no page frames another site or is framed.
+const PAGE_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
+     frame-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/// The pages' routes, to nest under `/web`. Uploads and files stream as long as they take; the
+/// rest has `REQUEST_TIMEOUT`.
+pub fn router(state: WebState, request_timeout: Duration) -> Router {
+    let limit = TimeLimit {
+        limit: request_timeout,
+        expired: |_| {
+            pages::error_page(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "Try again",
+                "The server took too long to answer. Please try again.",
+            )
+        },
+    };
+    let mut quick = Router::new()
+        .route("/", get(actions::home))
+        .route("/assets/app.css", get(assets_css))
+        .route("/assets/app.js", get(assets_js))
+        .route("/login", get(actions::login_form).post(actions::login))
+        .route("/logout", post(actions::logout))
+        .route("/disputes", get(actions::dashboard));
+    let mut files = Router::new();
+    for prefix in ["/evidence/{key}", "/disputes/{key}"] {
+        quick = quick
+            .route(prefix, get(actions::page))
+            .route(
+                &format!("{prefix}/documents/{{document}}/delete"),
+                post(actions::delete),
+            )
+            .route(&format!("{prefix}/submit"), post(actions::submit))
+            .route(&format!("{prefix}/accept"), post(actions::accept));
+        files = files
+            .route(&format!("{prefix}/documents"), post(actions::upload))
+            .route(
+                &format!("{prefix}/documents/{{document}}/file"),
+                get(actions::file),
+            );
+    }
+    let quick = quick.layer(middleware::from_fn_with_state(limit, time_limit));
+    Router::new()
+        .merge(quick)
+        .merge(files)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn(security_headers))
+        .with_state(state)
+}
+
+async fn not_found() -> Response {
+    pages::error_page(
+        axum::http::StatusCode::NOT_FOUND,
+        "Not found",
+        "There is no page here.",
+    )
+}
+
+async fn method_not_allowed() -> Response {
+    pages::error_page(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "Not allowed",
+        "This page cannot be used that way.",
+    )
+}
+
+/// The headers every answer under `/web` carries, unless the handler set its own (a file).
+async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let defaults = [
+        (header::CONTENT_SECURITY_POLICY, PAGE_POLICY),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::CACHE_CONTROL, "no-store"),
+    ];
+    for (name, value) in defaults {
+        if !headers.contains_key(&name) {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+    }
+    response
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn assets_css() -> Response {
+    asset("text/css; charset=utf-8", include_str!("assets/app.css"))
+}
+
+async fn assets_js() -> Response {
+    asset(
+        "text/javascript; charset=utf-8",
+        include_str!("assets/app.js"),
+    )
+}
