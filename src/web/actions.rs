@@ -3,7 +3,7 @@
 //! viewer's scope and the key it acts for, and a refusal reads as the API's reason.
 
 use axum::body::Body;
-use axum::extract::{Form, Query, Request, State};
+use axum::extract::{FromRequest, Query, Request, State};
 use axum::http::header::{ACCEPT, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -285,6 +285,24 @@ async fn small_text(field: &mut multer::Field<'_>) -> Result<String, multer::Err
         }
     }
     Ok(String::from_utf8_lossy(&text).into_owned())
+}
+
+/// A posted form (`application/x-www-form-urlencoded`); anything else is answered with a page.
+pub struct Form<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for Form<T> {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<Form<T>, Response> {
+        match axum::extract::Form::<T>::from_request(request, state).await {
+            Ok(axum::extract::Form(value)) => Ok(Form(value)),
+            Err(rejection) => Err(pages::error_page(
+                StatusCode::BAD_REQUEST,
+                "Form not understood",
+                &format!("The form could not be read: {}", rejection.body_text()),
+            )),
+        }
+    }
 }
 
 /// A form with only its CSRF token.

@@ -10,6 +10,7 @@ mod actions;
 mod checklist;
 mod pages;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -32,6 +33,8 @@ pub struct WebState {
     pub session_idle: TimeDelta,
     /// The server is reached over https (`PUBLIC_BASE_URL`): session cookies are `Secure`.
     pub https: bool,
+    /// `PUBLIC_BASE_URL`'s origin (`scheme://host[:port]`), which forms may be posted from.
+    pub origin: Arc<str>,
 }
 
 impl WebState {
@@ -40,6 +43,10 @@ impl WebState {
             core,
             session_idle: TimeDelta::seconds(settings.web_session_idle.into()),
             https: settings.public_base_url().starts_with("https://"),
+            origin: url::Url::parse(&settings.public_base_url())
+                .map(|u| u.origin().ascii_serialization())
+                .unwrap_or_default()
+                .into(),
         }
     }
 }
@@ -97,6 +104,7 @@ pub fn router(state: WebState, request_timeout: Duration) -> Router {
         .merge(files)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(state.clone(), same_origin))
         .layer(middleware::from_fn(security_headers))
         .with_state(state)
 }
@@ -117,6 +125,52 @@ async fn method_not_allowed() -> Response {
     )
 }
 
+/// Refuses a form posted from another site: a browser names the page a POST comes from in
+/// `Origin`, which must be this server (as the request reached it, or `PUBLIC_BASE_URL`), and
+/// says in `Sec-Fetch-Site` whether it came from another site. This also keeps other sites from
+/// signing a browser in (no session exists yet to hold a token) and backs up the CSRF tokens.
+/// Requests with neither header (not from a browser) pass. Pages are served with
+/// `Referrer-Policy: same-origin`, under which browsers send their own origin on these posts
+/// (with `no-referrer` they would send `null`).
+async fn same_origin(
+    axum::extract::State(state): axum::extract::State<WebState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if request.method() == axum::http::Method::POST {
+        let site = request
+            .headers()
+            .get("sec-fetch-site")
+            .and_then(|v| v.to_str().ok());
+        if matches!(site, Some("cross-site" | "same-site")) {
+            return pages::error_page(
+                axum::http::StatusCode::FORBIDDEN,
+                "Form refused",
+                "This form was sent from another site. Open the page on this server and try again.",
+            );
+        }
+        if let Some(origin) = request.headers().get(header::ORIGIN) {
+            let origin = origin.to_str().unwrap_or_default();
+            let host = request
+                .headers()
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or_default();
+            let ours = origin == &*state.origin
+                || (!host.is_empty()
+                    && (origin == format!("http://{host}") || origin == format!("https://{host}")));
+            if !ours {
+                return pages::error_page(
+                    axum::http::StatusCode::FORBIDDEN,
+                    "Form refused",
+                    "This form was sent from another site. Open the page on this server and try again.",
+                );
+            }
+        }
+    }
+    next.run(request).await
+}
+
 /// The headers every answer under `/web` carries, unless the handler set its own (a file).
 async fn security_headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
@@ -124,7 +178,7 @@ async fn security_headers(request: Request, next: Next) -> Response {
     let defaults = [
         (header::CONTENT_SECURITY_POLICY, PAGE_POLICY),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::REFERRER_POLICY, "no-referrer"),
+        (header::REFERRER_POLICY, "same-origin"),
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::CACHE_CONTROL, "no-store"),
     ];

@@ -34,7 +34,7 @@ pub fn layout(title: &str, csrf: Option<&str>, content: Markup) -> Markup {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                meta name="referrer" content="no-referrer";
+                meta name="referrer" content="same-origin";
                 title { (title) " · dispute-docs" }
                 link rel="stylesheet" href="/web/assets/app.css";
                 script src="/web/assets/app.js" defer {}

@@ -130,7 +130,8 @@ each_backend! {
         let policy = page.headers["content-security-policy"].to_str().unwrap();
         assert!(policy.contains("script-src 'self'") && policy.contains("style-src 'self'") && !policy.contains("unsafe-inline"), "{policy}");
         assert_eq!(page.headers["x-content-type-options"], "nosniff");
-        assert_eq!(page.headers["referrer-policy"], "no-referrer");
+        // No other site learns the page's address (an evidence link's secret) from a referrer.
+        assert_eq!(page.headers["referrer-policy"], "same-origin");
         for fact in [OPEN_DISPUTE, "THB", "open", "Evidence due", "Evidence that usually wins", "Proof of delivery", OPEN_DOCUMENT] {
             assert!(body.contains(fact), "{fact} missing");
         }
@@ -322,5 +323,37 @@ each_backend! {
         let kept = app.sql_strings("select csrf_token from web_sessions").await;
         assert_eq!(kept.len(), 1);
         assert_ne!(kept[0], secret);
+    }
+
+    async fn forms_from_another_site_are_refused(app) {
+        // Signing a browser in from another site's page: refused, no session made.
+        let login = fetch(browser().post(app.url("/web/login")).header("origin", "http://evil.example").form(&[("key", KEY)])).await;
+        assert!(login.expect(403).contains("another site"));
+        assert!(login.headers.get("set-cookie").is_none());
+        // An evidence link's form posted from elsewhere: refused, the dispute unchanged.
+        let dispute = app.open_dispute().await;
+        let path = app.link_page(&dispute).await;
+        let forged = browser().post(app.url(&format!("{path}/accept"))).header("origin", "https://evil.example").form(&[("confirm", "yes")]);
+        fetch(forged).await.expect(403);
+        let forged = browser().post(app.url(&format!("{path}/accept"))).header("sec-fetch-site", "cross-site").form(&[("confirm", "yes")]);
+        fetch(forged).await.expect(403);
+        assert_eq!(app.get(&format!("/disputes/{dispute}")).await.expect(200)["status"], "open");
+        // From this server's own pages (as PUBLIC_BASE_URL names it): accepted.
+        let own = browser().post(app.url(&format!("{path}/accept"))).header("origin", app.base.as_str()).form(&[("confirm", "yes")]);
+        assert_eq!(fetch(own).await.status.as_u16(), 303);
+        assert_eq!(app.get(&format!("/disputes/{dispute}")).await.expect(200)["status"], "lost");
+    }
+
+    async fn the_web_root_unknown_pages_and_unreadable_forms_answer_pages(app) {
+        let root = app.web_get("/web", None).await;
+        assert_eq!((root.status.as_u16(), root.location()), (303, "/web/login"));
+        let cookie = app.sign_in(KEY).await;
+        let root = app.web_get("/web", Some(&cookie)).await;
+        assert_eq!((root.status.as_u16(), root.location()), (303, "/web/disputes"));
+        let missing = app.web_get("/web/nothing/here", None).await;
+        assert!(missing.expect(404).contains("<html"));
+        assert!(missing.headers["content-security-policy"].to_str().unwrap().contains("default-src 'none'"));
+        let unreadable = fetch(browser().post(app.url("/web/login")).body("key=x")).await;
+        assert!(unreadable.expect(400).contains("Form not understood"));
     }
 }

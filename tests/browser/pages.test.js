@@ -42,6 +42,8 @@ async function freshDispute() {
 /** A page that records Content-Security-Policy violations reported to its console. */
 async function newPage(context) {
   const page = await context.newPage();
+  // A loaded machine (two cores shared with builds) can take a while; a missed event still fails.
+  page.setDefaultTimeout(60000);
   page.violations = [];
   page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) { page.violations.push(m.text()); } });
   return page;
@@ -194,6 +196,21 @@ test('the dashboard: sign in with a key, list, open, sign out; a form without th
     return response.status;
   }, `/web/disputes/${dispute}/accept`);
   assert.equal(forged, 403);
+  assert.equal((await api('GET', `/disputes/${dispute}`)).status, 'open');
+  // Another site's page posting the form itself: the browser keeps the cookie back
+  // (SameSite=Strict) and the server refuses the foreign origin.
+  await context.route('http://attacker.test/**', (route) => route.fulfill({
+    contentType: 'text/html',
+    body: `<form method="post" action="${BASE}/web/disputes/${dispute}/accept"><input name="confirm" value="yes"></form>`
+      + '<script>document.forms[0].submit()</script>',
+  }));
+  const attacker = await context.newPage();
+  const [answer] = await Promise.all([
+    attacker.waitForResponse((r) => r.url().startsWith(`${BASE}/web/disputes/${dispute}/accept`)),
+    attacker.goto('http://attacker.test/'),
+  ]);
+  assert.equal(answer.status(), 403);
+  await attacker.close();
   assert.equal((await api('GET', `/disputes/${dispute}`)).status, 'open');
 
   await Promise.all([page.waitForEvent('load'), page.getByRole('button', { name: 'Sign out' }).click()]);
