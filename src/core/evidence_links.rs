@@ -90,12 +90,18 @@ impl Core {
         })))
     }
 
-    /// Opens a dashboard session for a verified key: its secret and its CSRF token.
-    pub async fn open_session(&self, key: &KeyRecord) -> Result<(String, String), StoreError> {
+    /// Opens a dashboard session for a verified key: its secret and its CSRF token. Sessions
+    /// idle for longer than `idle` go at the same time.
+    pub async fn open_session(
+        &self,
+        key: &KeyRecord,
+        idle: TimeDelta,
+    ) -> Result<(String, String), StoreError> {
         let token = secret();
         let csrf = secret();
+        let now = self.clock.now();
         self.store
-            .insert_session(&secret_hash(&token), &key.key_id, &csrf, self.clock.now())
+            .insert_session(&secret_hash(&token), &key.key_id, &csrf, now, now - idle)
             .await?;
         Ok((token, csrf))
     }

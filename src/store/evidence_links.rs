@@ -58,13 +58,14 @@ pub trait WebAccess {
         &self,
         token_hash: &[u8; 32],
     ) -> Result<Option<(EvidenceLink, bool)>, StoreError>;
-    /// Opens a session for a key.
+    /// Opens a session for a key, and removes every session unused since `idle_since`.
     async fn insert_session(
         &self,
         token_hash: &[u8; 32],
         key: &Id,
         csrf_token: &str,
         now: DateTime<Utc>,
+        idle_since: DateTime<Utc>,
     ) -> Result<(), StoreError>;
     /// The session whose secret hashes to `token_hash`, if it was seen since `idle_since`; its
     /// last use becomes `now`. An idle session is removed.
@@ -248,7 +249,11 @@ impl WebAccess for SqlStore {
         key: &Id,
         csrf_token: &str,
         now: DateTime<Utc>,
+        idle_since: DateTime<Utc>,
     ) -> Result<(), StoreError> {
+        let mut prune = Sql::new("delete from web_sessions where last_seen_at <= ");
+        prune.bind(idle_since);
+        self.pool.execute(&prune).await?;
         let mut sql = Sql::new(
             "insert into web_sessions (token_hash, key_id, csrf_token, created_at, last_seen_at) values (",
         );

@@ -93,7 +93,7 @@ async fn refused(state: &WebState, viewer: &Viewer, e: ApiError, json_wanted: bo
     }
     let status = e.status();
     if json_wanted {
-        let body = json!({"object": "error", "code": e.code(), "message": e.to_string()});
+        let body = json!({"object": "error", "code": e.code(), "message": sentence(&e)});
         return (status, axum::Json(body)).into_response();
     }
     let text = format!("{} ({})", sentence(&e), e.code());
@@ -521,7 +521,7 @@ pub async fn login(
     if record.revoked || record.mode != key.mode() || record.scheme != SecretKey::SCHEME {
         return refused();
     }
-    let (token, _csrf) = match state.core.open_session(&record).await {
+    let (token, _csrf) = match state.core.open_session(&record, state.session_idle).await {
         Ok(opened) => opened,
         Err(e) => return failure(e),
     };

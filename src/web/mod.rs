@@ -105,6 +105,13 @@ pub fn router(state: WebState, request_timeout: Duration) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), same_origin))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+            pages::error_page(
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong",
+                "The server could not answer. Please try again later.",
+            )
+        }))
         .layer(middleware::from_fn(security_headers))
         .with_state(state)
 }

@@ -374,6 +374,9 @@ pub fn dashboard_page(
             }
             section aria-labelledby="list" {
                 h2 id="list" { (total) " " (if total == 1 { "dispute" } else { "disputes" }) }
+                @if total > disputes.len() as i64 {
+                    p class="hint" { "The " (disputes.len()) " newest are shown; the API lists them all (GET /disputes)." }
+                }
                 @if disputes.is_empty() {
                     p { "None." }
                 } @else {

@@ -323,6 +323,10 @@ each_backend! {
         let kept = app.sql_strings("select csrf_token from web_sessions").await;
         assert_eq!(kept.len(), 1);
         assert_ne!(kept[0], secret);
+        // Sessions left idle are removed when another one opens.
+        app.state.core.clock.advance(TimeDelta::minutes(31));
+        app.sign_in(KEY).await;
+        assert_eq!(app.sql_strings("select csrf_token from web_sessions").await.len(), 1);
     }
 
     async fn forms_from_another_site_are_refused(app) {

@@ -101,7 +101,7 @@ test('an evidence link: upload by the file input and by drag and drop, previews,
   await page.getByRole('button', { name: 'Upload' }).click();
   const refusal = page.locator('#upload-progress .failed');
   await refusal.waitFor();
-  assert.match(await refusal.textContent(), /invalid_file_type/);
+  assert.match(await refusal.textContent(), /not a PNG, JPEG or PDF file \(invalid_file_type\)/);
   await scan(page, 'the dispute page after a refusal');
 
   // Delete the PDF.
@@ -152,6 +152,7 @@ test('an expired or revoked link shows a clear page', async () => {
   const unknown = await page.goto(BASE + '/web/evidence/not-a-real-link');
   assert.equal(unknown.status(), 404);
   await page.getByRole('heading', { name: 'This link is not valid' }).waitFor();
+  await scan(page, 'an unknown link');
   await context.close();
 });
 
@@ -165,6 +166,7 @@ test('the dashboard: sign in with a key, list, open, sign out; a form without th
   await page.getByLabel('Secret key').fill('skey_test_wrongwrongwrong000');
   await Promise.all([page.waitForEvent('load'), page.getByRole('button', { name: 'Sign in' }).click()]);
   await page.getByRole('alert').waitFor();
+  await scan(page, 'the sign-in page with a refusal');
   await page.getByLabel('Secret key').fill(KEY);
   await Promise.all([page.waitForEvent('load'), page.getByRole('button', { name: 'Sign in' }).click()]);
   assert.equal(new URL(page.url()).pathname, '/web/disputes');
