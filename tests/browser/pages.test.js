@@ -45,7 +45,13 @@ async function newPage(context) {
   // A loaded machine (two cores shared with builds) can take a while; a missed event still fails.
   page.setDefaultTimeout(60000);
   page.violations = [];
-  page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) { page.violations.push(m.text()); } });
+  page.log = [];
+  page.on('console', (m) => {
+    page.log.push(`${m.type()}: ${m.text()}`);
+    if (/Content Security Policy/i.test(m.text())) { page.violations.push(m.text()); }
+  });
+  page.on('pageerror', (e) => page.log.push(`pageerror: ${e.message}`));
+  page.on('framenavigated', (f) => { if (f === page.mainFrame()) { page.log.push(`navigated: ${f.url()}`); } });
   return page;
 }
 
@@ -70,9 +76,11 @@ test('an evidence link: upload by the file input and by drag and drop, previews,
   assert.match(await page.textContent('main'), /Proof of delivery/);
   await scan(page, 'the dispute page, empty');
 
-  // A PNG and a PDF at once, through the file input: a progress bar each, then the page again.
-  await page.setInputFiles('#file', [path.join(FIXTURES, 'receipt.png'), path.join(FIXTURES, 'invoice.pdf')]);
-  await Promise.all([page.waitForEvent('load'), page.getByRole('button', { name: 'Upload' }).click()]);
+  // A PNG and a PDF at once, through the file input (the script uploads what is chosen, a
+  // progress bar each, then shows the page again).
+  assert.equal(await page.getByRole('button', { name: 'Upload' }).isVisible(), false);
+  await Promise.all([page.waitForEvent('load'),
+    page.setInputFiles('#file', [path.join(FIXTURES, 'receipt.png'), path.join(FIXTURES, 'invoice.pdf')])]);
   const image = page.getByRole('img', { name: 'Preview of receipt.png' });
   await image.waitFor();
   assert.ok(await image.evaluate((img) => img.complete && img.naturalWidth > 0), 'the PNG is shown');
@@ -98,9 +106,12 @@ test('an evidence link: upload by the file input and by drag and drop, previews,
 
   // A text file: refused with the API's reason, beside its progress bar.
   await page.setInputFiles('#file', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('just some notes') });
-  await page.getByRole('button', { name: 'Upload' }).click();
+  assert.equal(await page.locator('#upload-progress progress').count(), 1);
   const refusal = page.locator('#upload-progress .failed');
-  await refusal.waitFor();
+  await refusal.waitFor().catch(async (e) => {
+    console.log(page.log.join('\n'), '\nurl:', page.url(), '\n', await page.content());
+    throw e;
+  });
   assert.match(await refusal.textContent(), /not a PNG, JPEG or PDF file \(invalid_file_type\)/);
   await scan(page, 'the dispute page after a refusal');
 

@@ -73,6 +73,12 @@
     });
   }
 
+  // Chosen files go at once, each with its bar; the button is for browsers without the script.
+  var button = form.querySelector('button[type=submit]');
+  if (button) { button.hidden = true; }
+  var hint = document.getElementById('limits');
+  if (hint) { hint.appendChild(document.createTextNode(' Chosen or dropped files are uploaded at once.')); }
+  input.addEventListener('change', function () { upload(input.files); });
   form.addEventListener('submit', function (e) {
     e.preventDefault();
     upload(input.files);
