@@ -126,6 +126,8 @@ pub fn app(state: AppState) -> Router {
         token_ttl: chrono::TimeDelta::seconds(settings.mangopay_token_ttl.into()),
     };
     router = router.nest("/v2.01", crate::mangopay::router(mangopay, timeout));
+    let web = crate::web::WebState::new(state.core.clone(), settings);
+    router = router.nest("/web", crate::web::router(web, timeout));
     if let Some(token) = &settings.ops_token {
         let ops = crate::ops::OpsState {
             core: state.core.clone(),

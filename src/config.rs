@@ -171,6 +171,11 @@ pub struct Settings {
     /// Seconds a request other than an upload or download may take.
     #[arg(long, env = "REQUEST_TIMEOUT", default_value_t = 30, global = true)]
     pub request_timeout: u32,
+
+    /// Seconds a dashboard session may stay unused before it ends (at least 60).
+    #[arg(long, env = "WEB_SESSION_IDLE", default_value_t = 1800, global = true,
+          value_parser = clap::value_parser!(u32).range(60..))]
+    pub web_session_idle: u32,
 }
 
 impl Settings {
@@ -208,6 +213,7 @@ impl Settings {
             sweep_grace: 600,
             mangopay_token_ttl: 3600,
             request_timeout: 30,
+            web_session_idle: 1800,
             webhook_allow_cidrs: Vec::new(),
             webhook_retry_schedule: None,
             webhook_timeout: None,
@@ -245,6 +251,7 @@ impl fmt::Debug for Settings {
             .field("sweep_grace", &self.sweep_grace)
             .field("mangopay_token_ttl", &self.mangopay_token_ttl)
             .field("request_timeout", &self.request_timeout)
+            .field("web_session_idle", &self.web_session_idle)
             .finish()
     }
 }

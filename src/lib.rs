@@ -2,7 +2,7 @@
 //!
 //! Data flows one way: `main` (the CLI) -> `app` (composes the edges under shared middleware)
 //! -> the edges, one folder each: `omise` (the Omise dialect) and `ops` (the operator surface),
-//! with `mangopay` (the Mangopay dialect's vocabulary) beside them -> `core` (every use case,
+//! with `mangopay` (the Mangopay dialect) and `web` (the browser's pages) beside them -> `core` (every use case,
 //! once) -> `domain` (plain types and rules in neutral words) -> `store` (rows) and `blobs`
 //! (file bytes). `http` holds what the edges share; `seed` loads fixtures through the core;
 //! `webhooks` sends the events the store records to the endpoints that listen for them.
@@ -21,4 +21,5 @@ pub mod seed;
 pub mod signing;
 pub mod store;
 pub mod sweep;
+pub mod web;
 pub mod webhooks;

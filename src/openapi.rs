@@ -123,6 +123,7 @@ impl Modify for CommonErrors {
     tags(
         (name = "disputes", description = "The merchant's disputes"),
         (name = "documents", description = "Evidence documents on a dispute"),
+        (name = "evidence_links", description = "Beyond Omise: links that open one dispute's evidence page in a browser, without the key"),
         (name = "ops", description = "The operator's side: accounts, keys, the bank's decisions (bearer token)"),
         (name = "health", description = "Liveness and readiness"),
     )
@@ -173,6 +174,7 @@ fn tighten(doc: &mut Value) {
                 }
                 let pattern = match param["name"].as_str() {
                     Some("document") => IdKind::Document.pattern(),
+                    Some("link") => IdKind::EvidenceLink.pattern(),
                     Some("token") => "^[0-9]+\\.[A-Za-z0-9_-]+$".to_owned(),
                     _ if path.starts_with("/charges/") => IdKind::Charge.pattern(),
                     _ if path.starts_with("/events/") => IdKind::Event.pattern(),
@@ -197,6 +199,7 @@ fn tighten(doc: &mut Value) {
                 "reopenDispute",
                 "openTestDispute",
                 "resetTestData",
+                "createEvidenceLink",
             ]
             .contains(
                 &op.get("operationId")
@@ -228,6 +231,7 @@ fn tighten(doc: &mut Value) {
         ("KeyJson", "key"),
         ("RevokedKeyJson", "key"),
         ("Health", "health"),
+        ("EvidenceLinkJson", "evidence_link"),
     ] {
         schemas[name]["properties"]["object"]["const"] = object.into();
     }

@@ -9,6 +9,7 @@ pub mod deadlines;
 pub mod disputes;
 pub mod documents;
 pub mod events;
+pub mod evidence_links;
 pub mod files;
 pub mod idempotency;
 pub mod magic;

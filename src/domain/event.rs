@@ -95,7 +95,10 @@ impl Topic {
             HistoryKind::Updated => Some(Self::DisputeUpdated),
             HistoryKind::DocumentAdded => Some(Self::DocumentAdded),
             HistoryKind::DocumentRemoved => Some(Self::DocumentRemoved),
-            HistoryKind::PageAdded => None,
+            // Nobody outside is told about a page or a link (a link's URL is a secret).
+            HistoryKind::PageAdded
+            | HistoryKind::EvidenceLinkCreated
+            | HistoryKind::EvidenceLinkRevoked => None,
             HistoryKind::DeadlineNear => Some(Self::DisputeDeadlineNear),
             HistoryKind::StatusChanged => {
                 action
@@ -285,6 +288,8 @@ mod tests {
             (K::Updated, none.clone(), vec![Topic::DisputeUpdated]),
             (K::DocumentAdded, none.clone(), vec![Topic::DocumentAdded]),
             (K::PageAdded, none.clone(), vec![]),
+            (K::EvidenceLinkCreated, none.clone(), vec![]),
+            (K::EvidenceLinkRevoked, none.clone(), vec![]),
             (
                 K::DeadlineNear,
                 json!({"reminder": "24h"}),

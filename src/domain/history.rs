@@ -27,10 +27,14 @@ pub enum HistoryKind {
     DocumentStatusChanged,
     /// Its evidence deadline is near (`detail`: which reminder, `"72h"`, and the deadline).
     DeadlineNear,
+    /// An evidence link to the dispute was made (`detail`: link, expires_at).
+    EvidenceLinkCreated,
+    /// An evidence link to the dispute was revoked (`detail`: link).
+    EvidenceLinkRevoked,
 }
 
 impl HistoryKind {
-    pub const ALL: [HistoryKind; 8] = [
+    pub const ALL: [HistoryKind; 10] = [
         Self::Opened,
         Self::StatusChanged,
         Self::Updated,
@@ -39,6 +43,8 @@ impl HistoryKind {
         Self::DocumentRemoved,
         Self::DocumentStatusChanged,
         Self::DeadlineNear,
+        Self::EvidenceLinkCreated,
+        Self::EvidenceLinkRevoked,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -51,6 +57,8 @@ impl HistoryKind {
             Self::DocumentRemoved => "document_removed",
             Self::DocumentStatusChanged => "document_status_changed",
             Self::DeadlineNear => "deadline_near",
+            Self::EvidenceLinkCreated => "evidence_link_created",
+            Self::EvidenceLinkRevoked => "evidence_link_revoked",
         }
     }
 }

@@ -25,6 +25,8 @@ pub enum IdKind {
     Event,
     /// Where events are pushed.
     Endpoint,
+    /// A link that opens one dispute's evidence page.
+    EvidenceLink,
 }
 
 impl IdKind {
@@ -38,6 +40,7 @@ impl IdKind {
             IdKind::Charge => "chrg",
             IdKind::Event => "evnt",
             IdKind::Endpoint => "whep",
+            IdKind::EvidenceLink => "evlk",
         }
     }
 

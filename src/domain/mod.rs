@@ -6,6 +6,7 @@ pub mod clock;
 pub mod dispute;
 pub mod document;
 pub mod event;
+pub mod evidence_link;
 pub mod history;
 pub mod ids;
 pub mod list;
@@ -18,6 +19,7 @@ pub use document::{
     RefusalReason, ReviewRefusal,
 };
 pub use event::{Attempt, Delivery, DeliveryState, Endpoint, Event, Topic};
+pub use evidence_link::EvidenceLink;
 pub use history::{HistoryEntry, HistoryKind, Marks};
 pub use ids::{Id, IdKind};
 pub use list::{ListQuery, Order, Page as ListPage};

@@ -8,6 +8,7 @@ pub mod disputes;
 pub mod documents;
 pub mod error;
 pub mod events;
+pub mod evidence_links;
 pub mod health;
 pub mod idempotency;
 pub mod input;
@@ -98,6 +99,8 @@ fn quick_routes() -> OpenApiRouter<OmiseState> {
         .routes(routes!(events::list_all))
         .routes(routes!(events::retrieve))
         .routes(routes!(events::list_for_dispute))
+        .routes(routes!(evidence_links::create))
+        .routes(routes!(evidence_links::revoke))
         .routes(routes!(test_mode::reset))
         .routes(routes!(test_mode::clock))
         .routes(routes!(test_mode::advance))
@@ -179,6 +182,9 @@ pub fn path_id(kind: IdKind, raw: &str, caller: &Caller) -> ApiResult<Id> {
             IdKind::Document => ApiError::document_not_found(raw),
             IdKind::Charge => ApiError::NotFound(format!("charge {raw} was not found")),
             IdKind::Event => ApiError::NotFound(format!("event {raw} was not found")),
+            IdKind::EvidenceLink => {
+                ApiError::NotFound(format!("evidence link {raw} was not found"))
+            }
             _ => ApiError::dispute_not_found(raw),
         });
     }

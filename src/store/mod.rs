@@ -13,6 +13,7 @@ mod db;
 mod disputes;
 mod documents;
 mod events;
+mod evidence_links;
 mod history;
 mod postgres;
 mod rows;
@@ -35,6 +36,7 @@ use crate::domain::{
 
 pub use db::Pool;
 pub use events::{AttemptRecord, EventFilter, Events, Outcome};
+pub use evidence_links::{NewEvidenceLink, Session, WebAccess};
 
 /// A failure of the store itself (as opposed to a refused change).
 #[derive(Debug, thiserror::Error)]
@@ -501,7 +503,9 @@ pub trait Documents {
 
 /// The whole store. Callers bring the part they use into scope: `use crate::store::Disputes`.
 #[async_trait]
-pub trait Store: Accounts + Disputes + Documents + Events + Send + Sync + 'static {
+pub trait Store:
+    Accounts + Disputes + Documents + Events + WebAccess + Send + Sync + 'static
+{
     async fn migrate(&self) -> Result<(), StoreError>;
     async fn ping(&self) -> Result<(), StoreError>;
 }
