@@ -37,7 +37,7 @@ impl AppState {
             settings.download_url_ttl(),
         );
         AppState {
-            core: Core {
+            core: Core::from(crate::core::Parts {
                 evidence_days: settings.evidence_days,
                 test_decision_delay: Duration::from_secs(settings.test_decision_delay.into()),
                 deadlines: crate::core::deadlines::DeadlineSettings {
@@ -48,11 +48,11 @@ impl AppState {
                         .collect(),
                     on_deadline: settings.on_deadline,
                 },
-                test_clocks: Arc::new(crate::core::test_clock::TestClocks::new(
-                    Duration::from_secs(settings.auth_cache_ttl.into()),
+                test_clocks: crate::core::test_clock::TestClocks::new(Duration::from_secs(
+                    settings.auth_cache_ttl.into(),
                 )),
-                ..Core::new(store, blobs, clock, signer)
-            },
+                ..crate::core::Parts::new(store, blobs, clock, signer)
+            }),
             settings: Arc::new(settings),
         }
     }

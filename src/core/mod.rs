@@ -22,9 +22,13 @@ use crate::store::DynStore;
 
 pub use files::{StoredFile, UploadError};
 
-/// What the use cases need, cheap to clone.
+/// What the use cases need. Cloned for every request that reaches a handler, so a clone is one
+/// reference count (the signer's key and the deadline settings are not copied).
 #[derive(Clone)]
-pub struct Core {
+pub struct Core(std::sync::Arc<Parts>);
+
+/// The parts of the core.
+pub struct Parts {
     pub store: DynStore,
     pub blobs: Blobs,
     pub clock: Clock,
@@ -37,12 +41,13 @@ pub struct Core {
     /// Reminders and what a passed deadline does.
     pub deadlines: deadlines::DeadlineSettings,
     /// The accounts' test clocks, as this process last read them.
-    pub test_clocks: std::sync::Arc<test_clock::TestClocks>,
+    pub test_clocks: test_clock::TestClocks,
 }
 
-impl Core {
-    pub fn new(store: DynStore, blobs: Blobs, clock: Clock, signer: Signer) -> Core {
-        Core {
+impl Parts {
+    /// The parts with every default.
+    pub fn new(store: DynStore, blobs: Blobs, clock: Clock, signer: Signer) -> Parts {
+        Parts {
             store,
             blobs,
             clock,
@@ -50,9 +55,28 @@ impl Core {
             evidence_days: 7,
             test_decision_delay: std::time::Duration::ZERO,
             deadlines: deadlines::DeadlineSettings::default(),
-            test_clocks: std::sync::Arc::new(test_clock::TestClocks::new(
-                std::time::Duration::from_secs(5),
-            )),
+            test_clocks: test_clock::TestClocks::new(std::time::Duration::from_secs(5)),
         }
+    }
+}
+
+impl Core {
+    /// A core with every default.
+    pub fn new(store: DynStore, blobs: Blobs, clock: Clock, signer: Signer) -> Core {
+        Core::from(Parts::new(store, blobs, clock, signer))
+    }
+}
+
+impl From<Parts> for Core {
+    fn from(parts: Parts) -> Core {
+        Core(std::sync::Arc::new(parts))
+    }
+}
+
+impl std::ops::Deref for Core {
+    type Target = Parts;
+
+    fn deref(&self) -> &Parts {
+        &self.0
     }
 }

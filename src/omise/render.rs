@@ -23,25 +23,58 @@ pub use crate::http::json;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WireTime(pub DateTime<Utc>);
 
+impl WireTime {
+    /// The 20 bytes of `YYYY-MM-DDThh:mm:ssZ`, written digit by digit: a page of disputes writes
+    /// about a hundred times, and `write!` with padding costs several times as much. `None` for
+    /// a year outside 0..=9999, which the stores never hold.
+    fn bytes(&self) -> Option<[u8; 20]> {
+        let t = self.0;
+        let year = u32::try_from(t.year()).ok().filter(|y| *y <= 9999)?;
+        let mut out = *b"0000-00-00T00:00:00Z";
+        let mut put = |at: usize, n: u32| {
+            out[at] = b'0' + (n / 10 % 10) as u8;
+            out[at + 1] = b'0' + (n % 10) as u8;
+        };
+        put(0, year / 100);
+        put(2, year % 100);
+        put(5, t.month());
+        put(8, t.day());
+        put(11, t.hour());
+        put(14, t.minute());
+        put(17, t.second());
+        Some(out)
+    }
+}
+
 impl fmt::Display for WireTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let t = self.0;
-        write!(
-            f,
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-            t.year(),
-            t.month(),
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second()
-        )
+        match self.bytes() {
+            Some(bytes) => f.write_str(std::str::from_utf8(&bytes).map_err(|_| fmt::Error)?),
+            None => {
+                let t = self.0;
+                write!(
+                    f,
+                    "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+                    t.year(),
+                    t.month(),
+                    t.day(),
+                    t.hour(),
+                    t.minute(),
+                    t.second()
+                )
+            }
+        }
     }
 }
 
 impl Serialize for WireTime {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        match self.bytes() {
+            Some(bytes) => {
+                s.serialize_str(std::str::from_utf8(&bytes).map_err(serde::ser::Error::custom)?)
+            }
+            None => s.collect_str(self),
+        }
     }
 }
 
@@ -372,6 +405,20 @@ mod tests {
             serde_json::to_string(&WireTime(DateTime::UNIX_EPOCH)).unwrap(),
             "\"1970-01-01T00:00:00Z\""
         );
+        let last = DateTime::parse_from_rfc3339("9999-12-31T23:59:59Z")
+            .unwrap()
+            .to_utc();
+        assert_eq!(
+            serde_json::to_string(&WireTime(last)).unwrap(),
+            "\"9999-12-31T23:59:59Z\""
+        );
+        let early = DateTime::parse_from_rfc3339("0042-01-02T03:04:05Z")
+            .unwrap()
+            .to_utc();
+        assert_eq!(WireTime(early).to_string(), "0042-01-02T03:04:05Z");
+        // Beyond four digits (no store holds it) the slow way still writes something sensible.
+        let far = DateTime::<Utc>::from_timestamp(253_402_300_800, 0).unwrap();
+        assert_eq!(WireTime(far).to_string(), "10000-01-01T00:00:00Z");
     }
 
     #[test]
