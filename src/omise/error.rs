@@ -246,6 +246,8 @@ mod tests {
             ApiError::DisputeNotOpen("x".into()),
             ApiError::DisputeNotPending("x".into()),
             ApiError::DocumentAlreadySubmitted("x".into()),
+            ApiError::IdempotencyKeyInUse,
+            ApiError::IdempotencyKeyReused,
             ApiError::TooManyRequests(1),
             ApiError::Internal(anyhow::anyhow!("secret detail")),
             ApiError::Unavailable(anyhow::anyhow!("secret detail")),
