@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use axum::extract::{Request, State};
 use axum::http::header::{
-    ACCEPT_RANGES, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, IF_RANGE, RANGE,
+    ACCEPT_RANGES, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG,
+    IF_RANGE, RANGE,
 };
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -20,6 +21,70 @@ use crate::domain::Page;
 
 /// A JSON response, `application/json; charset=utf-8`. Serializing our own types cannot fail;
 /// if it ever did, the client gets a bare 500.
+/// A multipart file field's filename as the client meant it: RFC 5987's `filename*=UTF-8''…`
+/// when given (RFC 7578 lets clients send it, and it wins over `filename`), else `filename`
+/// with the three escapes browsers and Python's urllib3 2 apply to it (WHATWG: `"` as `%22`,
+/// CR as `%0D`, LF as `%0A`) undone.
+pub fn multipart_filename(field: &multer::Field<'_>) -> Option<String> {
+    let extended = field
+        .headers()
+        .get(CONTENT_DISPOSITION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(extended_filename);
+    extended.or_else(|| field.file_name().map(unescape_filename))
+}
+
+/// `filename*=UTF-8''…` (or `utf-8'lang'…`) of a Content-Disposition value, decoded.
+fn extended_filename(disposition: &str) -> Option<String> {
+    disposition.split(';').find_map(|param| {
+        let (name, value) = param.split_once('=')?;
+        if !name.trim().eq_ignore_ascii_case("filename*") {
+            return None;
+        }
+        let value = value.trim().trim_matches('"');
+        let (charset, rest) = value.split_once('\'')?;
+        let (_language, encoded) = rest.split_once('\'')?;
+        if !charset.eq_ignore_ascii_case("utf-8") {
+            return None;
+        }
+        let decoded = percent_encoding::percent_decode_str(encoded)
+            .decode_utf8()
+            .ok()?;
+        Some(decoded.into_owned()).filter(|name| !name.is_empty())
+    })
+}
+
+/// Undoes the WHATWG multipart filename escapes (`%22`, `%0D`, `%0A`) and nothing else.
+fn unescape_filename(name: &str) -> String {
+    if !name.contains('%') {
+        return name.to_owned();
+    }
+    let mut out = String::with_capacity(name.len());
+    let mut rest = name;
+    while let Some(at) = rest.find('%') {
+        out.push_str(&rest[..at]);
+        let escape = rest.get(at..at + 3).unwrap_or_default();
+        let decoded = match escape.to_ascii_uppercase().as_str() {
+            "%22" => Some('"'),
+            "%0D" => Some('\r'),
+            "%0A" => Some('\n'),
+            _ => None,
+        };
+        match decoded {
+            Some(c) => {
+                out.push(c);
+                rest = &rest[at + 3..];
+            }
+            None => {
+                out.push('%');
+                rest = &rest[at + 1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 pub fn json<T: Serialize>(value: &T) -> Response {
     match serde_json::to_vec(value) {
         Ok(bytes) => {
@@ -289,6 +354,37 @@ pub mod lenient {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn filenames_come_back_as_the_client_meant_them() {
+        assert_eq!(
+            unescape_filename("receipt %22final%22.pdf"),
+            "receipt \"final\".pdf"
+        );
+        assert_eq!(unescape_filename("a%0D%0Ab%0d.pdf"), "a\r\nb\r.pdf");
+        assert_eq!(
+            unescape_filename("100%25 sure %2.pdf"),
+            "100%25 sure %2.pdf"
+        );
+        assert_eq!(unescape_filename("plain.pdf"), "plain.pdf");
+        assert_eq!(
+            extended_filename(
+                "form-data; name=\"file\"; filename*=UTF-8''%E0%B8%A3%E0%B8%B2%E0%B8%A2.pdf"
+            )
+            .as_deref(),
+            Some("ราย.pdf")
+        );
+        assert_eq!(
+            extended_filename("form-data; filename=\"x.pdf\"; filename*=utf-8'th'slip%20one.pdf")
+                .as_deref(),
+            Some("slip one.pdf")
+        );
+        assert_eq!(extended_filename("form-data; filename=\"x.pdf\""), None);
+        assert_eq!(
+            extended_filename("form-data; filename*=ISO-8859-1''x.pdf"),
+            None
+        );
+    }
 
     fn ask(range: &str, if_range: Option<&str>) -> Requested {
         let mut headers = HeaderMap::new();

@@ -239,7 +239,8 @@ async fn read_fields(
         {
             match field.name() {
                 Some("file") if fields.file.is_none() => {
-                    let filename = field.file_name().unwrap_or("document").to_owned();
+                    let filename = crate::http::multipart_filename(&field)
+                        .unwrap_or_else(|| "document".to_owned());
                     if filename.chars().count() > MAX_FILENAME_CHARS {
                         return Err(FieldError::Refused(ApiError::bad_request(format!(
                             "filename is too long (at most {MAX_FILENAME_CHARS} characters)"

@@ -234,7 +234,7 @@ async fn read_uploads(
                 };
             }
             "file" => {
-                let filename = field.file_name().unwrap_or_default().to_owned();
+                let filename = crate::http::multipart_filename(&field).unwrap_or_default();
                 if filename.is_empty() {
                     // A file input left empty still sends its field.
                     while let Ok(Some(_)) = field.chunk().await {}

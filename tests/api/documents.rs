@@ -224,4 +224,23 @@ each_backend! {
         assert!(!after.contains(&"documents/orphan".to_owned()));
         assert_eq!(after, app.row_blob_keys().await);
     }
+
+    async fn filenames_are_stored_as_the_client_meant_them(app) {
+        let dispute = app.open_dispute().await;
+        for (disposition, stored) in [
+            // WHATWG (browsers, urllib3 2): ", CR and LF escaped; nothing else is.
+            ("filename=\"receipt %22final%22 100%25.png\"", "receipt \"final\" 100%25.png"),
+            ("filename=\"two%0D%0Alines.png\"", "two\r\nlines.png"),
+            // RFC 5987's extended form wins over the plain one.
+            ("filename=\"fallback.png\"; filename*=UTF-8''%E0%B8%A3%E0%B8%B2%E0%B8%A2.png", "ราย.png"),
+        ] {
+            let boundary = "filename0boundary";
+            let mut body = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; {disposition}\r\nContent-Type: image/png\r\n\r\n").into_bytes();
+            body.extend_from_slice(PNG);
+            body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+            let doc = app.send(app.request(reqwest::Method::POST, &format!("/disputes/{dispute}/documents"))
+                .header("content-type", format!("multipart/form-data; boundary={boundary}")).body(body)).await.expect(200);
+            assert_eq!(doc["filename"], stored, "{disposition}");
+        }
+    }
 }

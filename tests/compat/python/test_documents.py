@@ -251,3 +251,12 @@ def test_another_account_cannot_see_or_touch_the_documents(omise_client):
     assert error_of(r) == (404, "not_found")
     omise_client.api_secret = "skey_test_4xs8breq3htbkj03d2x"
     assert omise.Document.retrieve(dispute_id, document_id).id == document_id
+
+
+def test_a_filename_with_quotes_and_line_breaks_comes_back_as_it_was_named():
+    # urllib3 2 (under requests, under the client) escapes ", CR and LF in multipart filenames as
+    # %22, %0D and %0A (WHATWG); the server undoes exactly those three.
+    d = fresh_dispute()
+    doc = d.upload_document({"file": ('receipt "final"\r\n.png', PNG, "image/png")})
+    assert doc.filename == 'receipt "final"\r\n.png'
+    assert d.documents.retrieve(doc.id).filename == 'receipt "final"\r\n.png'
