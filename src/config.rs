@@ -105,6 +105,12 @@ pub struct Settings {
     #[arg(long, env = "SWEEP_GRACE", default_value_t = 600, global = true)]
     pub sweep_grace: u32,
 
+    /// Seconds requests in flight (a slow upload) may take to finish after SIGTERM or ctrl-c;
+    /// then the process stops anyway. Nothing is half-written either way: a change commits whole
+    /// or not at all, and an upload cut off leaves a partial file the sweep removes.
+    #[arg(long, env = "SHUTDOWN_GRACE", default_value_t = 30, global = true)]
+    pub shutdown_grace: u32,
+
     /// Seconds a Mangopay bearer token lives (its `expires_in`; more than 60, as the SDKs need).
     #[arg(long, env = "MANGOPAY_TOKEN_TTL", default_value_t = 3600, global = true,
           value_parser = clap::value_parser!(u32).range(61..))]
@@ -211,6 +217,7 @@ impl Settings {
             rate_limit: 0,
             sweep_interval: 3600,
             sweep_grace: 600,
+            shutdown_grace: 30,
             mangopay_token_ttl: 3600,
             request_timeout: 30,
             web_session_idle: 1800,
@@ -249,6 +256,7 @@ impl fmt::Debug for Settings {
             .field("rate_limit", &self.rate_limit)
             .field("sweep_interval", &self.sweep_interval)
             .field("sweep_grace", &self.sweep_grace)
+            .field("shutdown_grace", &self.shutdown_grace)
             .field("mangopay_token_ttl", &self.mangopay_token_ttl)
             .field("request_timeout", &self.request_timeout)
             .field("web_session_idle", &self.web_session_idle)

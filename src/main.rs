@@ -497,5 +497,22 @@ async fn serve(state: AppState, embedded_default: bool) -> anyhow::Result<()> {
             key = seed::DEMO_API_KEY,
         );
     }
-    app::serve(listener, state, app::shutdown_signal()).await
+    // On SIGTERM the server stops accepting and lets requests in flight finish, for at most
+    // SHUTDOWN_GRACE; then it stops with them cut off.
+    let signal = futures::FutureExt::shared(Box::pin(app::shutdown_signal()));
+    let grace = std::time::Duration::from_secs(state.settings.shutdown_grace.into());
+    let server = app::serve(listener, state, signal.clone());
+    tokio::select! {
+        result = server => result,
+        () = async {
+            signal.await;
+            tokio::time::sleep(grace).await;
+        } => {
+            tracing::warn!(
+                grace_seconds = grace.as_secs(),
+                "requests were still in flight when SHUTDOWN_GRACE ended: stopping without them"
+            );
+            Ok(())
+        }
+    }
 }

@@ -21,6 +21,7 @@ const FILE_SIZE: usize = 8 * 1024 * 1024;
 /// How much of each file is sent before the server is killed: more than an S3 part.
 const SENT: usize = 6 * 1024 * 1024;
 const DEADLINE: Duration = Duration::from_secs(60);
+const BOUNDARY: &str = "crash-test-boundary";
 
 /// What the server processes of one test share: a database, a blob store, their settings.
 struct Deployment {
@@ -93,8 +94,14 @@ impl Deployment {
 
     /// Starts `serve`; returns once it listens.
     async fn serve(&self) -> Server {
+        self.serve_with(&[]).await
+    }
+
+    /// Starts `serve` with more settings; returns once it listens.
+    async fn serve_with(&self, extra_env: &[(&str, &str)]) -> Server {
         let mut child = self
             .command(&["serve"])
+            .envs(extra_env.iter().copied())
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();
@@ -188,10 +195,20 @@ impl Server {
     /// Starts an 8 MB upload, sends its first `SENT` bytes and holds the rest back: the upload
     /// stays in flight until the returned sender is dropped.
     fn begin_upload(&self, dispute: &str) -> mpsc::UnboundedSender<Result<Bytes, std::io::Error>> {
-        let boundary = "crash-test-boundary";
+        self.begin_answered_upload(dispute).0
+    }
+
+    /// `begin_upload`, with the request's answer to wait for. `finish_upload` sends the rest.
+    fn begin_answered_upload(
+        &self,
+        dispute: &str,
+    ) -> (
+        mpsc::UnboundedSender<Result<Bytes, std::io::Error>>,
+        tokio::task::JoinHandle<reqwest::Result<reqwest::Response>>,
+    ) {
         let (tx, rx) = mpsc::unbounded();
         let head = format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.pdf\"\r\n\
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.pdf\"\r\n\
              Content-Type: application/pdf\r\n\r\n"
         );
         let mut first = head.into_bytes();
@@ -202,14 +219,22 @@ impl Server {
             .post(&format!("/disputes/{dispute}/documents"))
             .header(
                 "content-type",
-                format!("multipart/form-data; boundary={boundary}"),
+                format!("multipart/form-data; boundary={BOUNDARY}"),
             )
             .body(reqwest::Body::wrap_stream(rx));
-        tokio::spawn(async move {
-            // Answered by an error once the server is killed.
-            let _ = request.send().await;
-        });
-        tx
+        // Answered by an error if the server is killed.
+        (tx, tokio::spawn(request.send()))
+    }
+
+    /// SIGTERM, as an orchestrator stops a server.
+    async fn terminate(&self) {
+        let pid = self.child.id().expect("still running").to_string();
+        let status = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .await
+            .unwrap();
+        assert!(status.success());
     }
 
     async fn kill(mut self) {
@@ -322,4 +347,72 @@ async fn on_s3_a_server_killed_mid_upload_leaves_no_multipart_upload_once_swept(
     let bucket = moto.bucket().await;
     let deployment = Deployment::new(Some((&moto, &bucket))).await;
     killed_mid_upload_then_swept(&deployment, Some((&moto, &bucket))).await;
+}
+
+/// The rest of a `begin_upload`: what it held back, and the closing boundary.
+fn finish_upload(tx: mpsc::UnboundedSender<Result<Bytes, std::io::Error>>) {
+    let mut rest = vec![b'x'; FILE_SIZE - SENT];
+    rest.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    tx.unbounded_send(Ok(Bytes::from(rest))).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_accepting_lets_uploads_in_flight_finish_then_stops_at_the_grace() {
+    let deployment = Deployment::new(None).await;
+    deployment.run(&["seed"], &[]).await;
+    let pages_before = deployment.row_blob_keys().await.len();
+
+    // An upload in flight when SIGTERM comes finishes; nobody new gets in meanwhile.
+    let mut server = deployment.serve_with(&[("SHUTDOWN_GRACE", "60")]).await;
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let dispute = server.open_dispute().await;
+    let (tx, answer) = server.begin_answered_upload(&dispute);
+    until("the upload under way", || async {
+        deployment.staged_files().len() == 1
+    })
+    .await;
+    server.terminate().await;
+    until("new connections refused", || async {
+        tokio::net::TcpStream::connect(&addr).await.is_err()
+    })
+    .await;
+    finish_upload(tx);
+    let answer = answer
+        .await
+        .unwrap()
+        .expect("the upload in flight is answered");
+    assert_eq!(answer.status(), 200);
+    let exited = tokio::time::timeout(DEADLINE, server.child.wait()).await;
+    assert!(
+        exited
+            .expect("it stops once the upload is done")
+            .unwrap()
+            .success()
+    );
+    assert_eq!(deployment.row_blob_keys().await.len(), pages_before + 1);
+    assert_eq!(deployment.staged_files(), Vec::<String>::new());
+
+    // One that never finishes is cut off when the grace ends, leaving no row, and only a
+    // partial file for the sweep.
+    let mut server = deployment.serve_with(&[("SHUTDOWN_GRACE", "1")]).await;
+    let (tx, answer) = server.begin_answered_upload(&dispute);
+    until("the second upload under way", || async {
+        deployment.staged_files().len() == 1
+    })
+    .await;
+    server.terminate().await;
+    let exited = tokio::time::timeout(DEADLINE, server.child.wait()).await;
+    assert!(exited.expect("it stops at the grace").unwrap().success());
+    drop(tx);
+    let cut = answer.await.unwrap();
+    assert!(
+        cut.map_or(true, |r| r.status() != 200),
+        "a cut upload is not acknowledged"
+    );
+    assert_eq!(deployment.row_blob_keys().await.len(), pages_before + 1);
+    let printed = deployment.run(&["sweep"], &[("SWEEP_GRACE", "0")]).await;
+    assert_eq!(
+        printed.trim(),
+        "removed 0 orphaned blobs and 1 partial uploads"
+    );
 }
