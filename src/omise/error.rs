@@ -213,10 +213,20 @@ impl IntoResponse for ApiError {
             _ => {}
         }
         let mut response = error_object(self.status(), self.code(), &self.to_string());
-        if let ApiError::TooManyRequests(seconds) = self {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        match self {
+            ApiError::TooManyRequests(seconds) => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            }
+            // The database is away or every connection is busy (a request waits at most 5 s
+            // for one): worth a retry in a moment.
+            ApiError::Unavailable(_) => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(1));
+            }
+            _ => {}
         }
         if matches!(self, ApiError::Authentication(_)) {
             response.headers_mut().insert(

@@ -238,9 +238,12 @@ async fn postgres_an_unreachable_database_is_a_503_not_a_500() {
         !ready["message"].as_str().unwrap().contains("dd_test_"),
         "{ready}"
     );
-    app.get("/disputes")
-        .await
-        .expect_error(503, "service_unavailable");
+    let away = app.get("/disputes").await;
+    assert_eq!(
+        away.headers.get("retry-after").map(|v| v.to_str().unwrap()),
+        Some("1")
+    );
+    away.expect_error(503, "service_unavailable");
     let health = app
         .send(app.client.get(app.url("/healthz")))
         .await
