@@ -26,8 +26,8 @@ pub const MAX_METADATA_BYTES: usize = 16 * 1024;
 /// The merchant's explanation. Sent as JSON or as a form (`metadata[key]=value`).
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct UpdateDispute {
-    /// Required, not empty.
-    #[schema(min_length = 1, required = true)]
+    /// Required, and more than white space.
+    #[schema(min_length = 1, pattern = "\\S", required = true)]
     #[serde(default, deserialize_with = "lenient::required_text")]
     message: String,
     /// Replaces the dispute's metadata (at most 16 KiB as JSON).
@@ -188,7 +188,10 @@ pub async fn update(
     Input(body): Input<UpdateDispute>,
 ) -> ApiResult<Response> {
     let id = path_id(IdKind::Dispute, &id, &caller)?;
-    if body.message.trim().is_empty() {
+    // Blank as the OpenAPI pattern `\S` has it: white space, and the four separators
+    // (U+001C..U+001F) that count as white space there too.
+    let blank = |c: char| c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c);
+    if body.message.chars().all(blank) {
         return Err(ApiError::bad_request("message is required"));
     }
     let metadata = body.metadata.map(checked_metadata).transpose()?;
