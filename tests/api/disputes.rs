@@ -141,6 +141,8 @@ each_backend! {
         for body in [
             json!({}),
             json!({"message": ""}),
+            json!({"message": " \r\n\t"}),
+            json!({"message": "\u{1c}\u{3000}"}),
             json!({"message": null}),
             json!({"message": 5}),
             json!({"message": "ok", "metadata": "not an object"}),
