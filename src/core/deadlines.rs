@@ -149,7 +149,7 @@ impl Core {
                 ..Fields::default()
             };
             match self
-                .transition_at(None, &id, action, fields, &Actor::System, now)
+                .transition_at(None, &id, action, fields, &Actor::System, None, now)
                 .await
             {
                 Ok(_) => done += 1,

@@ -8,7 +8,7 @@ use super::Core;
 use crate::domain::dispute::NewDispute;
 use crate::domain::{
     Action, Actor, Dispute, DisputeStatus, Document, HistoryEntry, Id, IdKind, ListPage, ListQuery,
-    Marks, Scope,
+    Marks, Mode, Scope,
 };
 use crate::store::{Change, DisputeFilter, DisputeUpdate, Refusal, StoreError};
 
@@ -77,12 +77,14 @@ impl Core {
         fields: Fields,
         actor: &Actor,
     ) -> Result<Dispute, Refusal> {
-        let (_, now) = self.time_of(scope, id).await?;
-        self.transition_at(scope, id, action, fields, actor, now)
+        let (mode, now) = self.time_of(scope, id).await?;
+        self.transition_at(scope, id, action, fields, actor, Some(mode), now)
             .await
     }
 
-    /// `transition` at a given time (a deadline pass, on the clock it runs on).
+    /// `transition` at a given time (a deadline pass, on the clock it runs on), the dispute's
+    /// mode given when the caller knows it.
+    #[allow(clippy::too_many_arguments)]
     pub(super) async fn transition_at(
         &self,
         scope: Option<&Scope>,
@@ -90,13 +92,13 @@ impl Core {
         action: Action,
         fields: Fields,
         actor: &Actor,
+        mode: Option<Mode>,
         now: DateTime<Utc>,
     ) -> Result<Dispute, Refusal> {
-        // A win writes a credit, whose id carries the dispute's mode: the operator, who has no
-        // scope, reads it first.
+        // A win writes a credit, whose id carries the dispute's mode: read first when unknown.
         let credit_transaction = if action == Action::Win {
-            let mode = match scope {
-                Some(scope) => scope.mode,
+            let mode = match mode.or(scope.map(|s| s.mode)) {
+                Some(mode) => mode,
                 None => {
                     let dispute = self.store.dispute(None, id).await?;
                     dispute.ok_or(Refusal::DisputeNotFound)?.mode

@@ -133,15 +133,12 @@ impl Core {
         by: TimeDelta,
     ) -> Result<Option<Advanced>, StoreError> {
         let micros = by.num_microseconds().unwrap_or(i64::MAX);
-        let Some(before) = self.store.test_clock(account).await? else {
-            return Ok(None);
-        };
         let Some(offset) = self.store.advance_test_clock(account, micros).await? else {
             return Ok(None);
         };
         self.test_clocks.remember(account, offset);
         let real = self.clock.now();
-        let from = real + TimeDelta::microseconds(before);
+        let from = real + TimeDelta::microseconds(offset - micros);
         let to = real + TimeDelta::microseconds(offset);
         let changed = self.catch_up(&self.deadlines, account, from, to).await?;
         Ok(Some(Advanced {

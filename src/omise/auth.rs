@@ -129,7 +129,7 @@ impl KeyCache {
         let Some(record) = store.find_key(&hash).await? else {
             return Ok(None);
         };
-        if record.revoked || record.mode != key.mode() || record.scheme != SecretKey::SCHEME {
+        if !key.accepted_by(&record) {
             return Ok(None);
         }
         let record = Arc::new(record);

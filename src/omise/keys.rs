@@ -46,6 +46,12 @@ impl SecretKey {
         SecretKey(format!("{prefix}{}", base36(random, ID_BODY_LEN)))
     }
 
+    /// Whether the stored record of this key lets it in: not revoked, of the mode its prefix
+    /// says, and an Omise key (not another dialect's).
+    pub fn accepted_by(&self, record: &crate::store::KeyRecord) -> bool {
+        !record.revoked && record.mode == self.mode() && record.scheme == SecretKey::SCHEME
+    }
+
     pub fn mode(&self) -> Mode {
         if self.0.starts_with("skey_test_") {
             Mode::Test

@@ -523,7 +523,7 @@ pub async fn login(
         Ok(None) => return refused(),
         Err(e) => return failure(e),
     };
-    if record.revoked || record.mode != key.mode() || record.scheme != SecretKey::SCHEME {
+    if !key.accepted_by(&record) {
         return refused();
     }
     let (token, _csrf) = match state.core.open_session(&record, state.session_idle).await {
