@@ -21,6 +21,7 @@ use crate::blobs::Blobs;
 use crate::config::Settings;
 use crate::core::Core;
 use crate::domain::Clock;
+use crate::metrics::Metrics;
 use crate::signing::Signer;
 use crate::store::DynStore;
 
@@ -36,8 +37,15 @@ impl AppState {
             settings.signing_secret.as_ref().map(|s| s.expose()),
             settings.download_url_ttl(),
         );
+        let metrics = if settings.metrics {
+            Metrics::new(store.clone())
+        } else {
+            Metrics::default()
+        };
+        let blobs = blobs.with_metrics(metrics.clone());
         AppState {
             core: Core::from(crate::core::Parts {
+                metrics,
                 evidence_days: settings.evidence_days,
                 test_decision_delay: Duration::from_secs(settings.test_decision_delay.into()),
                 deadlines: crate::core::deadlines::DeadlineSettings {
@@ -135,6 +143,20 @@ pub fn app(state: AppState) -> Router {
             base_url: settings.public_base_url().into(),
         };
         router = router.nest("/ops", crate::ops::router(ops, timeout));
+    }
+    let metrics = state.core.metrics.clone();
+    if metrics.is_on() {
+        router = router
+            .route(
+                "/metrics",
+                get(crate::metrics::serve)
+                    .with_state((metrics.clone(), settings.ops_token.clone()))
+                    .fallback(crate::omise::method_not_allowed),
+            )
+            .layer(axum::middleware::from_fn_with_state(
+                metrics,
+                crate::metrics::track,
+            ));
     }
     let request_id = HeaderName::from_static("x-request-id");
     router.layer(

@@ -26,6 +26,8 @@ use object_store::{
 use tokio::io::AsyncReadExt;
 use tokio_util::io::ReaderStream;
 
+use crate::metrics::Metrics;
+
 /// How much of a local file one read takes when streaming a download.
 const READ_CHUNK: usize = 256 * 1024;
 
@@ -45,6 +47,8 @@ pub struct Blobs {
     /// memory, S3's minimum part size for S3.
     part_size: usize,
     backend: Backend,
+    /// Bytes in and out, and failures.
+    metrics: Metrics,
 }
 
 /// What a sweep needs to know to find partial uploads, which `list` never shows.
@@ -110,6 +114,7 @@ impl Blobs {
                     multipart: s3,
                     prefix,
                 },
+                metrics: Metrics::default(),
             });
         }
         let dir = match url.strip_prefix("file://") {
@@ -129,6 +134,7 @@ impl Blobs {
             store: Arc::new(store),
             part_size: 256 * 1024,
             backend: Backend::Local { root },
+            metrics: Metrics::default(),
         })
     }
 
@@ -137,7 +143,27 @@ impl Blobs {
             store: Arc::new(InMemory::new()),
             part_size: 256 * 1024,
             backend: Backend::Memory,
+            metrics: Metrics::default(),
         }
+    }
+
+    /// The same store, counting its bytes and failures in `metrics`.
+    pub fn with_metrics(self, metrics: Metrics) -> Blobs {
+        Blobs { metrics, ..self }
+    }
+
+    /// Counts a failure of `operation` (a missing object is not one).
+    fn observe<T>(
+        &self,
+        operation: &'static str,
+        result: object_store::Result<T>,
+    ) -> object_store::Result<T> {
+        if let Err(e) = &result {
+            if !matches!(e, object_store::Error::NotFound { .. }) {
+                self.metrics.blob_error(operation);
+            }
+        }
+        result
     }
 
     /// A fresh, unguessable key for a document's bytes.
@@ -148,6 +174,15 @@ impl Blobs {
     /// Starts writing `key`; bytes become visible only when the writer finishes. On S3 the
     /// upload's id is recorded first, so that a sweep can abort it if this process dies.
     pub async fn writer(&self, key: &str) -> object_store::Result<BlobWriter> {
+        let started = self.start_upload(key).await;
+        let upload = self.observe("write", started)?;
+        Ok(BlobWriter {
+            inner: WriteMultipart::new_with_chunk_size(upload, self.part_size),
+            blobs: self.clone(),
+        })
+    }
+
+    async fn start_upload(&self, key: &str) -> object_store::Result<Box<dyn MultipartUpload>> {
         let upload: Box<dyn MultipartUpload> = match &self.backend {
             Backend::S3 { multipart, prefix } => {
                 let path = full_path(prefix, key);
@@ -171,16 +206,15 @@ impl Blobs {
                 self.store.put_multipart(&Path::from(key)).await?
             }
         };
-        Ok(BlobWriter {
-            inner: WriteMultipart::new_with_chunk_size(upload, self.part_size),
-        })
+        Ok(upload)
     }
 
     pub async fn put(&self, key: &str, bytes: Bytes) -> object_store::Result<()> {
-        self.store
-            .put(&Path::from(key), bytes.into())
-            .await
-            .map(|_| ())
+        let size = bytes.len();
+        let put = self.store.put(&Path::from(key), bytes.into()).await;
+        self.observe("write", put)?;
+        self.metrics.uploaded(size);
+        Ok(())
     }
 
     /// The bytes of `key`, streamed.
@@ -204,8 +238,14 @@ impl Blobs {
             range: range.map(GetRange::Bounded),
             ..GetOptions::default()
         };
-        let found = self.store.get_opts(&Path::from(key), options).await?;
-        match found.payload {
+        let found = self.store.get_opts(&Path::from(key), options).await;
+        let found = self.observe("read", found)?;
+        let metrics = self.metrics.clone();
+        let count = move |chunk: &object_store::Result<Bytes>| match chunk {
+            Ok(bytes) => metrics.downloaded(bytes.len()),
+            Err(_) => metrics.blob_error("read"),
+        };
+        let stream = match found.payload {
             GetResultPayload::File(mut file, path) => {
                 let local_error = move |source: std::io::Error| object_store::Error::Generic {
                     store: "LocalFileSystem",
@@ -217,17 +257,19 @@ impl Blobs {
                     return Err(local_error(e));
                 }
                 let file = tokio::fs::File::from_std(file).take(range.end - range.start);
-                let stream = ReaderStream::with_capacity(file, READ_CHUNK).map_err(local_error);
-                Ok(stream.boxed())
+                ReaderStream::with_capacity(file, READ_CHUNK)
+                    .map_err(local_error)
+                    .boxed()
             }
-            GetResultPayload::Stream(_) => Ok(found.into_stream()),
-        }
+            GetResultPayload::Stream(_) => found.into_stream(),
+        };
+        Ok(stream.inspect(count).boxed())
     }
 
     pub async fn delete(&self, key: &str) -> object_store::Result<()> {
         match self.store.delete(&Path::from(key)).await {
             Err(object_store::Error::NotFound { .. }) => Ok(()),
-            other => other,
+            other => self.observe("delete", other),
         }
     }
 
@@ -438,19 +480,23 @@ fn s3_prefix(url: &str) -> anyhow::Result<String> {
 /// removes what was staged.
 pub struct BlobWriter {
     inner: WriteMultipart,
+    blobs: Blobs,
 }
 
 impl BlobWriter {
     /// Buffers `bytes`, waiting first while a part is still being written so that at most one
     /// part per upload is in memory.
     pub async fn write(&mut self, bytes: &[u8]) -> object_store::Result<()> {
-        self.inner.wait_for_capacity(1).await?;
+        let waited = self.inner.wait_for_capacity(1).await;
+        self.blobs.observe("write", waited)?;
         self.inner.write(bytes);
+        self.blobs.metrics.uploaded(bytes.len());
         Ok(())
     }
 
     pub async fn finish(self) -> object_store::Result<()> {
-        self.inner.finish().await.map(|_| ())
+        let finished = self.inner.finish().await.map(|_| ());
+        self.blobs.observe("write", finished)
     }
 
     pub async fn abort(self) -> object_store::Result<()> {
@@ -475,6 +521,7 @@ mod tests {
             store: Arc::new(PrefixStore::new(shared.clone(), prefix)),
             part_size: 1024,
             backend: Backend::Memory,
+            metrics: Metrics::default(),
         };
         let (staging, production) = (at("staging"), at("production"));
         staging

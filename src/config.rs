@@ -14,6 +14,12 @@ impl Secret {
     pub fn expose(&self) -> &str {
         &self.0
     }
+
+    /// Whether `given` is this secret, compared in constant time.
+    pub fn matches(&self, given: &str) -> bool {
+        use subtle::ConstantTimeEq;
+        bool::from(self.0.as_bytes().ct_eq(given.as_bytes()))
+    }
 }
 
 impl fmt::Debug for Secret {
@@ -178,6 +184,13 @@ pub struct Settings {
     #[arg(long, env = "REQUEST_TIMEOUT", default_value_t = 30, global = true)]
     pub request_timeout: u32,
 
+    /// `on`: request latencies, the database pool, blob bytes and errors and webhook outcomes
+    /// are recorded and served at `GET /metrics` (Prometheus text format; with `OPS_TOKEN` set,
+    /// only to `Authorization: Bearer $OPS_TOKEN`). `off`: nothing is recorded or served.
+    #[arg(long, env = "METRICS", default_value = "on", global = true,
+          value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::Set)]
+    pub metrics: bool,
+
     /// Seconds a dashboard session may stay unused before it ends (at least 60).
     #[arg(long, env = "WEB_SESSION_IDLE", default_value_t = 1800, global = true,
           value_parser = clap::value_parser!(u32).range(60..))]
@@ -220,6 +233,7 @@ impl Settings {
             shutdown_grace: 30,
             mangopay_token_ttl: 3600,
             request_timeout: 30,
+            metrics: true,
             web_session_idle: 1800,
             webhook_allow_cidrs: Vec::new(),
             webhook_retry_schedule: None,
@@ -259,6 +273,7 @@ impl fmt::Debug for Settings {
             .field("shutdown_grace", &self.shutdown_grace)
             .field("mangopay_token_ttl", &self.mangopay_token_ttl)
             .field("request_timeout", &self.request_timeout)
+            .field("metrics", &self.metrics)
             .field("web_session_idle", &self.web_session_idle)
             .finish()
     }

@@ -14,6 +14,7 @@ pub mod core;
 pub mod domain;
 pub mod http;
 pub mod mangopay;
+pub mod metrics;
 pub mod omise;
 pub mod openapi;
 pub mod ops;

@@ -42,6 +42,8 @@ pub struct Parts {
     pub deadlines: deadlines::DeadlineSettings,
     /// The accounts' test clocks, as this process last read them.
     pub test_clocks: test_clock::TestClocks,
+    /// What operators watch (off unless the application turns it on).
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl Parts {
@@ -56,6 +58,7 @@ impl Parts {
             test_decision_delay: std::time::Duration::ZERO,
             deadlines: deadlines::DeadlineSettings::default(),
             test_clocks: test_clock::TestClocks::new(std::time::Duration::from_secs(5)),
+            metrics: crate::metrics::Metrics::default(),
         }
     }
 }

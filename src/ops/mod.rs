@@ -15,7 +15,6 @@ use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use subtle::ConstantTimeEq;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use utoipa::ToSchema;
@@ -215,12 +214,9 @@ async fn require_token(State(state): State<OpsState>, request: Request, next: Ne
         .headers()
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::as_bytes);
+        .and_then(|v| v.strip_prefix("Bearer "));
     match given {
-        Some(given) if bool::from(state.token.expose().as_bytes().ct_eq(given)) => {
-            next.run(request).await
-        }
+        Some(given) if state.token.matches(given) => next.run(request).await,
         _ => OpsError::Unauthorized.into_response(),
     }
 }

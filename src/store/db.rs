@@ -11,6 +11,9 @@ use sqlx::error::BoxDynError;
 use sqlx::postgres::{PgArgumentBuffer, PgRow, PgTypeInfo};
 use sqlx::sqlite::{SqliteArgumentValue, SqliteRow, SqliteTypeInfo};
 use sqlx::types::Json;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use sqlx::pool::PoolConnection;
 use sqlx::{Encode, FromRow, PgPool, Postgres, Sqlite, SqlitePool, Transaction, Type};
 
 /// A value to bind, in either backend.
@@ -211,9 +214,134 @@ pub trait Row: for<'r> FromRow<'r, PgRow> + for<'r> FromRow<'r, SqliteRow> + Sen
 impl<T> Row for T where T: for<'r> FromRow<'r, PgRow> + for<'r> FromRow<'r, SqliteRow> + Send + Unpin
 {}
 
-pub enum Pool {
+/// A connection pool of either backend, which also counts the callers waiting for one of its
+/// connections (sqlx does not say).
+pub struct Pool {
+    backend: Backend,
+    waiting: AtomicUsize,
+}
+
+pub enum Backend {
     Pg(PgPool),
     Lite(SqlitePool),
+}
+
+/// The pool's state, for the metrics.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PoolStats {
+    /// Connections open, idle or in use.
+    pub size: u32,
+    pub idle: u32,
+    pub max: u32,
+    /// Callers waiting for a connection.
+    pub waiting: usize,
+}
+
+/// Counts a caller as waiting while it exists (a cancelled wait is uncounted too).
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn enter(count: &'a AtomicUsize) -> Waiting<'a> {
+        count.fetch_add(1, Ordering::Relaxed);
+        Waiting(count)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl Pool {
+    pub fn new(backend: Backend) -> Pool {
+        Pool {
+            backend,
+            waiting: AtomicUsize::new(0),
+        }
+    }
+
+    pub fn backend(&self) -> &Backend {
+        &self.backend
+    }
+
+    pub fn stats(&self) -> PoolStats {
+        let (size, idle, max) = match &self.backend {
+            Backend::Pg(p) => (p.size(), p.num_idle(), p.options().get_max_connections()),
+            Backend::Lite(p) => (p.size(), p.num_idle(), p.options().get_max_connections()),
+        };
+        PoolStats {
+            size,
+            idle: u32::try_from(idle).unwrap_or(u32::MAX),
+            max,
+            waiting: self.waiting.load(Ordering::Relaxed),
+        }
+    }
+
+    async fn pg(&self, pool: &PgPool) -> Result<PoolConnection<Postgres>, sqlx::Error> {
+        let _waiting = Waiting::enter(&self.waiting);
+        pool.acquire().await
+    }
+
+    async fn lite(&self, pool: &SqlitePool) -> Result<PoolConnection<Sqlite>, sqlx::Error> {
+        let _waiting = Waiting::enter(&self.waiting);
+        pool.acquire().await
+    }
+
+    pub async fn all<T: Row>(&self, sql: &Sql) -> Result<Vec<T>, sqlx::Error> {
+        match &self.backend {
+            Backend::Pg(p) => sql.pg().fetch_all(&mut *self.pg(p).await?).await,
+            Backend::Lite(p) => sql.lite().fetch_all(&mut *self.lite(p).await?).await,
+        }
+    }
+
+    pub async fn optional<T: Row>(&self, sql: &Sql) -> Result<Option<T>, sqlx::Error> {
+        match &self.backend {
+            Backend::Pg(p) => sql.pg().fetch_optional(&mut *self.pg(p).await?).await,
+            Backend::Lite(p) => sql.lite().fetch_optional(&mut *self.lite(p).await?).await,
+        }
+    }
+
+    pub async fn execute(&self, sql: &Sql) -> Result<u64, sqlx::Error> {
+        let done = match &self.backend {
+            Backend::Pg(p) => sql.pg_exec().execute(&mut *self.pg(p).await?).await?,
+            Backend::Lite(p) => {
+                return sql
+                    .lite_exec()
+                    .execute(&mut *self.lite(p).await?)
+                    .await
+                    .map(|r| r.rows_affected());
+            }
+        };
+        Ok(done.rows_affected())
+    }
+
+    pub async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match &self.backend {
+            Backend::Pg(p) => Tx::Pg(Transaction::begin(self.pg(p).await?, None).await?),
+            Backend::Lite(p) => Tx::Lite(
+                Transaction::begin(self.lite(p).await?, Some("begin immediate".into())).await?,
+            ),
+        })
+    }
+
+    /// The clause that makes a select skip (and lock) rows another transaction holds, so that
+    /// several workers claim disjoint rows (nothing on SQLite, whose writes are serialized).
+    pub fn skip_locked(&self) -> &'static str {
+        match self.backend {
+            Backend::Pg(_) => " for update skip locked",
+            Backend::Lite(_) => "",
+        }
+    }
+
+    /// The clause that locks the rows a select reads until the transaction ends (`for update`
+    /// on Postgres; nothing on SQLite, whose write transactions hold the whole database).
+    pub fn lock_rows(&self) -> &'static str {
+        match self.backend {
+            Backend::Pg(_) => " for update",
+            Backend::Lite(_) => "",
+        }
+    }
 }
 
 /// A write transaction. On Postgres an ordinary READ COMMITTED one, whose conditional updates
@@ -221,54 +349,6 @@ pub enum Pool {
 pub enum Tx {
     Pg(Transaction<'static, Postgres>),
     Lite(Transaction<'static, Sqlite>),
-}
-
-impl Pool {
-    pub async fn all<T: Row>(&self, sql: &Sql) -> Result<Vec<T>, sqlx::Error> {
-        match self {
-            Pool::Pg(p) => sql.pg().fetch_all(p).await,
-            Pool::Lite(p) => sql.lite().fetch_all(p).await,
-        }
-    }
-
-    pub async fn optional<T: Row>(&self, sql: &Sql) -> Result<Option<T>, sqlx::Error> {
-        match self {
-            Pool::Pg(p) => sql.pg().fetch_optional(p).await,
-            Pool::Lite(p) => sql.lite().fetch_optional(p).await,
-        }
-    }
-
-    pub async fn execute(&self, sql: &Sql) -> Result<u64, sqlx::Error> {
-        match self {
-            Pool::Pg(p) => sql.pg_exec().execute(p).await.map(|r| r.rows_affected()),
-            Pool::Lite(p) => sql.lite_exec().execute(p).await.map(|r| r.rows_affected()),
-        }
-    }
-
-    pub async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
-        Ok(match self {
-            Pool::Pg(p) => Tx::Pg(p.begin().await?),
-            Pool::Lite(p) => Tx::Lite(p.begin_with("begin immediate").await?),
-        })
-    }
-
-    /// The clause that makes a select skip (and lock) rows another transaction holds, so that
-    /// several workers claim disjoint rows (nothing on SQLite, whose writes are serialized).
-    pub fn skip_locked(&self) -> &'static str {
-        match self {
-            Pool::Pg(_) => " for update skip locked",
-            Pool::Lite(_) => "",
-        }
-    }
-
-    /// The clause that locks the rows a select reads until the transaction ends (`for update`
-    /// on Postgres; nothing on SQLite, whose write transactions hold the whole database).
-    pub fn lock_rows(&self) -> &'static str {
-        match self {
-            Pool::Pg(_) => " for update",
-            Pool::Lite(_) => "",
-        }
-    }
 }
 
 impl Tx {

@@ -34,7 +34,7 @@ use crate::domain::{
     ListPage, ListQuery, Marks, Mode, Page, Scope, TransitionError,
 };
 
-pub use db::Pool;
+pub use db::{Pool, PoolStats};
 pub use events::{AttemptRecord, EventFilter, Events, Outcome};
 pub use evidence_links::{NewEvidenceLink, Session, WebAccess};
 
@@ -508,6 +508,8 @@ pub trait Store:
 {
     async fn migrate(&self) -> Result<(), StoreError>;
     async fn ping(&self) -> Result<(), StoreError>;
+    /// The connection pool's state now.
+    fn pool_stats(&self) -> PoolStats;
 }
 
 pub type DynStore = Arc<dyn Store>;
@@ -533,9 +535,9 @@ pub async fn connect(database_url: &str, max_connections: u32) -> anyhow::Result
 #[async_trait]
 impl Store for SqlStore {
     async fn migrate(&self) -> Result<(), StoreError> {
-        match &self.pool {
-            Pool::Pg(p) => postgres::MIGRATOR.run(p).await?,
-            Pool::Lite(p) => sqlite::MIGRATOR.run(p).await?,
+        match self.pool.backend() {
+            db::Backend::Pg(p) => postgres::MIGRATOR.run(p).await?,
+            db::Backend::Lite(p) => sqlite::MIGRATOR.run(p).await?,
         }
         Ok(())
     }
@@ -543,5 +545,9 @@ impl Store for SqlStore {
     async fn ping(&self) -> Result<(), StoreError> {
         self.pool.execute(&db::Sql::new("select 1")).await?;
         Ok(())
+    }
+
+    fn pool_stats(&self) -> PoolStats {
+        self.pool.stats()
     }
 }

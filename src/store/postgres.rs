@@ -6,6 +6,7 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use super::Pool;
+use super::db::Backend;
 
 pub static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
 
@@ -19,5 +20,5 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<Pool, sqlx::Erro
         .test_before_acquire(false)
         .connect_with(options.application_name("dispute-docs"))
         .await?;
-    Ok(Pool::Pg(pool))
+    Ok(Pool::new(Backend::Pg(pool)))
 }

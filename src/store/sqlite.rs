@@ -10,6 +10,7 @@ use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use super::Pool;
+use super::db::Backend;
 
 pub static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
 
@@ -30,5 +31,5 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<Pool, sqlx::Erro
         .acquire_timeout(Duration::from_secs(10))
         .connect_with(options)
         .await?;
-    Ok(Pool::Lite(pool))
+    Ok(Pool::new(Backend::Lite(pool)))
 }

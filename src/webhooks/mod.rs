@@ -21,6 +21,7 @@ use tokio::sync::Notify;
 
 use crate::core::Core;
 use crate::domain::{Delivery, Endpoint, Event};
+use crate::metrics::DeliveryOutcome;
 use crate::store::{AttemptRecord, Outcome};
 use guard::{Guard, GuardedResolver};
 
@@ -209,11 +210,11 @@ impl Worker {
         };
         if !endpoint.enabled || !endpoint.valid {
             let record = refused(String::new(), "the endpoint is disabled");
-            return Ok(store.record_attempt(&delivery, &record).await?);
+            return self.record(&delivery, &record).await;
         }
         let Some(request) = dialect.request(&event, &endpoint, now) else {
             let record = refused(String::new(), "this endpoint is not told of this event");
-            return Ok(store.record_attempt(&delivery, &record).await?);
+            return self.record(&delivery, &record).await;
         };
         let timeout = self.settings.timeout.unwrap_or(dialect.timeout());
         let started = Instant::now();
@@ -259,7 +260,17 @@ impl Worker {
             outcome,
             invalid_after: dialect.invalid_after(),
         };
-        store.record_attempt(&delivery, &record).await?;
+        self.record(&delivery, &record).await
+    }
+
+    /// Records an attempt, and counts its outcome.
+    async fn record(&self, delivery: &Delivery, record: &AttemptRecord) -> anyhow::Result<()> {
+        self.core.store.record_attempt(delivery, record).await?;
+        self.core.metrics.delivery(match record.outcome {
+            Outcome::Succeeded => DeliveryOutcome::Succeeded,
+            Outcome::RetryAt(_) => DeliveryOutcome::Retrying,
+            Outcome::Dead => DeliveryOutcome::Failed,
+        });
         Ok(())
     }
 

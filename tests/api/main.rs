@@ -17,6 +17,7 @@ mod history;
 mod idempotency;
 mod magic;
 mod mangopay;
+mod metrics;
 mod moto;
 mod operator;
 mod params;
