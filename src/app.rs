@@ -59,9 +59,12 @@ impl AppState {
 
     /// Opens the configured store and blob store and migrates the store.
     pub async fn from_settings(settings: Settings) -> anyhow::Result<AppState> {
-        let store =
-            crate::store::connect(&settings.database_url, settings.database_max_connections)
-                .await?;
+        let store = crate::store::connect(
+            &settings.database_url,
+            settings.database_max_connections,
+            settings.database_acquire_timeout(),
+        )
+        .await?;
         store.migrate().await?;
         let blobs = Blobs::from_url(&settings.blob_store_url)?;
         Ok(AppState::new(store, blobs, settings, Clock::default()))

@@ -51,6 +51,18 @@ pub struct Settings {
     )]
     pub database_max_connections: u32,
 
+    /// Seconds a request waits for a free database connection when every one of this process's
+    /// is busy; then it is answered 503 with `Retry-After: 1` rather than queued past
+    /// REQUEST_TIMEOUT.
+    #[arg(
+        long,
+        env = "DATABASE_ACQUIRE_TIMEOUT",
+        default_value_t = 5,
+        global = true,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub database_acquire_timeout: u32,
+
     /// Where file bytes live: a directory path, file:///abs/dir, s3://bucket/prefix or memory://.
     #[arg(
         long,
@@ -197,6 +209,11 @@ impl Settings {
         TimeDelta::seconds(i64::from(self.download_url_ttl))
     }
 
+    /// How long a request waits for a free database connection.
+    pub fn database_acquire_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.database_acquire_timeout.into())
+    }
+
     /// How old an unnamed blob or a partial upload must be before a sweep removes it.
     pub fn sweep_grace(&self) -> TimeDelta {
         TimeDelta::seconds(i64::from(self.sweep_grace))
@@ -208,6 +225,7 @@ impl Settings {
             database_url: database_url.to_owned(),
             blob_store_url: blob_store_url.to_owned(),
             database_max_connections: 16,
+            database_acquire_timeout: 5,
             listen_addr: ([127, 0, 0, 1], 0).into(),
             public_base_url: None,
             ops_token: None,
@@ -238,6 +256,7 @@ impl fmt::Debug for Settings {
         f.debug_struct("Settings")
             .field("database_url", &redact_url(&self.database_url))
             .field("database_max_connections", &self.database_max_connections)
+            .field("database_acquire_timeout", &self.database_acquire_timeout)
             .field("blob_store_url", &self.blob_store_url)
             .field("listen_addr", &self.listen_addr)
             .field("public_base_url", &self.public_base_url)

@@ -198,9 +198,13 @@ impl TestApp {
         let base = format!("http://{addr}");
         settings.public_base_url = Some(base.clone());
         configure(&mut settings);
-        let store = dispute_docs::store::connect(&database_url, settings.database_max_connections)
-            .await
-            .expect("connect the store");
+        let store = dispute_docs::store::connect(
+            &database_url,
+            settings.database_max_connections,
+            settings.database_acquire_timeout(),
+        )
+        .await
+        .expect("connect the store");
         store.migrate().await.expect("migrate");
         let s3_options: Vec<(&str, &str)> = s3_options
             .iter()
@@ -828,10 +832,13 @@ impl TestApp {
             .expect("bind port 0");
         let base = format!("http://{}", listener.local_addr().unwrap());
         settings.public_base_url = Some(base.clone());
-        let store =
-            dispute_docs::store::connect(&self.database_url, settings.database_max_connections)
-                .await
-                .expect("connect the store");
+        let store = dispute_docs::store::connect(
+            &self.database_url,
+            settings.database_max_connections,
+            settings.database_acquire_timeout(),
+        )
+        .await
+        .expect("connect the store");
         store.migrate().await.expect("migrate");
         let state = AppState::new(store, blobs, settings, Clock::default());
         let (tx, rx) = oneshot::channel();

@@ -21,6 +21,7 @@ mod moto;
 mod multi;
 mod operator;
 mod params;
+mod pool;
 mod processes;
 mod ranges;
 mod test_clock;
