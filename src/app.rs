@@ -21,6 +21,7 @@ use crate::blobs::Blobs;
 use crate::config::Settings;
 use crate::core::Core;
 use crate::domain::Clock;
+use crate::rate_limit::RateLimiter;
 use crate::signing::Signer;
 use crate::store::DynStore;
 
@@ -28,6 +29,8 @@ use crate::store::DynStore;
 pub struct AppState {
     pub core: Core,
     pub settings: Arc<Settings>,
+    /// Per-key request budgets, when `RATE_LIMIT` is set: this process's, or Redis's.
+    pub rate_limiter: Option<Arc<RateLimiter>>,
 }
 
 impl AppState {
@@ -52,6 +55,9 @@ impl AppState {
                     settings.auth_cache_ttl.into(),
                 )),
                 ..crate::core::Parts::new(store, blobs, clock, signer)
+            }),
+            rate_limiter: std::num::NonZeroU32::new(settings.rate_limit).map(|per_minute| {
+                Arc::new(RateLimiter::new(per_minute, settings.redis_url.as_ref()))
             }),
             settings: Arc::new(settings),
         }
@@ -118,7 +124,8 @@ impl AppState {
 pub fn app(state: AppState) -> Router {
     let settings = &state.settings;
     let timeout = Duration::from_secs(settings.request_timeout.into());
-    let omise = crate::omise::OmiseState::new(state.core.clone(), settings);
+    let omise =
+        crate::omise::OmiseState::new(state.core.clone(), settings, state.rate_limiter.clone());
     let mut router = crate::omise::router(omise, timeout).route(
         "/openapi.json",
         get(crate::openapi::openapi_json).fallback(crate::omise::method_not_allowed),

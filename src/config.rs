@@ -33,6 +33,38 @@ impl std::str::FromStr for Secret {
     }
 }
 
+/// A Redis URL (`redis://[user:password@]host[:port][/db]`, or `redis+unix:///path`), checked
+/// at start-up. `Debug` hides its password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RedisUrl(String);
+
+impl RedisUrl {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The URL with any password replaced, for logs and errors.
+    pub fn redacted(&self) -> String {
+        redact_url(&self.0)
+    }
+}
+
+impl fmt::Debug for RedisUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RedisUrl({})", self.redacted())
+    }
+}
+
+impl std::str::FromStr for RedisUrl {
+    type Err = String;
+    fn from_str(s: &str) -> Result<RedisUrl, String> {
+        match redis::Client::open(s) {
+            Ok(_) => Ok(RedisUrl(s.to_owned())),
+            Err(e) => Err(format!("not a Redis URL: {e}")),
+        }
+    }
+}
+
 /// The embedded default database.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/dispute-docs.db";
 
@@ -103,9 +135,17 @@ pub struct Settings {
     #[arg(long, env = "AUTH_CACHE_TTL", default_value_t = 5, global = true)]
     pub auth_cache_ttl: u32,
 
-    /// Requests a minute each API key may make (0: no limit). Counted per server process.
+    /// Requests a minute each API key may make (0: no limit). Counted per server process, or
+    /// across all of them with REDIS_URL.
     #[arg(long, env = "RATE_LIMIT", default_value_t = 0, global = true)]
     pub rate_limit: u32,
+
+    /// Redis, where RATE_LIMIT is counted for every server process together (keys
+    /// `dispute-docs:ratelimit:<key id>`, expiring). Unset: each process counts its own. It must
+    /// answer at start-up; should it stop answering later (500 ms), requests go through
+    /// uncounted, with a warning logged at most once a minute.
+    #[arg(long, env = "REDIS_URL", global = true, hide_env_values = true)]
+    pub redis_url: Option<RedisUrl>,
 
     /// Seconds between sweeps of blobs that no document names (0: only at start-up).
     #[arg(long, env = "SWEEP_INTERVAL", default_value_t = 3600, global = true)]
@@ -233,6 +273,7 @@ impl Settings {
             download_url_ttl: 3600,
             auth_cache_ttl: 5,
             rate_limit: 0,
+            redis_url: None,
             sweep_interval: 3600,
             sweep_grace: 600,
             shutdown_grace: 30,
@@ -273,6 +314,7 @@ impl fmt::Debug for Settings {
             .field("test_decision_delay", &self.test_decision_delay)
             .field("auth_cache_ttl", &self.auth_cache_ttl)
             .field("rate_limit", &self.rate_limit)
+            .field("redis_url", &self.redis_url)
             .field("sweep_interval", &self.sweep_interval)
             .field("sweep_grace", &self.sweep_grace)
             .field("shutdown_grace", &self.shutdown_grace)
@@ -307,6 +349,16 @@ mod tests {
             !shown.contains("hunter2") && !shown.contains("a-very-long-ops-token"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn redis_urls_are_checked_and_their_passwords_hidden() {
+        assert!("http://cache:6379".parse::<RedisUrl>().is_err());
+        let url: RedisUrl = "redis://:hunter2hunter2@cache:6379/0".parse().unwrap();
+        assert_eq!(url.expose(), "redis://:hunter2hunter2@cache:6379/0");
+        let mut s = Settings::for_urls("memory://", "memory://");
+        s.redis_url = Some(url);
+        assert!(!format!("{s:?}").contains("hunter2"), "{s:?}");
     }
 
     #[test]

@@ -47,9 +47,8 @@ impl FromRequestParts<OmiseState> for Caller {
             .await?
             .ok_or(FAILED)?;
         if let Some(limiter) = &state.limiter {
-            limiter.check_key(&record.key_id).map_err(|wait| {
-                let now = governor::clock::Clock::now(&governor::clock::DefaultClock::default());
-                ApiError::TooManyRequests(wait.wait_time_from(now).as_secs().max(1))
+            limiter.check(&record.key_id).await.map_err(|limited| {
+                ApiError::TooManyRequests(limited.retry_after.as_secs().max(1))
             })?;
         }
         let version = match parts.headers.get("omise-version") {

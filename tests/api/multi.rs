@@ -5,6 +5,8 @@
 //! key revoked through one stops working on all within `AUTH_CACHE_TTL`; a retry with an
 //! `Idempotency-Key` sent to another process replays. On Postgres.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::helpers::*;
@@ -290,4 +292,187 @@ async fn a_retry_with_an_idempotency_key_sent_to_another_process_replays_and_act
     .await
     .expect_error(422, "idempotency_key_reused");
     assert_eq!(deployment.sql_count(documents, &[dispute]).await, 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// RATE_LIMIT across processes: counted in Redis (127.0.0.1:6379, or TEST_REDIS_URL) when
+// REDIS_URL is set, by each process on its own otherwise. Each test issues a key of its own, so
+// that its budget in Redis (`dispute-docs:ratelimit:<key id>`) is no other test's.
+
+fn test_redis_url() -> String {
+    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// A seeded deployment on a local directory, with these settings.
+async fn limited_deployment(settings: &[(&'static str, &str)]) -> Deployment {
+    let mut deployment = Deployment::new(None).await.with("OPS_TOKEN", OPS_TOKEN);
+    for (name, value) in settings {
+        deployment = deployment.with(name, *value);
+    }
+    deployment.run(&["seed"], &[]).await;
+    deployment
+}
+
+/// A fresh test key of the demo account, issued through `server`: (its id, its secret).
+async fn fresh_key(server: &Server) -> (String, String) {
+    let issued = send(
+        server
+            .ops(Method::POST, &format!("/ops/accounts/{DEMO_ACCOUNT}/keys"))
+            .json(&json!({ "mode": "test" })),
+    )
+    .await
+    .expect(200);
+    let field = |name: &str| issued[name].as_str().unwrap().to_owned();
+    (field("id"), field("secret"))
+}
+
+/// Asserts a 429 `too_many_requests` whose `Retry-After` is a whole number of seconds from 1 to
+/// `at_most`.
+#[track_caller]
+fn expect_limited(reply: Reply, at_most: u64) {
+    let retry_after: u64 = reply.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .expect("Retry-After in seconds");
+    assert!((1..=at_most).contains(&retry_after), "{retry_after}");
+    reply.expect_error(429, "too_many_requests");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_redis_the_rate_limit_is_one_budget_for_every_process() {
+    const LIMIT: u64 = 4;
+    let redis_url = test_redis_url();
+    let deployment = limited_deployment(&[("RATE_LIMIT", "4"), ("REDIS_URL", &redis_url)]).await;
+    let (a, b) = tokio::join!(deployment.serve(), deployment.serve());
+    let (key_id, secret) = fresh_key(&a).await;
+
+    // Four requests spread over the two processes spend the key's minute together.
+    for i in 0..LIMIT {
+        let server = if i % 2 == 0 { &a } else { &b };
+        send(server.request_as(&secret, Method::GET, "/disputes"))
+            .await
+            .expect(200);
+    }
+    // Then each process refuses the next, saying when one more will go (one request every
+    // 60 / 4 = 15 s).
+    for server in [&a, &b] {
+        let reply = send(server.request_as(&secret, Method::GET, "/disputes")).await;
+        expect_limited(reply, 60 / LIMIT);
+    }
+    // Other keys have budgets of their own.
+    send(a.request(Method::GET, "/disputes")).await.expect(200);
+
+    // The budget lives under the namespace, and expires.
+    let client = redis::Client::open(redis_url.as_str()).unwrap();
+    let mut redis = client.get_multiplexed_async_connection().await.unwrap();
+    let ttl: i64 = redis::cmd("PTTL")
+        .arg(format!("dispute-docs:ratelimit:{key_id}"))
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    assert!((1..=60_000).contains(&ttl), "{ttl}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_redis_each_process_counts_the_rate_limit_on_its_own() {
+    let deployment = limited_deployment(&[("RATE_LIMIT", "2")]).await;
+    let (a, b) = tokio::join!(deployment.serve(), deployment.serve());
+    let (_, secret) = fresh_key(&a).await;
+    for server in [&a, &b] {
+        for _ in 0..2 {
+            send(server.request_as(&secret, Method::GET, "/disputes"))
+                .await
+                .expect(200);
+        }
+        let reply = send(server.request_as(&secret, Method::GET, "/disputes")).await;
+        expect_limited(reply, 30);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_url_that_is_malformed_or_does_not_answer_stops_the_start_with_a_clear_error() {
+    let deployment = limited_deployment(&[("RATE_LIMIT", "2")]).await;
+    // Port 1 on loopback: nothing listens there.
+    let cases = [
+        ("http://127.0.0.1:6379", "not a Redis URL"),
+        ("redis://:hunter2@127.0.0.1:1", "Redis does not answer"),
+    ];
+    for (url, error) in cases {
+        let out = deployment.output(&["serve"], &[("REDIS_URL", url)]).await;
+        assert!(!out.status.success(), "{url}: it started");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("REDIS_URL"), "{url}: {stderr}");
+        assert!(stderr.contains(error), "{url}: {stderr}");
+        assert!(
+            !stderr.contains("hunter2"),
+            "the password is not shown: {stderr}"
+        );
+    }
+}
+
+/// A stand-in for a Redis that stops answering: it speaks enough of the protocol to answer
+/// every command (PING with PONG, the rest with OK) until `silent` is set; from then on it reads
+/// commands and answers none, as a hung Redis does. Returns its URL.
+async fn falling_silent_redis(silent: Arc<AtomicBool>) -> String {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("redis://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let silent = silent.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = socket.into_split();
+                let mut read = BufReader::new(read);
+                let mut line = String::new();
+                loop {
+                    // A command: *<n>, then n times $<len> and <len> bytes and CRLF.
+                    line.clear();
+                    if read.read_line(&mut line).await.unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let n: usize = line.trim().trim_start_matches('*').parse().unwrap();
+                    let mut name = Vec::new();
+                    for i in 0..n {
+                        line.clear();
+                        read.read_line(&mut line).await.unwrap();
+                        let len: usize = line.trim().trim_start_matches('$').parse().unwrap();
+                        let mut arg = vec![0; len + 2];
+                        read.read_exact(&mut arg).await.unwrap();
+                        if i == 0 {
+                            name = arg[..len].to_ascii_uppercase();
+                        }
+                    }
+                    if silent.load(Ordering::SeqCst) {
+                        continue;
+                    }
+                    let answer: &[u8] = if name == b"PING" {
+                        b"+PONG\r\n"
+                    } else {
+                        b"+OK\r\n"
+                    };
+                    write.write_all(answer).await.unwrap();
+                }
+            });
+        }
+    });
+    url
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_redis_stops_answering_requests_go_through_uncounted() {
+    let silent = Arc::new(AtomicBool::new(false));
+    let redis_url = falling_silent_redis(silent.clone()).await;
+    let deployment = limited_deployment(&[("RATE_LIMIT", "1"), ("REDIS_URL", &redis_url)]).await;
+    // It answered at start-up.
+    let server = deployment.serve().await;
+    silent.store(true, Ordering::SeqCst);
+    // Past the budget of one, each request is answered, after Redis's half second, not hung
+    // (the client gives up after 30 s, and then `send` fails the test).
+    for _ in 0..3 {
+        let request = server
+            .request(Method::GET, "/disputes")
+            .timeout(Duration::from_secs(30));
+        send(request).await.expect(200);
+    }
 }

@@ -93,14 +93,18 @@ impl Deployment {
         command
     }
 
-    /// Runs a CLI command to its end; returns what it printed.
-    pub async fn run(&self, args: &[&str], extra_env: &[(&str, &str)]) -> String {
-        let out = self
-            .command(args)
+    /// Runs a command to its end, whatever its outcome.
+    pub async fn output(&self, args: &[&str], extra_env: &[(&str, &str)]) -> std::process::Output {
+        self.command(args)
             .envs(extra_env.iter().copied())
             .output()
             .await
-            .expect("the binary runs");
+            .expect("the binary runs")
+    }
+
+    /// Runs a CLI command to its end; returns what it printed.
+    pub async fn run(&self, args: &[&str], extra_env: &[(&str, &str)]) -> String {
+        let out = self.output(args, extra_env).await;
         assert!(
             out.status.success(),
             "{args:?}: {}",
