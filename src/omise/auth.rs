@@ -40,6 +40,11 @@ impl FromRequestParts<OmiseState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &OmiseState) -> Result<Caller, ApiError> {
+        // The idempotency layer needs the caller before the handler does: one request is
+        // verified, and counted against its key's rate limit, once.
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            return Ok(caller.clone());
+        }
         let key = secret_key(parts).ok_or(FAILED)?;
         let record = state
             .keys
@@ -64,7 +69,7 @@ impl FromRequestParts<OmiseState> for Caller {
                 .unwrap_or(ApiVersion::DEFAULT),
         };
         let now = state.core.now_in(&record.account, record.mode).await?;
-        Ok(Caller {
+        let caller = Caller {
             now,
             scope: Scope {
                 account: record.account.clone(),
@@ -72,7 +77,9 @@ impl FromRequestParts<OmiseState> for Caller {
             },
             version,
             actor: Actor::Key(record.key_id.clone()),
-        })
+        };
+        parts.extensions.insert(caller.clone());
+        Ok(caller)
     }
 }
 
