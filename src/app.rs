@@ -22,6 +22,7 @@ use crate::config::Settings;
 use crate::core::Core;
 use crate::domain::Clock;
 use crate::metrics::Metrics;
+use crate::rate_limit::RateLimiter;
 use crate::signing::Signer;
 use crate::store::DynStore;
 
@@ -29,6 +30,8 @@ use crate::store::DynStore;
 pub struct AppState {
     pub core: Core,
     pub settings: Arc<Settings>,
+    /// Per-key request budgets, when `RATE_LIMIT` is set: this process's, or Redis's.
+    pub rate_limiter: Option<Arc<RateLimiter>>,
 }
 
 impl AppState {
@@ -61,15 +64,21 @@ impl AppState {
                 )),
                 ..crate::core::Parts::new(store, blobs, clock, signer)
             }),
+            rate_limiter: std::num::NonZeroU32::new(settings.rate_limit).map(|per_minute| {
+                Arc::new(RateLimiter::new(per_minute, settings.redis_url.as_ref()))
+            }),
             settings: Arc::new(settings),
         }
     }
 
     /// Opens the configured store and blob store and migrates the store.
     pub async fn from_settings(settings: Settings) -> anyhow::Result<AppState> {
-        let store =
-            crate::store::connect(&settings.database_url, settings.database_max_connections)
-                .await?;
+        let store = crate::store::connect(
+            &settings.database_url,
+            settings.database_max_connections,
+            settings.database_acquire_timeout(),
+        )
+        .await?;
         store.migrate().await?;
         let blobs = Blobs::from_url(&settings.blob_store_url)?;
         Ok(AppState::new(store, blobs, settings, Clock::default()))
@@ -123,7 +132,8 @@ impl AppState {
 pub fn app(state: AppState) -> Router {
     let settings = &state.settings;
     let timeout = Duration::from_secs(settings.request_timeout.into());
-    let omise = crate::omise::OmiseState::new(state.core.clone(), settings);
+    let omise =
+        crate::omise::OmiseState::new(state.core.clone(), settings, state.rate_limiter.clone());
     let mut router = crate::omise::router(omise, timeout).route(
         "/openapi.json",
         get(crate::openapi::openapi_json).fallback(crate::omise::method_not_allowed),

@@ -39,6 +39,38 @@ impl std::str::FromStr for Secret {
     }
 }
 
+/// A Redis URL (`redis://[user:password@]host[:port][/db]`, or `redis+unix:///path`), checked
+/// at start-up. `Debug` hides its password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RedisUrl(String);
+
+impl RedisUrl {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The URL with any password replaced, for logs and errors.
+    pub fn redacted(&self) -> String {
+        redact_url(&self.0)
+    }
+}
+
+impl fmt::Debug for RedisUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RedisUrl({})", self.redacted())
+    }
+}
+
+impl std::str::FromStr for RedisUrl {
+    type Err = String;
+    fn from_str(s: &str) -> Result<RedisUrl, String> {
+        match redis::Client::open(s) {
+            Ok(_) => Ok(RedisUrl(s.to_owned())),
+            Err(e) => Err(format!("not a Redis URL: {e}")),
+        }
+    }
+}
+
 /// The embedded default database.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/dispute-docs.db";
 
@@ -56,6 +88,18 @@ pub struct Settings {
         global = true
     )]
     pub database_max_connections: u32,
+
+    /// Seconds a request waits for a free database connection when every one of this process's
+    /// is busy; then it is answered 503 with `Retry-After: 1` rather than queued past
+    /// REQUEST_TIMEOUT.
+    #[arg(
+        long,
+        env = "DATABASE_ACQUIRE_TIMEOUT",
+        default_value_t = 5,
+        global = true,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub database_acquire_timeout: u32,
 
     /// Where file bytes live: a directory path, file:///abs/dir, s3://bucket/prefix or memory://.
     #[arg(
@@ -97,9 +141,17 @@ pub struct Settings {
     #[arg(long, env = "AUTH_CACHE_TTL", default_value_t = 5, global = true)]
     pub auth_cache_ttl: u32,
 
-    /// Requests a minute each API key may make (0: no limit). Counted per server process.
+    /// Requests a minute each API key may make (0: no limit). Counted per server process, or
+    /// across all of them with REDIS_URL.
     #[arg(long, env = "RATE_LIMIT", default_value_t = 0, global = true)]
     pub rate_limit: u32,
+
+    /// Redis, where RATE_LIMIT is counted for every server process together (keys
+    /// `dispute-docs:ratelimit:<key id>`, expiring). Unset: each process counts its own. It must
+    /// answer at start-up; should it stop answering later (500 ms), requests go through
+    /// uncounted, with a warning logged at most once a minute.
+    #[arg(long, env = "REDIS_URL", global = true, hide_env_values = true)]
+    pub redis_url: Option<RedisUrl>,
 
     /// Seconds between sweeps of blobs that no document names (0: only at start-up).
     #[arg(long, env = "SWEEP_INTERVAL", default_value_t = 3600, global = true)]
@@ -210,6 +262,11 @@ impl Settings {
         TimeDelta::seconds(i64::from(self.download_url_ttl))
     }
 
+    /// How long a request waits for a free database connection.
+    pub fn database_acquire_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.database_acquire_timeout.into())
+    }
+
     /// How old an unnamed blob or a partial upload must be before a sweep removes it.
     pub fn sweep_grace(&self) -> TimeDelta {
         TimeDelta::seconds(i64::from(self.sweep_grace))
@@ -221,6 +278,7 @@ impl Settings {
             database_url: database_url.to_owned(),
             blob_store_url: blob_store_url.to_owned(),
             database_max_connections: 16,
+            database_acquire_timeout: 5,
             listen_addr: ([127, 0, 0, 1], 0).into(),
             public_base_url: None,
             ops_token: None,
@@ -228,6 +286,7 @@ impl Settings {
             download_url_ttl: 3600,
             auth_cache_ttl: 5,
             rate_limit: 0,
+            redis_url: None,
             sweep_interval: 3600,
             sweep_grace: 600,
             shutdown_grace: 30,
@@ -252,6 +311,7 @@ impl fmt::Debug for Settings {
         f.debug_struct("Settings")
             .field("database_url", &redact_url(&self.database_url))
             .field("database_max_connections", &self.database_max_connections)
+            .field("database_acquire_timeout", &self.database_acquire_timeout)
             .field("blob_store_url", &self.blob_store_url)
             .field("listen_addr", &self.listen_addr)
             .field("public_base_url", &self.public_base_url)
@@ -268,6 +328,7 @@ impl fmt::Debug for Settings {
             .field("test_decision_delay", &self.test_decision_delay)
             .field("auth_cache_ttl", &self.auth_cache_ttl)
             .field("rate_limit", &self.rate_limit)
+            .field("redis_url", &self.redis_url)
             .field("sweep_interval", &self.sweep_interval)
             .field("sweep_grace", &self.sweep_grace)
             .field("shutdown_grace", &self.shutdown_grace)
@@ -303,6 +364,16 @@ mod tests {
             !shown.contains("hunter2") && !shown.contains("a-very-long-ops-token"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn redis_urls_are_checked_and_their_passwords_hidden() {
+        assert!("http://cache:6379".parse::<RedisUrl>().is_err());
+        let url: RedisUrl = "redis://:hunter2hunter2@cache:6379/0".parse().unwrap();
+        assert_eq!(url.expose(), "redis://:hunter2hunter2@cache:6379/0");
+        let mut s = Settings::for_urls("memory://", "memory://");
+        s.redis_url = Some(url);
+        assert!(!format!("{s:?}").contains("hunter2"), "{s:?}");
     }
 
     #[test]

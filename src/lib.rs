@@ -6,6 +6,7 @@
 //! once) -> `domain` (plain types and rules in neutral words) -> `store` (rows) and `blobs`
 //! (file bytes). `http` holds what the edges share; `seed` loads fixtures through the core;
 //! `webhooks` sends the events the store records to the endpoints that listen for them.
+//! `rate_limit` keeps each key's request budget, in the process or shared through Redis.
 
 pub mod app;
 pub mod blobs;
@@ -18,6 +19,7 @@ pub mod metrics;
 pub mod omise;
 pub mod openapi;
 pub mod ops;
+pub mod rate_limit;
 pub mod seed;
 pub mod signing;
 pub mod store;

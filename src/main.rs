@@ -473,6 +473,11 @@ async fn serve(state: AppState, embedded_default: bool) -> anyhow::Result<()> {
             "SIGNING_SECRET is not set: download links will not survive a restart or work across servers"
         );
     }
+    if let Some(limiter) = &state.rate_limiter {
+        limiter.connect().await?;
+    } else if state.settings.redis_url.is_some() {
+        tracing::warn!("REDIS_URL is set but RATE_LIMIT is 0: there is no limit to share");
+    }
     app::spawn_sweeper(&state);
     app::spawn_webhook_worker(&state);
     let listener = tokio::net::TcpListener::bind(state.settings.listen_addr)

@@ -40,6 +40,11 @@ impl FromRequestParts<OmiseState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &OmiseState) -> Result<Caller, ApiError> {
+        // The idempotency layer needs the caller before the handler does: one request is
+        // verified, and counted against its key's rate limit, once.
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            return Ok(caller.clone());
+        }
         let key = secret_key(parts).ok_or(FAILED)?;
         let record = state
             .keys
@@ -47,9 +52,8 @@ impl FromRequestParts<OmiseState> for Caller {
             .await?
             .ok_or(FAILED)?;
         if let Some(limiter) = &state.limiter {
-            limiter.check_key(&record.key_id).map_err(|wait| {
-                let now = governor::clock::Clock::now(&governor::clock::DefaultClock::default());
-                ApiError::TooManyRequests(wait.wait_time_from(now).as_secs().max(1))
+            limiter.check(&record.key_id).await.map_err(|limited| {
+                ApiError::TooManyRequests(limited.retry_after.as_secs().max(1))
             })?;
         }
         let version = match parts.headers.get("omise-version") {
@@ -65,7 +69,7 @@ impl FromRequestParts<OmiseState> for Caller {
                 .unwrap_or(ApiVersion::DEFAULT),
         };
         let now = state.core.now_in(&record.account, record.mode).await?;
-        Ok(Caller {
+        let caller = Caller {
             now,
             scope: Scope {
                 account: record.account.clone(),
@@ -73,7 +77,9 @@ impl FromRequestParts<OmiseState> for Caller {
             },
             version,
             actor: Actor::Key(record.key_id.clone()),
-        })
+        };
+        parts.extensions.insert(caller.clone());
+        Ok(caller)
     }
 }
 

@@ -219,8 +219,8 @@ impl IntoResponse for ApiError {
                     .headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
             }
-            // The database is away or every connection is busy (a request waits at most 5 s
-            // for one): worth a retry in a moment.
+            // The database is away or every connection is busy (a request waits at most
+            // DATABASE_ACQUIRE_TIMEOUT for one): worth a retry in a moment.
             ApiError::Unavailable(_) => {
                 response
                     .headers_mut()

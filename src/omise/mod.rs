@@ -34,32 +34,29 @@ use crate::config::Settings;
 use crate::core::Core;
 use crate::domain::{Id, IdKind};
 use crate::http::{TimeLimit, time_limit};
+use crate::rate_limit::RateLimiter;
 use auth::{Caller, KeyCache};
 use render::Renderer;
 use version::ApiVersion;
 
 pub use error::{ApiError, ApiResult};
 
-/// Per-key request budgets, when `RATE_LIMIT` is set.
-pub type KeyLimiter = governor::DefaultKeyedRateLimiter<Id>;
-
 /// What the Omise handlers need: the core, and this dialect's own parts.
 #[derive(Clone)]
 pub struct OmiseState {
     pub core: Core,
     pub keys: Arc<KeyCache>,
-    pub limiter: Option<Arc<KeyLimiter>>,
+    /// Per-key request budgets, when `RATE_LIMIT` is set.
+    pub limiter: Option<Arc<RateLimiter>>,
     /// `settings.public_base_url()`, computed once: the base of every `download_uri`.
     pub base_url: Arc<str>,
 }
 
 impl OmiseState {
-    pub fn new(core: Core, settings: &Settings) -> OmiseState {
+    pub fn new(core: Core, settings: &Settings, limiter: Option<Arc<RateLimiter>>) -> OmiseState {
         let keys = Arc::new(KeyCache::new(Duration::from_secs(
             settings.auth_cache_ttl.into(),
         )));
-        let limiter = std::num::NonZeroU32::new(settings.rate_limit)
-            .map(|per_minute| Arc::new(KeyLimiter::keyed(governor::Quota::per_minute(per_minute))));
         OmiseState {
             core,
             keys,

@@ -520,12 +520,18 @@ pub struct SqlStore {
 }
 
 /// Opens the store `database_url` names, by its scheme, with at most `max_connections`.
-pub async fn connect(database_url: &str, max_connections: u32) -> anyhow::Result<DynStore> {
+/// Opens the store at `database_url` with a pool of at most `max_connections`, where a request
+/// waits at most `acquire_timeout` for a connection (then it fails as unavailable).
+pub async fn connect(
+    database_url: &str,
+    max_connections: u32,
+    acquire_timeout: std::time::Duration,
+) -> anyhow::Result<DynStore> {
     let pool =
         if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
-            postgres::connect(database_url, max_connections).await?
+            postgres::connect(database_url, max_connections, acquire_timeout).await?
         } else if database_url.starts_with("sqlite:") {
-            sqlite::connect(database_url, max_connections).await?
+            sqlite::connect(database_url, max_connections, acquire_timeout).await?
         } else {
             anyhow::bail!("DATABASE_URL must start with postgres:// or sqlite:")
         };

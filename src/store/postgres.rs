@@ -10,11 +10,16 @@ use super::db::Backend;
 
 pub static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
 
-pub async fn connect(url: &str, max_connections: u32) -> Result<Pool, sqlx::Error> {
+pub async fn connect(
+    url: &str,
+    max_connections: u32,
+    acquire_timeout: std::time::Duration,
+) -> Result<Pool, sqlx::Error> {
     let options: PgConnectOptions = url.parse()?;
     let pool = PgPoolOptions::new()
         .max_connections(max_connections)
-        .acquire_timeout(std::time::Duration::from_secs(5))
+        // A full pool answers 503 after this long instead of queueing the request.
+        .acquire_timeout(acquire_timeout)
         // No ping before every checkout: it doubled the round trips of every query. A
         // connection that died meanwhile fails its query (503) and is dropped from the pool.
         .test_before_acquire(false)

@@ -14,7 +14,11 @@ use super::db::Backend;
 
 pub static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
 
-pub async fn connect(url: &str, max_connections: u32) -> Result<Pool, sqlx::Error> {
+pub async fn connect(
+    url: &str,
+    max_connections: u32,
+    acquire_timeout: Duration,
+) -> Result<Pool, sqlx::Error> {
     let options = SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
@@ -28,7 +32,7 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<Pool, sqlx::Erro
     }
     let pool = SqlitePoolOptions::new()
         .max_connections(max_connections)
-        .acquire_timeout(Duration::from_secs(10))
+        .acquire_timeout(acquire_timeout)
         .connect_with(options)
         .await?;
     Ok(Pool::new(Backend::Lite(pool)))

@@ -78,4 +78,15 @@ each_backend! {
         // Budgets are per key: another key of the same account still gets through.
         app.get_as(SECOND_KEY, "/disputes").await.expect(200);
     }
+
+    async fn a_request_with_an_idempotency_key_counts_once_against_the_rate_limit(base) {
+        let app = TestApp::spawn_with(base.backend, |s| s.rate_limit = 3).await;
+        drop(base);
+        // The idempotency layer and the handler both need the caller; the key is counted once.
+        for n in 0..3 {
+            let path = format!("/charges/chrg_test_5ratelimited{n:010}/disputes");
+            app.send(app.request(reqwest::Method::POST, &path).header("Idempotency-Key", format!("open-{n}"))).await.expect(200);
+        }
+        app.get("/disputes").await.expect_error(429, "too_many_requests");
+    }
 }

@@ -3,195 +3,18 @@
 //! per document, no staged file left on a local disk, no incomplete multipart upload on S3
 //! (moto's server). On Postgres.
 
-use std::process::Stdio;
-use std::time::{Duration, Instant};
-
-use crate::helpers::*;
 use crate::moto::Moto;
+use crate::processes::*;
 use bytes::Bytes;
-use dispute_docs::blobs::Blobs;
-use dispute_docs::domain::{Id, IdKind, Mode};
 use futures::channel::mpsc;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
 
-const BIN: &str = env!("CARGO_BIN_EXE_dispute-docs");
 const UPLOADS: usize = 6;
 const FILE_SIZE: usize = 8 * 1024 * 1024;
 /// How much of each file is sent before the server is killed: more than an S3 part.
 const SENT: usize = 6 * 1024 * 1024;
-const DEADLINE: Duration = Duration::from_secs(60);
 const BOUNDARY: &str = "crash-test-boundary";
 
-/// What the server processes of one test share: a database, a blob store, their settings.
-struct Deployment {
-    env: Vec<(&'static str, String)>,
-    blob_url: String,
-    s3_options: Vec<(String, String)>,
-    database_url: String,
-    /// Where the processes run: no `.env` of the repository's is read.
-    dir: tempfile::TempDir,
-    _database: Database,
-}
-
-impl Deployment {
-    async fn new(moto: Option<(&Moto, &str)>) -> Deployment {
-        let (database_url, database) = fresh_postgres().await;
-        let dir = tempfile::tempdir().unwrap();
-        let mut env = vec![
-            ("DATABASE_URL", database_url.clone()),
-            (
-                "SIGNING_SECRET",
-                "test-signing-secret-0123456789".to_owned(),
-            ),
-            ("LISTEN_ADDR", "127.0.0.1:0".to_owned()),
-            ("RUST_LOG", "warn".to_owned()),
-        ];
-        let (blob_url, s3_options) = match moto {
-            Some((moto, bucket)) => {
-                env.extend(moto.env());
-                (format!("s3://{bucket}/crash"), moto.options())
-            }
-            None => (dir.path().join("blobs").display().to_string(), Vec::new()),
-        };
-        env.push(("BLOB_STORE_URL", blob_url.clone()));
-        Deployment {
-            env,
-            blob_url,
-            s3_options,
-            database_url,
-            dir,
-            _database: database,
-        }
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(BIN);
-        command
-            .args(args)
-            .current_dir(self.dir.path())
-            .envs(self.env.iter().map(|(k, v)| (*k, v.as_str())))
-            .stdin(Stdio::null())
-            .kill_on_drop(true);
-        command
-    }
-
-    /// Runs a CLI command to its end; returns what it printed.
-    async fn run(&self, args: &[&str], extra_env: &[(&str, &str)]) -> String {
-        let out = self
-            .command(args)
-            .envs(extra_env.iter().copied())
-            .output()
-            .await
-            .expect("the binary runs");
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    /// Starts `serve`; returns once it listens.
-    async fn serve(&self) -> Server {
-        self.serve_with(&[]).await
-    }
-
-    /// Starts `serve` with more settings; returns once it listens.
-    async fn serve_with(&self, extra_env: &[(&str, &str)]) -> Server {
-        let mut child = self
-            .command(&["serve"])
-            .envs(extra_env.iter().copied())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let found = tokio::time::timeout(DEADLINE, async {
-            while let Some(line) = lines.next_line().await.unwrap() {
-                if let Some(base) = line.strip_prefix("dispute-docs listening on ") {
-                    return base.to_owned();
-                }
-            }
-            panic!("the server exited before listening")
-        });
-        let base = found.await.expect("the server listens in time");
-        // Keep reading what it prints, so that it never blocks on a full pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Server { child, base }
-    }
-
-    fn blobs(&self) -> Blobs {
-        let options: Vec<(&str, &str)> = self
-            .s3_options
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        Blobs::from_url_with(&self.blob_url, &options).unwrap()
-    }
-
-    /// Staged `<key>#<n>` files of the local store.
-    fn staged_files(&self) -> Vec<String> {
-        let dir = self.dir.path().join("blobs/documents");
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return Vec::new();
-        };
-        entries
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|n| n.contains('#'))
-            .collect()
-    }
-
-    async fn row_blob_keys(&self) -> Vec<String> {
-        let pool = sqlx::PgPool::connect(&self.database_url).await.unwrap();
-        let keys = sqlx::query_scalar("select blob_key from pages order by blob_key")
-            .fetch_all(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
-        keys
-    }
-}
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
 impl Server {
-    fn post(&self, path: &str) -> reqwest::RequestBuilder {
-        reqwest::Client::new()
-            .post(format!("{}{path}", self.base))
-            .basic_auth(KEY, Some(""))
-    }
-
-    async fn open_dispute(&self) -> String {
-        let now = chrono::Utc::now().timestamp();
-        let charge = Id::generate(IdKind::Charge, Mode::Test, now);
-        let reply = self
-            .post(&format!("/charges/{charge}/disputes"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(reply.status(), 200);
-        let body: serde_json::Value = reply.json().await.unwrap();
-        body["id"].as_str().unwrap().to_owned()
-    }
-
-    async fn upload(&self, dispute: &str, bytes: &[u8]) -> serde_json::Value {
-        let form = reqwest::multipart::Form::new().part(
-            "file",
-            reqwest::multipart::Part::bytes(bytes.to_vec()).file_name("a.pdf"),
-        );
-        let reply = self
-            .post(&format!("/disputes/{dispute}/documents"))
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(reply.status(), 200);
-        reply.json().await.unwrap()
-    }
-
     /// Starts an 8 MB upload, sends its first `SENT` bytes and holds the rest back: the upload
     /// stays in flight until the returned sender is dropped.
     fn begin_upload(&self, dispute: &str) -> mpsc::UnboundedSender<Result<Bytes, std::io::Error>> {
@@ -224,34 +47,6 @@ impl Server {
             .body(reqwest::Body::wrap_stream(rx));
         // Answered by an error if the server is killed.
         (tx, tokio::spawn(request.send()))
-    }
-
-    /// SIGTERM, as an orchestrator stops a server.
-    async fn terminate(&self) {
-        let pid = self.child.id().expect("still running").to_string();
-        let status = Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .await
-            .unwrap();
-        assert!(status.success());
-    }
-
-    async fn kill(mut self) {
-        self.child.kill().await.expect("SIGKILL");
-    }
-}
-
-/// Polls `done` until it holds, within the deadline.
-async fn until<F, Fut>(what: &str, mut done: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + DEADLINE;
-    while !done().await {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
@@ -345,7 +140,12 @@ async fn a_server_killed_mid_upload_leaves_no_staged_file_once_swept() {
 async fn on_s3_a_server_killed_mid_upload_leaves_no_multipart_upload_once_swept() {
     let moto = Moto::start().await;
     let bucket = moto.bucket().await;
-    let deployment = Deployment::new(Some((&moto, &bucket))).await;
+    let deployment = Deployment::new(Some(S3 {
+        moto: &moto,
+        bucket: &bucket,
+        prefix: "crash",
+    }))
+    .await;
     killed_mid_upload_then_swept(&deployment, Some((&moto, &bucket))).await;
 }
 

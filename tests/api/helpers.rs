@@ -117,6 +117,21 @@ impl Reply {
     }
 }
 
+/// Sends a request whose answer is JSON.
+pub async fn send(request: reqwest::RequestBuilder) -> Reply {
+    let response = request.send().await.expect("the request is answered");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let text = response.text().await.expect("a body");
+    let body = serde_json::from_str(&text)
+        .unwrap_or_else(|_| panic!("a JSON body, got {status}: {text:?}"));
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
 fn test_database_url() -> String {
     std::env::var("TEST_DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
@@ -183,9 +198,13 @@ impl TestApp {
         let base = format!("http://{addr}");
         settings.public_base_url = Some(base.clone());
         configure(&mut settings);
-        let store = dispute_docs::store::connect(&database_url, settings.database_max_connections)
-            .await
-            .expect("connect the store");
+        let store = dispute_docs::store::connect(
+            &database_url,
+            settings.database_max_connections,
+            settings.database_acquire_timeout(),
+        )
+        .await
+        .expect("connect the store");
         store.migrate().await.expect("migrate");
         let s3_options: Vec<(&str, &str)> = s3_options
             .iter()
@@ -232,17 +251,7 @@ impl TestApp {
     }
 
     pub async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
-        let response = request.send().await.expect("the request is answered");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let text = response.text().await.expect("a body");
-        let body = serde_json::from_str(&text)
-            .unwrap_or_else(|_| panic!("a JSON body, got {status}: {text:?}"));
-        Reply {
-            status,
-            headers,
-            body,
-        }
+        send(request).await
     }
 
     pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
@@ -823,10 +832,13 @@ impl TestApp {
             .expect("bind port 0");
         let base = format!("http://{}", listener.local_addr().unwrap());
         settings.public_base_url = Some(base.clone());
-        let store =
-            dispute_docs::store::connect(&self.database_url, settings.database_max_connections)
-                .await
-                .expect("connect the store");
+        let store = dispute_docs::store::connect(
+            &self.database_url,
+            settings.database_max_connections,
+            settings.database_acquire_timeout(),
+        )
+        .await
+        .expect("connect the store");
         store.migrate().await.expect("migrate");
         let state = AppState::new(store, blobs, settings, Clock::default());
         let (tx, rx) = oneshot::channel();

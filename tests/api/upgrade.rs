@@ -68,7 +68,9 @@ async fn old_schema_then_upgrade(url: &str, postgres: bool) {
         pool.close().await;
     }
 
-    let store = dispute_docs::store::connect(url, 4).await.unwrap();
+    let store = dispute_docs::store::connect(url, 4, std::time::Duration::from_secs(5))
+        .await
+        .unwrap();
     store.migrate().await.unwrap();
 
     let dispute_id = Id::parse(IdKind::Dispute, DISPUTE).unwrap();
