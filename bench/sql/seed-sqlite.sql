@@ -5,7 +5,8 @@
 -- mangopay) with the SHA-256 of each account's secrets, which SQLite cannot compute.
 --
 -- Accounts 1 to 4 as in seed.sql (account 5, the 1,000,000 disputes, is Postgres only), and
---   6  writes  60,000 open disputes: the transitions of the concurrency runs (n = 2,000,001 ..)
+--   6  writes  60,000 open disputes (n = 2,000,001 .. 2,060,000) and 60,000 pending ones
+--              (.. 2,120,000): the transitions of the concurrency runs, submit and resolve
 
 pragma journal_mode = wal;
 pragma synchronous = off;
@@ -38,8 +39,9 @@ numbered as (
                     when 5 then 'won' when 6 then 'won' else 'lost' end as status
   from g
   union all
-  select n, 6, 2000001, 100 + (n * 7919) % 999900, 'awaiting_evidence'
-  from (with recursive h(n) as (select 2000001 union all select n + 1 from h where n < 2060000) select n from h)
+  select n, 6, 2000001, 100 + (n * 7919) % 999900,
+         case when n <= 2060000 then 'awaiting_evidence' else 'under_review' end
+  from (with recursive h(n) as (select 2000001 union all select n + 1 from h where n < 2120000) select n from h)
 ),
 timed as (select *, 1735689600000000 + (n - first) * 20000000 + (n % 997) as created_at from numbered)
 insert into disputes (id, account_id, livemode, charge_id, amount, currency, funding_amount,

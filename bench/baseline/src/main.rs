@@ -161,7 +161,10 @@ fn failed(e: impl std::fmt::Display) -> (StatusCode, String) {
 fn json_response<T: Serialize>(value: &T) -> Answer {
     let body = serde_json::to_vec(value).map_err(failed)?;
     Ok((
-        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
         body,
     )
         .into_response())
@@ -573,7 +576,10 @@ impl App {
             metadata: &d.metadata.0,
             charge: &d.charge_id,
             documents: ListJson::new(
-                documents.iter().map(|doc| self.document(doc, now)).collect(),
+                documents
+                    .iter()
+                    .map(|doc| self.document(doc, now))
+                    .collect(),
                 20,
                 0,
                 i64::from(d.document_count),
@@ -680,7 +686,10 @@ async fn list_documents(
     )
     .map_err(failed)?;
     let total = rows.first().map_or(0, |r| r.total);
-    let data = rows.iter().map(|r| app.document(&r.document, now)).collect();
+    let data = rows
+        .iter()
+        .map(|r| app.document(&r.document, now))
+        .collect();
     json_response(&ListJson::new(
         data,
         20,
@@ -698,8 +707,7 @@ async fn retrieve_document(
         "select {DOCUMENT_COLUMNS} from {DOCUMENT_FROM} where d.id = $1 and d.dispute_id = $2 \
          and d.account_id = $3 and d.livemode = $4"
     );
-    let rows =
-        all!(app.db, DocumentRow, &sql, [&id, &dispute, &account, false]).map_err(failed)?;
+    let rows = all!(app.db, DocumentRow, &sql, [&id, &dispute, &account, false]).map_err(failed)?;
     match rows.first() {
         Some(doc) => json_response(&app.document(doc, Utc::now())),
         None => Err((StatusCode::NOT_FOUND, String::new())),
@@ -719,7 +727,10 @@ async fn download(State(app): State<App>, Path(name): Path<String>) -> Answer {
     let body = Body::from_stream(tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024));
     Ok((
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("application/pdf")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/pdf"),
+            ),
             (header::CONTENT_LENGTH, HeaderValue::from(size)),
         ],
         body,
@@ -750,8 +761,7 @@ async fn upload(State(app): State<App>, headers: HeaderMap, request: Request) ->
         .and_then(|v| v.to_str().ok())
         .and_then(|v| multer::parse_boundary(v).ok())
         .ok_or((StatusCode::BAD_REQUEST, "no multipart boundary".to_owned()))?;
-    let mut multipart =
-        multer::Multipart::new(request.into_body().into_data_stream(), boundary);
+    let mut multipart = multer::Multipart::new(request.into_body().into_data_stream(), boundary);
     let mut stored = None;
     while let Some(mut field) = multipart
         .next_field()
@@ -998,7 +1008,10 @@ async fn mp_view(State(app): State<App>, Path(id): Path<String>) -> Answer {
         return Err((StatusCode::NOT_FOUND, String::new()));
     };
     let marks = marks_of(&app, &[&d.id]).await.map_err(failed)?;
-    json_response(&mp_dispute(d, marks.first().map_or(Marks::default(), |m| m.1)))
+    json_response(&mp_dispute(
+        d,
+        marks.first().map_or(Marks::default(), |m| m.1),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -1076,7 +1089,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .unwrap_or_else(|| "baseline-signing-secret".into())
             .into_bytes()
             .into(),
-        files: Arc::new(env("BASELINE_FILES_DIR").unwrap_or_else(|| ".".into()).into()),
+        files: Arc::new(
+            env("BASELINE_FILES_DIR")
+                .unwrap_or_else(|| ".".into())
+                .into(),
+        ),
         uploads: Arc::new(
             env("BASELINE_UPLOAD_DIR")
                 .map(PathBuf::from)
