@@ -1,7 +1,7 @@
 -- bench/run: fills a freshly migrated dispute_docs_bench database, straight in SQL (no HTTP).
 -- psql variables: small_size, small_sha (the shared small PDF), big_size, big_sha (the 1 MB PDF).
 --
--- Accounts (one test key each, secret skey_test_bench<14 digits>):
+-- Accounts (one Omise test key each, secret skey_test_bench<14 digits>, and one Mangopay key):
 --   1  main   70,000 disputes, 20,000 documents on 4,000 of them   (n = 1 .. 70,000)
 --   2  ten_k  10,000 disputes: the "list at 10,000 disputes" figure (n = 70,001 .. 80,000)
 --   3  up     10,000 disputes: uploads go to its open disputes     (n = 80,001 .. 90,000)
@@ -26,6 +26,19 @@ select 'key_bench' || lpad(k::text, 14, '0'),
        sha256(convert_to('skey_test_bench' || lpad(k::text, 14, '0'), 'UTF8')),
        right(lpad(k::text, 14, '0'), 4),
        timestamptz '2024-12-01 00:00:00+00' + k * interval '1 hour'
+from generate_series(1, 5) k;
+
+-- the Mangopay dialect: each account's ClientId is bench-<k>, with one sandbox API key,
+-- mp_api_key_bench<14 digits> (bench/run asks POST /v2.01/oauth/token for a bearer token)
+update accounts set handle = 'bench-' || ltrim(right(id, 14), '0');
+insert into api_keys (id, account_id, livemode, secret_hash, hint, created_at, scheme)
+select 'key_benchmp' || lpad(k::text, 14, '0'),
+       'acct_bench' || lpad(k::text, 14, '0'),
+       false,
+       sha256(convert_to('mp_api_key_bench' || lpad(k::text, 14, '0'), 'UTF8')),
+       right(lpad(k::text, 14, '0'), 4),
+       timestamptz '2024-12-01 00:00:00+00' + k * interval '1 hour',
+       'mangopay'
 from generate_series(1, 5) k;
 
 -- count disputes numbered first .. first+count-1 for one account, 20 s apart from base

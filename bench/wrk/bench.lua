@@ -5,6 +5,11 @@
 --   BENCH_AUTH        the value of the Authorization header, if any
 --   BENCH_BODY_FILE   a prebuilt request body (read once, in each thread's init)
 --   BENCH_CONTENT_TYPE  the Content-Type of that body
+--   BENCH_ONCE=1      each path once, in order, shared out between the threads (thread i of
+--                     BENCH_THREADS takes paths i, i + BENCH_THREADS, …): for requests that
+--                     change what they name (a transition), so that no two threads send the same
+--                     one; past the end of its share a thread starts over (the repeats answer 4xx
+--                     and are counted as such)
 -- At the end it prints one line, "BENCHJSON {...}", that bench/run parses.
 
 local paths = {}
@@ -50,6 +55,15 @@ function init(args)
   -- keep at most 64 MiB of them per thread.
   local size = 256 + (body and #body or 0)
   local n = math.max(1, math.min(#paths, math.floor(64 * 1024 * 1024 / size)))
+  if os.getenv("BENCH_ONCE") == "1" then
+    local threads = tonumber(os.getenv("BENCH_THREADS") or "1")
+    for i = thread_index or 1, #paths, threads do
+      requests[#requests + 1] = wrk.format(method, paths[i], headers, body)
+    end
+    assert(#requests > 0, "no paths for thread " .. tostring(thread_index))
+    counter = -1
+    return
+  end
   for i = 1, n do
     requests[i] = wrk.format(method, paths[i], headers, body)
   end
