@@ -659,6 +659,29 @@ async fn list_disputes(
     ))
 }
 
+/// The server's retrieve: the dispute of the account, and its first documents when it has any.
+async fn retrieve_dispute(
+    State(app): State<App>,
+    Path((account, id)): Path<(String, String)>,
+) -> Answer {
+    let now = Utc::now();
+    let sql = format!(
+        "select {DISPUTE_COLUMNS} from disputes where id = $1 and account_id = $2 and livemode = $3"
+    );
+    let rows = all!(app.db, DisputeRow, &sql, [&id, &account, false]).map_err(failed)?;
+    let Some(d) = rows.first() else {
+        return Err((StatusCode::NOT_FOUND, String::new()));
+    };
+    let documents = if d.document_count > 0 {
+        first_documents(&app, &[d.id.as_str()])
+            .await
+            .map_err(failed)?
+    } else {
+        Vec::new()
+    };
+    json_response(&app.dispute(d, &documents, now))
+}
+
 async fn list_documents(
     State(app): State<App>,
     Path((account, dispute)): Path<(String, String)>,
@@ -1104,6 +1127,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let router = Router::new()
         .route("/disputes/{id}", get(retrieve_flat))
         .route("/c/{account}/disputes", get(list_disputes))
+        .route("/c/{account}/disputes/{id}", get(retrieve_dispute))
         .route("/c/{account}/disputes/{id}/documents", get(list_documents))
         .route(
             "/c/{account}/disputes/{id}/documents/{doc}",
