@@ -62,6 +62,9 @@ impl AppState {
                 test_clocks: crate::core::test_clock::TestClocks::new(Duration::from_secs(
                     settings.auth_cache_ttl.into(),
                 )),
+                tokens: crate::core::ttl_cache::TtlCache::new(Duration::from_secs(
+                    settings.auth_cache_ttl.into(),
+                )),
                 ..crate::core::Parts::new(store, blobs, clock, signer)
             }),
             rate_limiter: std::num::NonZeroU32::new(settings.rate_limit).map(|per_minute| {

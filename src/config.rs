@@ -136,7 +136,8 @@ pub struct Settings {
     #[arg(long, env = "DOWNLOAD_URL_TTL", default_value_t = 3600, global = true)]
     pub download_url_ttl: u32,
 
-    /// Seconds a verified API key is remembered in-process (0: look it up on every request).
+    /// Seconds a verified API key or Mangopay bearer token is remembered in-process (0: look it up
+    /// on every request).
     /// A key revoked elsewhere stops working after at most this long.
     #[arg(long, env = "AUTH_CACHE_TTL", default_value_t = 5, global = true)]
     pub auth_cache_ttl: u32,

@@ -1,6 +1,8 @@
 //! Accounts and their keys. A key's format is its dialect's; the core keeps only its SHA-256 and
 //! its last characters, and never the secret.
 
+use std::sync::Arc;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, TimeDelta, Utc};
@@ -109,15 +111,33 @@ impl Core {
     }
 
     /// The key behind an unexpired bearer token of an unrevoked key.
-    pub async fn token_key(&self, token: &str) -> Result<Option<KeyRecord>, StoreError> {
-        let found = self.store.find_token(&secret_hash(token)).await?;
-        Ok(found
-            .filter(|(key, expires_at)| !key.revoked && *expires_at > self.clock.now())
-            .map(|(key, _)| key))
+    /// Found tokens are remembered for `AUTH_CACHE_TTL`, as keys are: a token of a key revoked
+    /// through another process stops working after at most that long.
+    pub async fn token_key(&self, token: &str) -> Result<Option<Arc<KeyRecord>>, StoreError> {
+        let hash = secret_hash(token);
+        let found = match self.tokens.get(&hash) {
+            Some(found) => found,
+            None => {
+                let Some((key, expires_at)) = self.store.find_token(&hash).await? else {
+                    return Ok(None);
+                };
+                if key.revoked {
+                    return Ok(None);
+                }
+                let found = (Arc::new(key), expires_at);
+                self.tokens.insert(hash, found.clone());
+                found
+            }
+        };
+        let (key, expires_at) = found;
+        Ok((expires_at > self.clock.now()).then_some(key))
     }
 
     /// Revokes a key; false when there is no such key.
     pub async fn revoke_key(&self, key: &Id) -> Result<bool, StoreError> {
-        self.store.revoke_key(key, self.clock.now()).await
+        let revoked = self.store.revoke_key(key, self.clock.now()).await?;
+        // This process forgets its tokens at once; others within AUTH_CACHE_TTL.
+        self.tokens.clear();
+        Ok(revoked)
     }
 }

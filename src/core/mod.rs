@@ -14,6 +14,7 @@ pub mod files;
 pub mod idempotency;
 pub mod magic;
 pub mod test_clock;
+pub mod ttl_cache;
 
 use crate::blobs::Blobs;
 use crate::domain::Clock;
@@ -44,6 +45,14 @@ pub struct Parts {
     pub test_clocks: test_clock::TestClocks,
     /// What operators watch (off unless the application turns it on).
     pub metrics: crate::metrics::Metrics,
+    /// Bearer tokens found lately (by their hash), with their key and expiry.
+    pub tokens: ttl_cache::TtlCache<
+        [u8; 32],
+        (
+            std::sync::Arc<crate::store::KeyRecord>,
+            chrono::DateTime<chrono::Utc>,
+        ),
+    >,
 }
 
 impl Parts {
@@ -59,6 +68,7 @@ impl Parts {
             deadlines: deadlines::DeadlineSettings::default(),
             test_clocks: test_clock::TestClocks::new(std::time::Duration::from_secs(5)),
             metrics: crate::metrics::Metrics::default(),
+            tokens: ttl_cache::TtlCache::new(std::time::Duration::ZERO),
         }
     }
 }

@@ -74,10 +74,10 @@ impl FromRequestParts<MangopayState> for Client {
         }
         Ok(Client {
             scope: Scope {
-                account: key.account,
+                account: key.account.clone(),
                 mode: key.mode,
             },
-            actor: Actor::Key(key.key_id),
+            actor: Actor::Key(key.key_id.clone()),
             client_id: client_id.to_owned(),
         })
     }

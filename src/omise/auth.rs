@@ -2,9 +2,8 @@
 //! hashed and looked up; verified keys are remembered briefly so that most requests cost no
 //! database round trip for authentication.
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
@@ -17,6 +16,7 @@ use super::version::ApiVersion;
 use super::{ApiError, OmiseState};
 use chrono::{DateTime, Utc};
 
+use crate::core::ttl_cache::TtlCache;
 use crate::domain::{Actor, Scope};
 use crate::store::{DynStore, KeyRecord};
 
@@ -98,25 +98,13 @@ fn secret_key(parts: &Parts) -> Option<SecretKey> {
     SecretKey::parse(user).ok()
 }
 
-/// Verified keys, remembered for a short time. Only keys that verified are kept, so unknown
-/// keys cannot fill it; it is bounded all the same.
+/// Verified keys, remembered for `AUTH_CACHE_TTL`.
 #[derive(Debug)]
-pub struct KeyCache {
-    ttl: Duration,
-    entries: RwLock<HashMap<[u8; 32], Cached>>,
-}
-
-const MAX_CACHED_KEYS: usize = 10_000;
-
-/// A verified key's record and when it was verified.
-type Cached = (Arc<KeyRecord>, Instant);
+pub struct KeyCache(TtlCache<[u8; 32], Arc<KeyRecord>>);
 
 impl KeyCache {
     pub fn new(ttl: Duration) -> KeyCache {
-        KeyCache {
-            ttl,
-            entries: RwLock::new(HashMap::new()),
-        }
+        KeyCache(TtlCache::new(ttl))
     }
 
     /// The record of a valid, unrevoked key whose mode matches its prefix.
@@ -126,10 +114,8 @@ impl KeyCache {
         store: &DynStore,
     ) -> Result<Option<Arc<KeyRecord>>, ApiError> {
         let hash = key.hash();
-        if let Some((record, at)) = self.entries.read().expect("key cache lock").get(&hash) {
-            if at.elapsed() < self.ttl {
-                return Ok(Some(Arc::clone(record)));
-            }
+        if let Some(record) = self.0.get(&hash) {
+            return Ok(Some(record));
         }
         // The lookup is by hash, an index probe: nothing here compares secrets byte by byte.
         let Some(record) = store.find_key(&hash).await? else {
@@ -139,13 +125,7 @@ impl KeyCache {
             return Ok(None);
         }
         let record = Arc::new(record);
-        if !self.ttl.is_zero() {
-            let mut entries = self.entries.write().expect("key cache lock");
-            if entries.len() >= MAX_CACHED_KEYS {
-                entries.clear();
-            }
-            entries.insert(hash, (Arc::clone(&record), Instant::now()));
-        }
+        self.0.insert(hash, Arc::clone(&record));
         Ok(Some(record))
     }
 }

@@ -273,3 +273,87 @@ each_backend! {
         assert!(failures.is_empty(), "{failures:#?}");
     }
 }
+
+mod cached {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    /// With `AUTH_CACHE_TTL` a token is looked up once and remembered: a key revoked by another
+    /// process (straight in the store, unseen by this one) stops working within the TTL; one
+    /// revoked through this process stops at once.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn tokens_are_remembered_for_the_auth_cache_ttl() {
+        let app = TestApp::spawn_with(Backend::Postgres, |s| s.auth_cache_ttl = 1).await;
+        let account = app
+            .ops(
+                Method::POST,
+                "/ops/accounts",
+                json!({"name": "Shop", "client_id": "cached-shop"}),
+            )
+            .await
+            .expect(200);
+        let keys = format!("/ops/accounts/{}/keys", account["id"].as_str().unwrap());
+        let list = async |token: &str| {
+            app.mp_send(app.mp_request_as(token, Method::GET, "/v2.01/cached-shop/disputes"))
+                .await
+        };
+
+        let key = app
+            .ops(
+                Method::POST,
+                &keys,
+                json!({"mode": "test", "dialect": "mangopay"}),
+            )
+            .await
+            .expect(200);
+        let token = app
+            .token("cached-shop", key["secret"].as_str().unwrap())
+            .await;
+        list(&token).await.expect(200);
+        let id = dispute_docs::domain::Id::from_trusted(key["id"].as_str().unwrap().to_owned());
+        assert!(
+            app.state
+                .core
+                .store
+                .revoke_key(&id, chrono::Utc::now())
+                .await
+                .unwrap()
+        );
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let reply = list(&token).await;
+            if reply.status == 401 {
+                break;
+            }
+            assert_eq!(reply.status, 200);
+            assert!(
+                Instant::now() < deadline,
+                "the revoked key's token still works"
+            );
+            tokio::task::yield_now().await;
+        }
+
+        let key = app
+            .ops(
+                Method::POST,
+                &keys,
+                json!({"mode": "test", "dialect": "mangopay"}),
+            )
+            .await
+            .expect(200);
+        let token = app
+            .token("cached-shop", key["secret"].as_str().unwrap())
+            .await;
+        list(&token).await.expect(200);
+        app.ops(
+            Method::DELETE,
+            &format!("/ops/keys/{}", key["id"].as_str().unwrap()),
+            json!({}),
+        )
+        .await
+        .expect(200);
+        list(&token)
+            .await
+            .expect_mp_error(401, "invalid_credentials");
+    }
+}
