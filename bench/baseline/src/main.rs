@@ -661,6 +661,27 @@ async fn list_disputes(
     ))
 }
 
+/// The ceiling of a request that needs no database: the Omise "not found" error object the
+/// server answers for a dispute id of the other mode (which it refuses before any query).
+async fn not_found(Path(id): Path<String>) -> Answer {
+    #[derive(Serialize)]
+    struct ErrorBody<'a> {
+        object: &'static str,
+        location: &'static str,
+        code: &'static str,
+        message: &'a str,
+    }
+    let message = format!("dispute {id} was not found");
+    let mut response = json_response(&ErrorBody {
+        object: "error",
+        location: "https://www.omise.co/api-errors#not-found",
+        code: "not_found",
+        message: &message,
+    })?;
+    *response.status_mut() = StatusCode::NOT_FOUND;
+    Ok(response)
+}
+
 /// The server's retrieve: the dispute of the account, and its first documents when it has any.
 async fn retrieve_dispute(
     State(app): State<App>,
@@ -1127,6 +1148,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .route("/disputes/{id}", get(retrieve_flat))
         .route("/c/{account}/disputes", get(list_disputes))
         .route("/c/{account}/disputes/{id}", get(retrieve_dispute))
+        .route("/c/none/{id}", get(not_found))
         .route("/c/{account}/disputes/{id}/documents", get(list_documents))
         .route(
             "/c/{account}/disputes/{id}/documents/{doc}",
