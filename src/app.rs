@@ -46,6 +46,7 @@ impl AppState {
             Metrics::default()
         };
         let blobs = blobs.with_metrics(metrics.clone());
+        let auth_cache_ttl = Duration::from_secs(settings.auth_cache_ttl.into());
         AppState {
             core: Core::from(crate::core::Parts {
                 metrics,
@@ -59,12 +60,8 @@ impl AppState {
                         .collect(),
                     on_deadline: settings.on_deadline,
                 },
-                test_clocks: crate::core::test_clock::TestClocks::new(Duration::from_secs(
-                    settings.auth_cache_ttl.into(),
-                )),
-                tokens: crate::core::ttl_cache::TtlCache::new(Duration::from_secs(
-                    settings.auth_cache_ttl.into(),
-                )),
+                test_clocks: crate::core::test_clock::TestClocks::new(auth_cache_ttl),
+                tokens: crate::core::ttl_cache::TtlCache::new(auth_cache_ttl),
                 ..crate::core::Parts::new(store, blobs, clock, signer)
             }),
             rate_limiter: std::num::NonZeroU32::new(settings.rate_limit).map(|per_minute| {

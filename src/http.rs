@@ -19,8 +19,6 @@ use serde::Serialize;
 use crate::blobs::Blobs;
 use crate::domain::Page;
 
-/// A JSON response, `application/json; charset=utf-8`. Serializing our own types cannot fail;
-/// if it ever did, the client gets a bare 500.
 /// A multipart file field's filename as the client meant it: RFC 5987's `filename*=UTF-8''…`
 /// when given (RFC 7578 lets clients send it, and it wins over `filename`), else `filename`
 /// with the three escapes browsers and Python's urllib3 2 apply to it (WHATWG: `"` as `%22`,
@@ -85,6 +83,17 @@ fn unescape_filename(name: &str) -> String {
     out
 }
 
+/// The token of `Authorization: Bearer <token>`, if the request has one.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+}
+
+/// A JSON response, `application/json; charset=utf-8`. Serializing our own types cannot fail;
+/// if it ever did, the client gets a bare 500.
 pub fn json<T: Serialize>(value: &T) -> Response {
     match serde_json::to_vec(value) {
         Ok(bytes) => {

@@ -292,12 +292,7 @@ pub async fn serve(
     headers: axum::http::HeaderMap,
 ) -> Response {
     if let Some(token) = &token {
-        let given = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or("");
-        if !token.matches(given) {
+        if !crate::http::bearer(&headers).is_some_and(|given| token.matches(given)) {
             let mut response = StatusCode::UNAUTHORIZED.into_response();
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -315,20 +310,4 @@ pub async fn serve(
         HeaderValue::from_static(prometheus_client::encoding::prometheus_text::CONTENT_TYPE),
     );
     response
-}
-
-/// Counts bytes as a download's stream yields them.
-pub fn count_downloads<S, E>(
-    metrics: Metrics,
-    stream: S,
-) -> impl futures::Stream<Item = Result<bytes::Bytes, E>>
-where
-    S: futures::Stream<Item = Result<bytes::Bytes, E>>,
-{
-    use futures::StreamExt;
-    stream.inspect(move |chunk| {
-        if let Ok(bytes) = chunk {
-            metrics.downloaded(bytes.len());
-        }
-    })
 }

@@ -7,57 +7,19 @@
 //! caches it for as long as it caches keys (`AUTH_CACHE_TTL`), and learns its own advances at
 //! once.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
-
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::Core;
 use super::deadlines::DeadlineSettings;
+use super::ttl_cache::TtlCache;
 use crate::domain::{Id, Mode, Scope};
 use crate::store::{ClockScope, Refusal, StoreError};
 
 /// How many intermediate moments one advance stops at to fire what falls due on the way.
 const MAX_STOPS: usize = 1000;
 
-/// The offsets of the accounts' test clocks this process has read, each for `ttl`.
-#[derive(Debug)]
-pub struct TestClocks {
-    ttl: Duration,
-    offsets: Mutex<HashMap<Id, (i64, Instant)>>,
-}
-
-impl TestClocks {
-    pub fn new(ttl: Duration) -> TestClocks {
-        TestClocks {
-            ttl,
-            offsets: Mutex::new(HashMap::new()),
-        }
-    }
-
-    fn cached(&self, account: &Id) -> Option<i64> {
-        let offsets = self
-            .offsets
-            .lock()
-            .expect("the clock cache is never poisoned");
-        offsets
-            .get(account)
-            .filter(|(_, read)| read.elapsed() < self.ttl)
-            .map(|(offset, _)| *offset)
-    }
-
-    fn remember(&self, account: &Id, offset: i64) {
-        let mut offsets = self
-            .offsets
-            .lock()
-            .expect("the clock cache is never poisoned");
-        if offsets.len() > 10_000 {
-            offsets.retain(|_, (_, read)| read.elapsed() < self.ttl);
-        }
-        offsets.insert(account.clone(), (offset, Instant::now()));
-    }
-}
+/// The offsets of the accounts' test clocks this process has read, each for `AUTH_CACHE_TTL`.
+pub type TestClocks = TtlCache<Id, i64>;
 
 /// The result of moving a test clock.
 #[derive(Debug, Clone)]
@@ -77,11 +39,11 @@ impl Core {
         if mode == Mode::Live {
             return Ok(now);
         }
-        let offset = match self.test_clocks.cached(account) {
+        let offset = match self.test_clocks.get(account) {
             Some(offset) => offset,
             None => {
                 let offset = self.store.test_clock(account).await?.unwrap_or(0);
-                self.test_clocks.remember(account, offset);
+                self.test_clocks.insert(account.clone(), offset);
                 offset
             }
         };
@@ -119,7 +81,7 @@ impl Core {
         let Some(offset) = self.store.test_clock(account).await? else {
             return Ok(None);
         };
-        self.test_clocks.remember(account, offset);
+        self.test_clocks.insert(account.clone(), offset);
         let offset = TimeDelta::microseconds(offset);
         Ok(Some((self.clock.now() + offset, offset)))
     }
@@ -136,7 +98,7 @@ impl Core {
         let Some(offset) = self.store.advance_test_clock(account, micros).await? else {
             return Ok(None);
         };
-        self.test_clocks.remember(account, offset);
+        self.test_clocks.insert(account.clone(), offset);
         let real = self.clock.now();
         let from = real + TimeDelta::microseconds(offset - micros);
         let to = real + TimeDelta::microseconds(offset);

@@ -1,6 +1,7 @@
-//! What a process remembers for a short time (`AUTH_CACHE_TTL`): verified keys and bearer
-//! tokens, so that most requests cost no database round trip for authentication. Only what
-//! verified is put in, so unknown secrets cannot fill it; it is bounded all the same. What
+//! What a process remembers for a short time (`AUTH_CACHE_TTL`): verified keys, bearer tokens
+//! and the accounts' test clocks, so that most requests cost no database round trip before
+//! their own. Only what verified is put in, so unknown secrets cannot fill it; it is bounded all
+//! the same. What
 //! changes elsewhere (a key revoked through another process) shows here after at most the TTL.
 
 use std::collections::HashMap;

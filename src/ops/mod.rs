@@ -9,7 +9,6 @@ pub mod webhooks;
 
 use axum::Router;
 use axum::extract::{FromRequest, Request, State};
-use axum::http::header::AUTHORIZATION;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
@@ -210,14 +209,10 @@ pub fn router(state: OpsState, request_timeout: std::time::Duration) -> Router {
 
 /// Lets a request through only with `Authorization: Bearer $OPS_TOKEN`.
 async fn require_token(State(state): State<OpsState>, request: Request, next: Next) -> Response {
-    let given = request
-        .headers()
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    match given {
-        Some(given) if state.token.matches(given) => next.run(request).await,
-        _ => OpsError::Unauthorized.into_response(),
+    if crate::http::bearer(request.headers()).is_some_and(|given| state.token.matches(given)) {
+        next.run(request).await
+    } else {
+        OpsError::Unauthorized.into_response()
     }
 }
 

@@ -4,20 +4,19 @@
 //! are `timestamptz` in Postgres and integer microseconds in SQLite; `Arg::Time` and `Ts` say so
 //! once for both.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgArgumentBuffer, PgRow, PgTypeInfo};
 use sqlx::sqlite::{SqliteArgumentValue, SqliteRow, SqliteTypeInfo};
 use sqlx::types::Json;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
+use sqlx::{Database, Encode, FromRow, PgPool, Postgres, Sqlite, SqlitePool, Transaction, Type};
 use tokio::sync::{Mutex, OwnedMutexGuard};
-
-use sqlx::pool::PoolConnection;
-use sqlx::{Encode, FromRow, PgPool, Postgres, Sqlite, SqlitePool, Transaction, Type};
 
 /// A value to bind, in either backend.
 #[derive(Debug, Clone)]
@@ -276,62 +275,69 @@ impl Pool {
     }
 
     pub fn stats(&self) -> PoolStats {
-        let (size, idle, max) = match &self.backend {
-            Backend::Pg(p) => (p.size(), p.num_idle(), p.options().get_max_connections()),
-            Backend::Lite(p) => (p.size(), p.num_idle(), p.options().get_max_connections()),
-        };
-        PoolStats {
-            size,
-            idle: u32::try_from(idle).unwrap_or(u32::MAX),
-            max,
-            waiting: self.waiting.load(Ordering::Relaxed),
+        fn of<DB: Database>(pool: &sqlx::Pool<DB>, waiting: usize) -> PoolStats {
+            PoolStats {
+                size: pool.size(),
+                idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+                max: pool.options().get_max_connections(),
+                waiting,
+            }
+        }
+        let waiting = self.waiting.load(Ordering::Relaxed);
+        match &self.backend {
+            Backend::Pg(p) => of(p, waiting),
+            Backend::Lite(p) => of(p, waiting),
         }
     }
 
-    async fn pg(&self, pool: &PgPool) -> Result<PoolConnection<Postgres>, sqlx::Error> {
-        let _waiting = Waiting::enter(&self.waiting);
-        pool.acquire().await
-    }
-
-    async fn lite(&self, pool: &SqlitePool) -> Result<PoolConnection<Sqlite>, sqlx::Error> {
+    /// A connection of `pool`, counted as waiting until it comes.
+    async fn acquire<DB: Database>(
+        &self,
+        pool: &sqlx::Pool<DB>,
+    ) -> Result<PoolConnection<DB>, sqlx::Error> {
         let _waiting = Waiting::enter(&self.waiting);
         pool.acquire().await
     }
 
     pub async fn all<T: Row>(&self, sql: &Sql) -> Result<Vec<T>, sqlx::Error> {
         match &self.backend {
-            Backend::Pg(p) => sql.pg().fetch_all(&mut *self.pg(p).await?).await,
-            Backend::Lite(p) => sql.lite().fetch_all(&mut *self.lite(p).await?).await,
+            Backend::Pg(p) => sql.pg().fetch_all(&mut *self.acquire(p).await?).await,
+            Backend::Lite(p) => sql.lite().fetch_all(&mut *self.acquire(p).await?).await,
         }
     }
 
     pub async fn optional<T: Row>(&self, sql: &Sql) -> Result<Option<T>, sqlx::Error> {
         match &self.backend {
-            Backend::Pg(p) => sql.pg().fetch_optional(&mut *self.pg(p).await?).await,
-            Backend::Lite(p) => sql.lite().fetch_optional(&mut *self.lite(p).await?).await,
+            Backend::Pg(p) => sql.pg().fetch_optional(&mut *self.acquire(p).await?).await,
+            Backend::Lite(p) => {
+                sql.lite()
+                    .fetch_optional(&mut *self.acquire(p).await?)
+                    .await
+            }
         }
     }
 
     pub async fn execute(&self, sql: &Sql) -> Result<u64, sqlx::Error> {
-        let done = match &self.backend {
-            Backend::Pg(p) => sql.pg_exec().execute(&mut *self.pg(p).await?).await?,
-            Backend::Lite(p) => {
-                return sql
-                    .lite_exec()
-                    .execute(&mut *self.lite(p).await?)
-                    .await
-                    .map(|r| r.rows_affected());
-            }
-        };
-        Ok(done.rows_affected())
+        Ok(match &self.backend {
+            Backend::Pg(p) => sql
+                .pg_exec()
+                .execute(&mut *self.acquire(p).await?)
+                .await?
+                .rows_affected(),
+            Backend::Lite(p) => sql
+                .lite_exec()
+                .execute(&mut *self.acquire(p).await?)
+                .await?
+                .rows_affected(),
+        })
     }
 
     pub async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
         Ok(match &self.backend {
-            Backend::Pg(p) => Tx::Pg(Transaction::begin(self.pg(p).await?, None).await?),
+            Backend::Pg(p) => Tx::Pg(Transaction::begin(self.acquire(p).await?, None).await?),
             Backend::Lite(p) => {
                 let turn = self.writers.clone().lock_owned().await;
-                let conn = self.lite(p).await?;
+                let conn = self.acquire(p).await?;
                 // sqlx's SQLite worker runs the BEGIN on its own thread: a caller dropped while
                 // waiting for it (a client that hung up) would leave the connection in the
                 // pool inside a transaction that holds the write lock, and every later begin
