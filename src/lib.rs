@@ -20,6 +20,7 @@ pub mod omise;
 pub mod openapi;
 pub mod ops;
 pub mod rate_limit;
+pub mod scan;
 pub mod seed;
 pub mod signing;
 pub mod store;
