@@ -190,7 +190,7 @@ pub struct Settings {
     /// dialect's own schedule; after the last, a delivery is dead. Default: each dialect's
     /// (README, "Events and webhooks").
     #[arg(long, env = "WEBHOOK_RETRY_SCHEDULE", global = true)]
-    pub webhook_retry_schedule: Option<crate::webhooks::Schedule>,
+    pub webhook_retry_schedule: Option<Schedule>,
 
     /// Seconds a webhook attempt may take, replacing each dialect's own (Omise 10).
     #[arg(long, env = "WEBHOOK_TIMEOUT", global = true)]
@@ -226,7 +226,7 @@ pub struct Settings {
         default_value = "lose",
         global = true
     )]
-    pub on_deadline: crate::core::deadlines::OnDeadline,
+    pub on_deadline: OnDeadline,
 
     /// Seconds after a test-mode submission with `winning_evidence` / `losing_evidence` before
     /// the dispute is decided (0: at once).
@@ -248,6 +248,17 @@ pub struct Settings {
     #[arg(long, env = "WEB_SESSION_IDLE", default_value_t = 1800, global = true,
           value_parser = clap::value_parser!(u32).range(60..))]
     pub web_session_idle: u32,
+
+    /// ClamAV's clamd, which scans every file that comes in (`tcp://host:port` or
+    /// `unix:///path`). Unset: files are not scanned (said once at start-up).
+    #[arg(long, env = "SCAN_URL", global = true)]
+    pub scan_url: Option<ScanUrl>,
+
+    /// Seconds clamd may take to accept a connection, to take each chunk of a file and to give
+    /// its verdict after the last; past it the upload is answered 503 and nothing is stored.
+    #[arg(long, env = "SCAN_TIMEOUT", default_value_t = 30, global = true,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub scan_timeout: u32,
 }
 
 impl Settings {
@@ -295,13 +306,15 @@ impl Settings {
             request_timeout: 30,
             metrics: true,
             web_session_idle: 1800,
+            scan_url: None,
+            scan_timeout: 30,
             webhook_allow_cidrs: Vec::new(),
             webhook_retry_schedule: None,
             webhook_timeout: None,
             webhook_poll_ms: 1000,
             evidence_days: 7,
             evidence_reminders: vec![72, 24],
-            on_deadline: crate::core::deadlines::OnDeadline::Lose,
+            on_deadline: OnDeadline::Lose,
             test_decision_delay: 0,
         }
     }
@@ -337,6 +350,8 @@ impl fmt::Debug for Settings {
             .field("request_timeout", &self.request_timeout)
             .field("metrics", &self.metrics)
             .field("web_session_idle", &self.web_session_idle)
+            .field("scan_url", &self.scan_url)
+            .field("scan_timeout", &self.scan_timeout)
             .finish()
     }
 }
@@ -349,6 +364,92 @@ pub fn redact_url(raw: &str) -> String {
             u.to_string()
         }
         _ => raw.to_owned(),
+    }
+}
+
+/// Waits between attempts, written as seconds: `5,300,1800`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schedule(pub Vec<chrono::TimeDelta>);
+
+impl std::str::FromStr for Schedule {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Schedule, String> {
+        text.split(',')
+            .map(|s| {
+                s.trim()
+                    .parse::<u32>()
+                    .map(|n| chrono::TimeDelta::seconds(n.into()))
+                    .map_err(|_| format!("{s:?} is not a number of seconds"))
+            })
+            .collect::<Result<_, _>>()
+            .map(Schedule)
+    }
+}
+
+/// What happens to a dispute still awaiting evidence when its deadline passes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OnDeadline {
+    /// Lost (as Mangopay closes it); draft documents go out of date.
+    Lose,
+    /// The evidence gathered so far is submitted, as if the merchant had answered.
+    Submit,
+    /// Nothing: the dispute waits.
+    Nothing,
+}
+
+/// Where clamd listens (`SCAN_URL`): `tcp://host:port` or `unix:///path`.
+#[derive(Clone, PartialEq, Eq)]
+pub enum ScanUrl {
+    /// `host:port`.
+    Tcp(String),
+    Unix(std::path::PathBuf),
+}
+
+impl std::str::FromStr for ScanUrl {
+    type Err = String;
+    fn from_str(s: &str) -> Result<ScanUrl, String> {
+        let url = url::Url::parse(s).map_err(|e| format!("not a URL: {e}"))?;
+        match url.scheme() {
+            "tcp" => {
+                let host = url
+                    .host_str()
+                    .filter(|h| !h.is_empty())
+                    .ok_or("tcp:// needs a host")?;
+                let port = url.port().ok_or("tcp:// needs a port (clamd's is 3310)")?;
+                if !matches!(url.path(), "" | "/") {
+                    return Err("tcp://host:port takes no path".into());
+                }
+                Ok(ScanUrl::Tcp(format!("{host}:{port}")))
+            }
+            "unix" => {
+                if url.host_str().is_some_and(|h| !h.is_empty()) {
+                    return Err("unix:///path needs three slashes (an absolute path)".into());
+                }
+                let path = url.path();
+                if path.len() < 2 {
+                    return Err("unix:///path needs the socket's path".into());
+                }
+                Ok(ScanUrl::Unix(path.into()))
+            }
+            other => Err(format!(
+                "scheme {other}: must be tcp://host:port or unix:///path"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for ScanUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ScanUrl::Tcp(address) => write!(f, "tcp://{address}"),
+            ScanUrl::Unix(path) => write!(f, "unix://{}", path.display()),
+        }
+    }
+}
+
+impl fmt::Debug for ScanUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ScanUrl({self})")
     }
 }
 
@@ -380,5 +481,49 @@ mod tests {
     #[test]
     fn short_secrets_are_refused() {
         assert!("short".parse::<Secret>().is_err());
+    }
+
+    #[test]
+    fn schedules_parse_as_seconds() {
+        use chrono::TimeDelta;
+        assert_eq!(
+            "1, 2,30".parse(),
+            Ok(Schedule(vec![
+                TimeDelta::seconds(1),
+                TimeDelta::seconds(2),
+                TimeDelta::seconds(30)
+            ]))
+        );
+        assert!("1,x".parse::<Schedule>().is_err());
+    }
+
+    #[test]
+    fn scan_urls_are_tcp_with_a_port_or_an_absolute_unix_path() {
+        let tcp: ScanUrl = "tcp://127.0.0.1:3310".parse().unwrap();
+        assert_eq!(tcp, ScanUrl::Tcp("127.0.0.1:3310".into()));
+        assert_eq!(tcp.to_string(), "tcp://127.0.0.1:3310");
+        assert_eq!(
+            "tcp://clamd.internal:3310/".parse::<ScanUrl>(),
+            Ok(ScanUrl::Tcp("clamd.internal:3310".into()))
+        );
+        assert_eq!(
+            "tcp://[::1]:3310".parse::<ScanUrl>(),
+            Ok(ScanUrl::Tcp("[::1]:3310".into()))
+        );
+        let unix: ScanUrl = "unix:///run/clamav/clamd.ctl".parse().unwrap();
+        assert_eq!(unix, ScanUrl::Unix("/run/clamav/clamd.ctl".into()));
+        assert_eq!(unix.to_string(), "unix:///run/clamav/clamd.ctl");
+        for bad in [
+            "tcp://127.0.0.1",
+            "tcp://:3310",
+            "tcp://host:3310/path",
+            "unix://run/clamd.ctl",
+            "unix:///",
+            "http://127.0.0.1:3310",
+            "127.0.0.1:3310",
+            "",
+        ] {
+            assert!(bad.parse::<ScanUrl>().is_err(), "{bad}");
+        }
     }
 }

@@ -9,13 +9,11 @@
 //! a clamd that does not answer is an error, never a wait.
 //!
 //! Nothing here decides what a verdict means for an upload; the core does. This module imports
-//! nothing of the crate but the metrics.
+//! nothing of the crate but its settings' type and the metrics.
 
 mod protocol;
 
 use std::fmt;
-use std::path::PathBuf;
-use std::str::FromStr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -24,68 +22,13 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 pub use protocol::Verdict;
 use protocol::AnswerError;
 
+pub use crate::config::ScanUrl;
 use crate::metrics::Metrics;
 
 /// How long the engine's version, as `VERSION` tells it, is taken as current.
 const ENGINE_TTL: Duration = Duration::from_secs(60);
 /// How long an answer that came while chunks were still being sent is waited for.
 const EARLY_ANSWER_WAIT: Duration = Duration::from_millis(500);
-
-/// Where clamd listens.
-#[derive(Clone, PartialEq, Eq)]
-pub enum ScanUrl {
-    /// `host:port`.
-    Tcp(String),
-    Unix(PathBuf),
-}
-
-impl FromStr for ScanUrl {
-    type Err = String;
-    fn from_str(s: &str) -> Result<ScanUrl, String> {
-        let url = url::Url::parse(s).map_err(|e| format!("not a URL: {e}"))?;
-        match url.scheme() {
-            "tcp" => {
-                let host = url
-                    .host_str()
-                    .filter(|h| !h.is_empty())
-                    .ok_or("tcp:// needs a host")?;
-                let port = url.port().ok_or("tcp:// needs a port (clamd's is 3310)")?;
-                if !matches!(url.path(), "" | "/") {
-                    return Err("tcp://host:port takes no path".into());
-                }
-                Ok(ScanUrl::Tcp(format!("{host}:{port}")))
-            }
-            "unix" => {
-                if url.host_str().is_some_and(|h| !h.is_empty()) {
-                    return Err("unix:///path needs three slashes (an absolute path)".into());
-                }
-                let path = url.path();
-                if path.len() < 2 {
-                    return Err("unix:///path needs the socket's path".into());
-                }
-                Ok(ScanUrl::Unix(PathBuf::from(path)))
-            }
-            other => Err(format!(
-                "scheme {other}: must be tcp://host:port or unix:///path"
-            )),
-        }
-    }
-}
-
-impl fmt::Display for ScanUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ScanUrl::Tcp(address) => write!(f, "tcp://{address}"),
-            ScanUrl::Unix(path) => write!(f, "unix://{}", path.display()),
-        }
-    }
-}
-
-impl fmt::Debug for ScanUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ScanUrl({self})")
-    }
-}
 
 /// Why a scan gave no verdict. Every one of them means the file was not scanned.
 #[derive(Debug, thiserror::Error)]
@@ -364,36 +307,6 @@ async fn read_answer(connection: &mut Box<dyn Connection>) -> std::io::Result<St
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn scan_urls_are_tcp_with_a_port_or_an_absolute_unix_path() {
-        let tcp: ScanUrl = "tcp://127.0.0.1:3310".parse().unwrap();
-        assert_eq!(tcp, ScanUrl::Tcp("127.0.0.1:3310".into()));
-        assert_eq!(tcp.to_string(), "tcp://127.0.0.1:3310");
-        assert_eq!(
-            "tcp://clamd.internal:3310/".parse::<ScanUrl>(),
-            Ok(ScanUrl::Tcp("clamd.internal:3310".into()))
-        );
-        assert_eq!(
-            "tcp://[::1]:3310".parse::<ScanUrl>(),
-            Ok(ScanUrl::Tcp("[::1]:3310".into()))
-        );
-        let unix: ScanUrl = "unix:///run/clamav/clamd.ctl".parse().unwrap();
-        assert_eq!(unix, ScanUrl::Unix("/run/clamav/clamd.ctl".into()));
-        assert_eq!(unix.to_string(), "unix:///run/clamav/clamd.ctl");
-        for bad in [
-            "tcp://127.0.0.1",
-            "tcp://:3310",
-            "tcp://host:3310/path",
-            "unix://run/clamd.ctl",
-            "unix:///",
-            "http://127.0.0.1:3310",
-            "127.0.0.1:3310",
-            "",
-        ] {
-            assert!(bad.parse::<ScanUrl>().is_err(), "{bad}");
-        }
-    }
 
     #[tokio::test]
     async fn nothing_listening_is_unreachable_and_said_so_with_the_url() {
