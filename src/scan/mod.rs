@@ -19,8 +19,8 @@ use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-pub use protocol::Verdict;
 use protocol::AnswerError;
+pub use protocol::Verdict;
 
 pub use crate::config::ScanUrl;
 use crate::metrics::Metrics;
@@ -313,10 +313,7 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let address = listener.local_addr().unwrap();
         drop(listener);
-        let scanner = Scanner::new(
-            ScanUrl::Tcp(address.to_string()),
-            Duration::from_secs(2),
-        );
+        let scanner = Scanner::new(ScanUrl::Tcp(address.to_string()), Duration::from_secs(2));
         let error = scanner.ping().await.unwrap_err();
         assert!(matches!(error, ScanError::Unreachable { .. }), "{error}");
         assert!(error.to_string().contains(&address.to_string()), "{error}");

@@ -97,14 +97,24 @@ mod tests {
             ),
             (
                 "INSTREAM size limit exceeded. ERROR",
-                Ok(Verdict::TooBig("INSTREAM size limit exceeded. ERROR".into())),
+                Ok(Verdict::TooBig(
+                    "INSTREAM size limit exceeded. ERROR".into(),
+                )),
             ),
             (
                 "stream: Can't allocate memory ERROR",
-                Err(AnswerError::Error("stream: Can't allocate memory ERROR".into())),
+                Err(AnswerError::Error(
+                    "stream: Can't allocate memory ERROR".into(),
+                )),
             ),
-            ("UNKNOWN COMMAND", Err(AnswerError::Garbled("UNKNOWN COMMAND".into()))),
-            ("stream:  FOUND", Err(AnswerError::Garbled("stream:  FOUND".into()))),
+            (
+                "UNKNOWN COMMAND",
+                Err(AnswerError::Garbled("UNKNOWN COMMAND".into())),
+            ),
+            (
+                "stream:  FOUND",
+                Err(AnswerError::Garbled("stream:  FOUND".into())),
+            ),
             ("", Err(AnswerError::Garbled(String::new()))),
         ];
         for (answer, expected) in cases {
@@ -116,7 +126,10 @@ mod tests {
     fn an_answer_ends_at_its_nul() {
         assert_eq!(answer_text(b"stream: OK\0"), "stream: OK");
         assert_eq!(answer_text(b"PONG\0garbage"), "PONG");
-        assert_eq!(answer_text(b"ClamAV 1.4.6/27000/Mon Dec  1 2025\n"), "ClamAV 1.4.6/27000/Mon Dec  1 2025");
+        assert_eq!(
+            answer_text(b"ClamAV 1.4.6/27000/Mon Dec  1 2025\n"),
+            "ClamAV 1.4.6/27000/Mon Dec  1 2025"
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@ mod helpers;
 
 mod auth;
 mod blobs_s3;
+mod clamd;
 mod concurrency;
 mod crash;
 mod deadlines;
@@ -25,6 +26,7 @@ mod params;
 mod pool;
 mod processes;
 mod ranges;
+mod scan;
 mod test_clock;
 mod upgrade;
 mod web;
