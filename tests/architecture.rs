@@ -30,17 +30,20 @@ const LAYERS: &[(&str, u8)] = &[
     ("sweep", 4),
     // every use case, once; what a file goes through
     ("core", 5),
+    // what each dialect says (words, objects, error object, keys): for the edges that speak
+    // or show it
+    ("wire", 6),
     // loading fixtures and delivering events: through the core, for the edges and the app
-    ("seed", 6),
-    ("webhooks", 6),
+    ("seed", 7),
+    ("webhooks", 7),
     // the edges: one folder per way in
-    ("omise", 7),
-    ("mangopay", 7),
-    ("ops", 7),
-    ("web", 7),
+    ("omise", 8),
+    ("mangopay", 8),
+    ("ops", 8),
+    ("web", 8),
     // composition
-    ("openapi", 8),
-    ("app", 9),
+    ("openapi", 9),
+    ("app", 10),
 ];
 
 const EDGES: &[&str] = &["omise", "mangopay", "ops", "web"];
@@ -54,7 +57,10 @@ fn src() -> PathBuf {
 /// Every `.rs` file under `dir`, with its module path (`["store", "disputes"]`; a `mod.rs` is its
 /// folder's module).
 fn sources(dir: &Path, module: &[String], out: &mut Vec<(PathBuf, Vec<String>)>) {
-    let mut entries: Vec<_> = fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut entries: Vec<_> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     entries.sort();
     for path in entries {
         let name = path.file_stem().unwrap().to_string_lossy().into_owned();
@@ -95,7 +101,9 @@ fn code(text: &str) -> String {
                 i += 1;
             }
         } else if text[i..].starts_with("/*") {
-            let end = text[i + 2..].find("*/").map_or(bytes.len(), |e| i + 2 + e + 2);
+            let end = text[i + 2..]
+                .find("*/")
+                .map_or(bytes.len(), |e| i + 2 + e + 2);
             i = end;
         } else {
             if c == b'"' && !text[..i].ends_with('\'') {
@@ -152,7 +160,8 @@ fn imports(code: &str, module: &[String]) -> Vec<Vec<String>> {
         .iter()
         .flat_map(|p| code.match_indices(p).map(move |(i, _)| (i, *p)))
     {
-        if at > 0 && (bytes[at - 1].is_ascii_alphanumeric() || matches!(bytes[at - 1], b'_' | b':')) {
+        if at > 0 && (bytes[at - 1].is_ascii_alphanumeric() || matches!(bytes[at - 1], b'_' | b':'))
+        {
             continue;
         }
         let mut rest = &code[at + prefix.len()..];
@@ -178,7 +187,9 @@ fn imports(code: &str, module: &[String]) -> Vec<Vec<String>> {
             // the second segments, for paths into a folder (`crate::store::{disputes, db}::…`)
             let after = rest.get(head.len()..).unwrap_or("");
             let seconds = match after.strip_prefix("::") {
-                Some(next) if prefix == "crate::" && next.starts_with('{') => group_heads(&next[1..]),
+                Some(next) if prefix == "crate::" && next.starts_with('{') => {
+                    group_heads(&next[1..])
+                }
                 Some(next) if prefix == "crate::" => vec![ident_at(next).to_string()],
                 _ => Vec::new(),
             };
@@ -226,7 +237,9 @@ fn read_house() -> House {
         let text = fs::read_to_string(path).unwrap();
         let shown = path.strip_prefix(src()).unwrap().display().to_string();
         if text.lines().count() > MAX_LINES {
-            house.long_files.push(format!("{shown} ({} lines)", text.lines().count()));
+            house
+                .long_files
+                .push(format!("{shown} ({} lines)", text.lines().count()));
         }
         let Some(own) = module.first() else { continue };
         for import in imports(&code(&text), module) {
@@ -301,7 +314,11 @@ fn no_cycle_between_the_top_level_modules() {
 #[test]
 fn no_cycle_between_the_files_of_the_store() {
     let house = read_house();
-    assert_eq!(cycle(&house.store), None, "a cycle between the files of store/");
+    assert_eq!(
+        cycle(&house.store),
+        None,
+        "a cycle between the files of store/"
+    );
 }
 
 #[test]
@@ -321,7 +338,11 @@ fn every_top_level_module_imports_only_the_layers_below_it() {
             }
         }
     }
-    assert!(wrong.is_empty(), "imports against the layers:\n{}", wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "imports against the layers:\n{}",
+        wrong.join("\n")
+    );
 }
 
 #[test]
@@ -337,13 +358,21 @@ fn no_edge_imports_another_edge() {
                 .map(move |(t, file)| format!("{m} -> {t} (in {file})"))
         })
         .collect();
-    assert!(wrong.is_empty(), "edges importing edges:\n{}", wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "edges importing edges:\n{}",
+        wrong.join("\n")
+    );
 }
 
 #[test]
 fn no_source_file_is_over_600_lines() {
     let house = read_house();
-    assert!(house.long_files.is_empty(), "too long: {:?}", house.long_files);
+    assert!(
+        house.long_files.is_empty(),
+        "too long: {:?}",
+        house.long_files
+    );
 }
 
 #[test]

@@ -21,9 +21,9 @@ use crate::core::documents::Upload;
 use crate::core::files::store_file;
 use crate::domain::list::MAX_LIMIT;
 use crate::domain::{Action, DisputeStatus, DocumentKind, Id, IdKind, ListQuery, Order};
-use crate::omise::keys::SecretKey;
 use crate::omise::{ApiError, vocab};
 use crate::store::DisputeFilter;
+use crate::wire::omise::keys::SecretKey;
 
 /// The most one upload request may carry (several files of 10 MB each).
 const MAX_UPLOAD_BODY: usize = 64 * 1024 * 1024;
