@@ -8,6 +8,7 @@
 mod access;
 mod actions;
 mod checklist;
+mod error;
 mod pages;
 
 use std::sync::Arc;
