@@ -27,3 +27,4 @@ pub mod store;
 pub mod sweep;
 pub mod web;
 pub mod webhooks;
+pub mod wire;

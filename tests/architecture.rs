@@ -32,17 +32,20 @@ const LAYERS: &[(&str, u8)] = &[
     ("sweep", 4),
     // every use case, once; what a file goes through
     ("core", 5),
+    // what each dialect says (words, objects, error object, keys): for the edges that speak
+    // or show it
+    ("wire", 6),
     // loading fixtures and delivering events: through the core, for the edges and the app
-    ("seed", 6),
-    ("webhooks", 6),
+    ("seed", 7),
+    ("webhooks", 7),
     // the edges: one folder per way in
-    ("omise", 7),
-    ("mangopay", 7),
-    ("ops", 7),
-    ("web", 7),
+    ("omise", 8),
+    ("mangopay", 8),
+    ("ops", 8),
+    ("web", 8),
     // composition
-    ("openapi", 8),
-    ("app", 9),
+    ("openapi", 9),
+    ("app", 10),
 ];
 
 const EDGES: &[&str] = &["omise", "mangopay", "ops", "web"];

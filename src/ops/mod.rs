@@ -28,12 +28,12 @@ use crate::domain::document::ReviewRefusal;
 use crate::domain::list::DEFAULT_LIMIT;
 use crate::domain::{Action, Actor, Dispute, Document, DocumentAction, Id, IdKind, Mode};
 use crate::http::{TimeLimit, json, lenient, time_limit};
-use crate::omise::auth::VERSION_PREFERENCE;
-use crate::omise::disputes::OpenDispute;
-use crate::omise::keys::SecretKey;
-use crate::omise::openapi::Error;
-use crate::omise::render::{DisputeJson, Renderer};
-use crate::omise::version::ApiVersion;
+use crate::wire::omise::keys::SecretKey;
+use crate::wire::omise::openapi::Error;
+use crate::wire::omise::opening::OpenDispute;
+use crate::wire::omise::render::{DisputeJson, Renderer};
+use crate::wire::omise::version::ApiVersion;
+use crate::wire::omise::version::VERSION_PREFERENCE;
 pub use error::{OpsError, OpsResult};
 
 /// What the operator's handlers need.
@@ -116,9 +116,15 @@ pub async fn issue_api_key(
         .client_id(account)
         .await?
         .ok_or_else(|| OpsError::bad_request("the account has no client_id: set one first"))?;
-    let secret = crate::mangopay::auth::generate_api_key();
+    let secret = crate::wire::mangopay::keys::generate_api_key();
     let id = core
-        .store_key(None, account, mode, crate::mangopay::auth::SCHEME, &secret)
+        .store_key(
+            None,
+            account,
+            mode,
+            crate::wire::mangopay::keys::SCHEME,
+            &secret,
+        )
         .await?;
     Ok((id, secret, client_id))
 }
@@ -278,7 +284,7 @@ struct NewAccount {
     #[schema(min_length = 1, pattern = "\\S", required = true)]
     #[serde(default, deserialize_with = "lenient::required_text")]
     name: String,
-    #[schema(schema_with = crate::omise::openapi::version_schema)]
+    #[schema(schema_with = crate::wire::omise::openapi::version_schema)]
     #[serde(default, deserialize_with = "lenient::text")]
     default_version: Option<String>,
     /// The account's Mangopay ClientId (1 to 128 of A-Z a-z 0-9 - _).
@@ -382,7 +388,7 @@ async fn http_update_account(
 
 #[derive(Deserialize, ToSchema)]
 struct NewKeyRequest {
-    #[schema(schema_with = crate::omise::openapi::mode_schema)]
+    #[schema(schema_with = crate::wire::omise::openapi::mode_schema)]
     #[serde(default, deserialize_with = "lenient::text")]
     mode: Option<String>,
     /// omise (default: a secret key skey_…) or mangopay (an API key for the account's ClientId).
@@ -392,7 +398,7 @@ struct NewKeyRequest {
 }
 
 fn dialect_schema() -> utoipa::openapi::schema::Object {
-    crate::omise::openapi::nullable_enum(["omise", "mangopay"], "whose key (default omise)")
+    crate::wire::omise::openapi::nullable_enum(["omise", "mangopay"], "whose key (default omise)")
 }
 
 #[derive(Serialize, ToSchema)]
@@ -490,7 +496,7 @@ struct OpsOpenDispute {
     #[serde(default, deserialize_with = "lenient::required_text")]
     account: String,
     /// test (default) or live; the charge id's mode must match.
-    #[schema(schema_with = crate::omise::openapi::mode_schema)]
+    #[schema(schema_with = crate::wire::omise::openapi::mode_schema)]
     #[serde(default, deserialize_with = "lenient::text")]
     mode: Option<String>,
     #[schema(required = true)]
@@ -502,7 +508,7 @@ struct OpsOpenDispute {
     #[schema(pattern = "^[A-Za-z]{3}$")]
     #[serde(default, deserialize_with = "lenient::text")]
     currency: Option<String>,
-    #[schema(schema_with = crate::omise::openapi::nullable_reason_schema)]
+    #[schema(schema_with = crate::wire::omise::openapi::nullable_reason_schema)]
     #[serde(default, deserialize_with = "lenient::text")]
     reason_code: Option<String>,
     /// Mangopay's DisputeType: CONTESTABLE (default), NOT_CONTESTABLE or RETRIEVAL.
@@ -553,13 +559,13 @@ async fn http_open_dispute(
     };
     let mut new = terms
         .new_dispute(account, mode, charge)
-        .map_err(|e| OpsError::bad_request(e.to_string()))?;
+        .map_err(OpsError::bad_request)?;
     if let Some(kind) = &body.dispute_type {
-        new.kind = crate::mangopay::render::parse_dispute_type(kind)
+        new.kind = crate::wire::mangopay::vocab::parse_dispute_type(kind)
             .ok_or_else(|| OpsError::bad_request(format!("unknown dispute_type {kind}")))?;
     }
     if let Some(reason) = &body.reason_type {
-        new.reason = crate::mangopay::vocab::parse_reason(reason)
+        new.reason = crate::wire::mangopay::vocab::parse_reason(reason)
             .ok_or_else(|| OpsError::bad_request(format!("unknown reason_type {reason}")))?;
     }
     if let Some(deadline) = body.contest_deadline {
@@ -574,7 +580,7 @@ async fn http_open_dispute(
 
 #[derive(Deserialize, ToSchema)]
 struct Resolution {
-    #[schema(schema_with = crate::omise::openapi::outcome_schema)]
+    #[schema(schema_with = crate::wire::omise::openapi::outcome_schema)]
     #[schema(required = true)]
     #[serde(default, deserialize_with = "lenient::required_text")]
     outcome: String,
@@ -736,9 +742,10 @@ async fn http_refuse(
     PathParam((dispute, document)): PathParam<(String, String)>,
     Body(body): Body<Refusal>,
 ) -> OpsResult<Response> {
-    let reason = crate::mangopay::vocab::parse_refusal(&body.reason_type).ok_or_else(|| {
-        OpsError::bad_request(format!("unknown reason_type {}", body.reason_type))
-    })?;
+    let reason =
+        crate::wire::mangopay::vocab::parse_refusal(&body.reason_type).ok_or_else(|| {
+            OpsError::bad_request(format!("unknown reason_type {}", body.reason_type))
+        })?;
     if body
         .message
         .as_ref()

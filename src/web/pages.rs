@@ -9,7 +9,7 @@ use maud::{DOCTYPE, Markup, html};
 use super::access::Viewer;
 use super::checklist;
 use crate::domain::{Dispute, DisputeStatus, Document, DocumentStatus};
-use crate::omise::vocab;
+use crate::wire::omise::vocab;
 
 /// A message shown above a page's content.
 pub struct Notice {
