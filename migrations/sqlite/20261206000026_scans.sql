@@ -1,0 +1,19 @@
+-- What clamd said of each page (SCAN_URL): when it last scanned the bytes, with which engine and
+-- signature database, and, when a rescan after a signature update found malware in a stored page,
+-- its quarantine. Pages stored while SCAN_URL was unset have no scan.
+
+-- when clamd last scanned the page (microseconds since the epoch, the real clock, never a test
+-- clock); null: never scanned
+alter table pages add column scanned_at integer;
+-- clamd's VERSION answer at that scan: engine and signature database, "ClamAV 1.4.6/27480/…"
+alter table pages add column scan_engine text;
+-- set by a rescan that found malware: the page is no longer served, previewed or put in a
+-- packet; its blob stays for the operator
+alter table pages add column quarantined_at integer;
+-- the signature clamd named, "Win.Test.EICAR_HDB-1"
+alter table pages add column quarantine_signature text;
+
+-- a rescan walks the pages not scanned since it began, in this order
+create index pages_by_scan on pages (scanned_at, document_id, position);
+-- the operator lists quarantined pages, newest first
+create index pages_quarantined on pages (quarantined_at, document_id, position) where quarantined_at is not null;
