@@ -50,10 +50,15 @@ impl AppState {
             Metrics::default()
         };
         let blobs = blobs.with_metrics(metrics.clone());
+        let scanner = settings.scan_url.clone().map(|url| {
+            let timeout = Duration::from_secs(settings.scan_timeout.into());
+            Arc::new(crate::scan::Scanner::new(url, timeout).with_metrics(metrics.clone()))
+        });
         let auth_cache_ttl = Duration::from_secs(settings.auth_cache_ttl.into());
         AppState {
             core: Core::from(crate::core::Parts {
                 metrics,
+                scanner,
                 evidence_days: settings.evidence_days,
                 test_decision_delay: Duration::from_secs(settings.test_decision_delay.into()),
                 deadlines: crate::core::deadlines::DeadlineSettings {

@@ -478,6 +478,14 @@ async fn serve(state: AppState, embedded_default: bool) -> anyhow::Result<()> {
     } else if state.settings.redis_url.is_some() {
         tracing::warn!("REDIS_URL is set but RATE_LIMIT is 0: there is no limit to share");
     }
+    match &state.core.scanner {
+        None => tracing::info!("SCAN_URL is not set: files are stored without a malware scan"),
+        Some(scanner) => match scanner.engine().await {
+            Ok(engine) => tracing::info!(scanner = %scanner.url(), %engine, "files are scanned by clamd"),
+            Err(e) => tracing::warn!(error = %e,
+                "clamd does not answer: uploads are refused (503) and /readyz fails until it does"),
+        },
+    }
     app::spawn_sweeper(&state);
     app::spawn_webhook_worker(&state);
     let listener = tokio::net::TcpListener::bind(state.settings.listen_addr)

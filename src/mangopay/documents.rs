@@ -22,7 +22,7 @@ use super::lists::{ListInput, respond};
 use super::render::{self, ConsultJson, DocumentJson};
 use super::{Body, MangopayState, MpPath, vocab};
 use crate::core::documents::Upload;
-use crate::core::files::store_file;
+use crate::core::scans::Arrival;
 use crate::domain::{Document, DocumentAction, DocumentKind, Id, IdKind};
 use crate::http::json;
 use crate::store::DocumentFilter;
@@ -373,12 +373,22 @@ pub async fn add_page(
         return Err(MpError::too_large());
     }
     let chunks = futures::stream::iter(decoded_chunks(&file));
-    let stored = store_file(&state.core.blobs, rules, chunks)
+    let filename = format!("{}.{}", doc.id, extension(&file));
+    let arrival = Arrival {
+        scope: Some(&client.scope),
+        dispute: &dispute,
+        document: Some(&doc.id),
+        filename: &filename,
+        actor: &client.actor,
+    };
+    let stored = state
+        .core
+        .receive_file(arrival, rules, chunks)
         .await
         .map_err(|e| MpError::from_upload(e, dispute.as_str(), &document))?;
     let upload = Upload {
         file: stored,
-        filename: format!("{}.{}", doc.id, extension(&file)),
+        filename,
     };
     state
         .core

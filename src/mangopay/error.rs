@@ -158,6 +158,13 @@ impl MpError {
             UploadError::Body(detail) => MpError::param("File", detail),
             UploadError::Blob(e) => MpError::internal(e.into()),
             UploadError::Refused(r) => MpError::from_refusal(r, dispute, Some(document)),
+            UploadError::Malware(_) => MpError::param("File", e.to_string()),
+            UploadError::TooLargeToScan => MpError {
+                errors: None,
+                ..MpError::too_large()
+            }
+            .with("File", e.to_string()),
+            UploadError::ScannerUnavailable(cause) => MpError::unavailable(cause.into()),
         }
     }
 }
@@ -197,6 +204,14 @@ impl IntoResponse for MpError {
             date: now,
             errors: &self.errors,
         };
-        (self.status, crate::http::json(&body)).into_response()
+        let mut response = (self.status, crate::http::json(&body)).into_response();
+        // The database or the scanner is away: worth a retry in a moment.
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(1),
+            );
+        }
+        response
     }
 }

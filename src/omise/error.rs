@@ -13,12 +13,12 @@ pub enum ApiError {
     /// 400: a malformed parameter, body or id.
     #[error("{0}")]
     BadRequest(String),
-    /// 400: the uploaded bytes are not PNG, JPEG or PDF.
-    #[error("invalid content-type")]
-    InvalidFileType,
-    /// 413: the upload passed the size limit while streaming.
-    #[error("file is too large (the limit is 10485760 bytes)")]
-    FileTooLarge,
+    /// 400: the uploaded bytes are not PNG, JPEG or PDF, or not a file to keep (malware); why.
+    #[error("{0}")]
+    InvalidFileType(String),
+    /// 413: the upload passed the size limit while streaming, or the scanner's; which.
+    #[error("{0}")]
+    FileTooLarge(String),
     /// 401, with a `WWW-Authenticate` challenge.
     #[error("{0}")]
     Authentication(&'static str),
@@ -76,8 +76,8 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::BadRequest(_) => "bad_request",
-            ApiError::InvalidFileType => "invalid_file_type",
-            ApiError::FileTooLarge => "file_too_large",
+            ApiError::InvalidFileType(_) => "invalid_file_type",
+            ApiError::FileTooLarge(_) => "file_too_large",
             ApiError::Authentication(_) => "authentication_failure",
             ApiError::NotFound(_) => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
@@ -94,8 +94,8 @@ impl ApiError {
 
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::BadRequest(_) | ApiError::InvalidFileType => StatusCode::BAD_REQUEST,
-            ApiError::FileTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::BadRequest(_) | ApiError::InvalidFileType(_) => StatusCode::BAD_REQUEST,
+            ApiError::FileTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Authentication(_) => StatusCode::UNAUTHORIZED,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -147,8 +147,13 @@ impl ApiError {
 
     pub fn from_upload(e: UploadError, dispute: &str) -> ApiError {
         match e {
-            UploadError::InvalidFileType => ApiError::InvalidFileType,
-            UploadError::TooLarge => ApiError::FileTooLarge,
+            UploadError::InvalidFileType => ApiError::InvalidFileType("invalid content-type".into()),
+            UploadError::TooLarge => {
+                ApiError::FileTooLarge("file is too large (the limit is 10485760 bytes)".into())
+            }
+            UploadError::Malware(_) => ApiError::InvalidFileType(e.to_string()),
+            UploadError::TooLargeToScan => ApiError::FileTooLarge(e.to_string()),
+            UploadError::ScannerUnavailable(cause) => ApiError::Unavailable(cause.into()),
             UploadError::TooSmall => ApiError::bad_request("the file is empty"),
             UploadError::Body(detail) => {
                 ApiError::BadRequest(format!("malformed multipart body: {detail}"))
@@ -236,8 +241,8 @@ mod tests {
     fn every_error_has_a_listed_code_and_a_non_200_status() {
         let all = [
             ApiError::bad_request("x"),
-            ApiError::InvalidFileType,
-            ApiError::FileTooLarge,
+            ApiError::InvalidFileType("x".into()),
+            ApiError::FileTooLarge("x".into()),
             ApiError::Authentication("x"),
             ApiError::NotFound("x".into()),
             ApiError::MethodNotAllowed,

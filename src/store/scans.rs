@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use super::db::Sql;
-use super::disputes::push_scope;
+use super::scope::push_scope;
 use super::history::{Entry, append};
 use super::rows::{PAGE_COLUMNS, PageFileRow};
 use super::{SqlStore, StoreError};
