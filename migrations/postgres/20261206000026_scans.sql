@@ -12,7 +12,11 @@ alter table pages add column quarantined_at timestamptz;
 -- the signature clamd named, "Win.Test.EICAR_HDB-1"
 alter table pages add column quarantine_signature text;
 
--- a rescan walks the pages not scanned since it began, in this order
-create index pages_by_scan on pages (scanned_at, document_id, position);
 -- the operator lists quarantined pages, newest first
 create index pages_quarantined on pages (quarantined_at, document_id, position) where quarantined_at is not null;
+
+-- A quarantine is told to Mangopay hooks as DISPUTE_DOCUMENT_FAILED: the hooks of that type made
+-- before it existed hear it too.
+update webhook_endpoints set topics = topics || 'document_quarantined,'
+where scheme = 'mangopay' and label = 'DISPUTE_DOCUMENT_FAILED'
+    and topics not like '%,document_quarantined,%';
