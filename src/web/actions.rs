@@ -16,6 +16,7 @@ use super::WebState;
 use super::access::{self, SignedIn, Viewer, check_csrf, dispute_not_found, over_https};
 use super::error::WebError;
 use super::pages::{self, Notice};
+use super::words;
 use crate::core::UploadError;
 use crate::core::disputes::Fields;
 use crate::core::documents::Upload;
@@ -207,7 +208,7 @@ async fn read_uploads(
                 let text = small_text(&mut field).await.map_err(body_error)?;
                 kind = match text.trim() {
                     "" => None,
-                    k => Some(vocab::parse_kind(k).ok_or_else(|| {
+                    k => Some(words::parse_kind(k).ok_or_else(|| {
                         UploadFailure::Api(WebError::bad_request("unknown kind of document"))
                     })?),
                 };

@@ -10,6 +10,7 @@ mod actions;
 mod checklist;
 mod error;
 mod pages;
+mod words;
 
 use std::sync::Arc;
 use std::time::Duration;
