@@ -26,10 +26,10 @@ impl Upload {
         now: chrono::DateTime<chrono::Utc>,
         real_now: chrono::DateTime<chrono::Utc>,
     ) -> NewPage {
-        let scan = self
-            .file
-            .scan_engine
-            .map(|engine| PageScan { at: real_now, engine });
+        let scan = self.file.scan_engine.map(|engine| PageScan {
+            at: real_now,
+            engine,
+        });
         NewPage {
             filename: self.filename,
             file_type: self.file.file_type,

@@ -198,6 +198,15 @@ impl Core {
         Ok(Some(scan.finish().await?))
     }
 
+    /// How many pages a rescan begun at `before` has still to do after `after`.
+    pub async fn count_to_rescan(
+        &self,
+        before: DateTime<Utc>,
+        after: Option<&Cursor>,
+    ) -> Result<i64, StoreError> {
+        self.store.count_to_rescan(before, after).await
+    }
+
     /// Quarantined pages, the latest first: `limit` from `offset`, and how many in all.
     pub async fn quarantined_pages(
         &self,

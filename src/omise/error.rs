@@ -147,7 +147,9 @@ impl ApiError {
 
     pub fn from_upload(e: UploadError, dispute: &str) -> ApiError {
         match e {
-            UploadError::InvalidFileType => ApiError::InvalidFileType("invalid content-type".into()),
+            UploadError::InvalidFileType => {
+                ApiError::InvalidFileType("invalid content-type".into())
+            }
             UploadError::TooLarge => {
                 ApiError::FileTooLarge("file is too large (the limit is 10485760 bytes)".into())
             }

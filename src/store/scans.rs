@@ -8,9 +8,9 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use super::db::Sql;
-use super::scope::push_scope;
 use super::history::{Entry, append};
 use super::rows::{PAGE_COLUMNS, PageFileRow};
+use super::scope::push_scope;
 use super::{SqlStore, StoreError};
 use crate::domain::document::{PageScan, Quarantine};
 use crate::domain::{Actor, HistoryKind, Id, Mode, Page, Scope};
@@ -107,10 +107,7 @@ impl From<StoredPageRow> for StoredPage {
 
 /// `select … from pages p join documents d`, every page column prefixed.
 fn select_pages() -> Sql {
-    let columns: Vec<String> = PAGE_COLUMNS
-        .split(", ")
-        .map(|c| format!("p.{c}"))
-        .collect();
+    let columns: Vec<String> = PAGE_COLUMNS.split(", ").map(|c| format!("p.{c}")).collect();
     let mut sql = Sql::new("select d.dispute_id, d.account_id, d.livemode, ");
     sql.push(&columns.join(", "))
         .push(" from pages p join documents d on d.id = p.document_id where ");
