@@ -151,9 +151,10 @@ pub fn app(state: AppState) -> Router {
         core: state.core.clone(),
         base_url: settings.public_base_url().into(),
         token_ttl: chrono::TimeDelta::seconds(settings.mangopay_token_ttl.into()),
+        limiter: state.rate_limiter.clone(),
     };
     router = router.nest("/v2.01", crate::mangopay::router(mangopay, timeout));
-    let web = crate::web::WebState::new(state.core.clone(), settings);
+    let web = crate::web::WebState::new(state.core.clone(), settings, state.rate_limiter.clone());
     router = router.nest("/web", crate::web::router(web, timeout));
     if let Some(token) = &settings.ops_token {
         let ops = crate::ops::OpsState {
@@ -234,9 +235,12 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let service = NormalizePathLayer::trim_trailing_slash()
         .layer(tower::util::MapRequestLayer::new(rewrite).layer(app(state)));
+    // With each connection's address: the web sign-in counts its budget per client address.
     axum::serve(
         listener,
-        axum::ServiceExt::<Request>::into_make_service(service),
+        axum::ServiceExt::<Request>::into_make_service_with_connect_info::<std::net::SocketAddr>(
+            service,
+        ),
     )
     .with_graceful_shutdown(shutdown)
     .await?;

@@ -249,6 +249,12 @@ pub struct Settings {
           value_parser = clap::value_parser!(u32).range(60..))]
     pub web_session_idle: u32,
 
+    /// Proxies in front of the server (comma-separated CIDRs, e.g. `10.0.0.0/8`) whose
+    /// `X-Forwarded-For` names the client: the web sign-in's RATE_LIMIT counts per client
+    /// address. Default: none — the address is the connection's.
+    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',', global = true)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+
     /// ClamAV's clamd, which scans every file that comes in (`tcp://host:port` or
     /// `unix:///path`). Unset: files are not scanned (said once at start-up).
     #[arg(long, env = "SCAN_URL", global = true)]
@@ -306,6 +312,7 @@ impl Settings {
             request_timeout: 30,
             metrics: true,
             web_session_idle: 1800,
+            trusted_proxies: Vec::new(),
             scan_url: None,
             scan_timeout: 30,
             webhook_allow_cidrs: Vec::new(),
@@ -350,6 +357,7 @@ impl fmt::Debug for Settings {
             .field("request_timeout", &self.request_timeout)
             .field("metrics", &self.metrics)
             .field("web_session_idle", &self.web_session_idle)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field("scan_url", &self.scan_url)
             .field("scan_timeout", &self.scan_timeout)
             .finish()

@@ -195,13 +195,16 @@ async fn link_viewer(state: &WebState, token: &str) -> Result<Viewer, Response> 
                 "It no longer opens the dispute. Ask whoever sent it for a new link.",
             ))
         }
-        Some(Ok(access)) => Ok(Viewer {
-            scope: access.scope,
-            actor: access.actor,
-            base: format!("/web/evidence/{token}"),
-            dispute: access.link.dispute,
-            csrf: None,
-        }),
+        Some(Ok(access)) => {
+            super::limits::link(state, &access.link.id).await?;
+            Ok(Viewer {
+                scope: access.scope,
+                actor: access.actor,
+                base: format!("/web/evidence/{token}"),
+                dispute: access.link.dispute,
+                csrf: None,
+            })
+        }
     }
 }
 

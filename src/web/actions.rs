@@ -489,8 +489,13 @@ pub struct Login {
 pub async fn login(
     State(state): State<WebState>,
     headers: HeaderMap,
+    address: super::limits::ClientAddress,
     Form(form): Form<Login>,
 ) -> Response {
+    let tried = form.key.as_deref().unwrap_or_default();
+    if let Err(limited) = super::limits::sign_in(&state, address.0, tried).await {
+        return limited;
+    }
     let refused = || {
         pages::page(
             StatusCode::UNAUTHORIZED,

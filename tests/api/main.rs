@@ -16,6 +16,7 @@ mod events;
 mod evidence_links;
 mod history;
 mod idempotency;
+mod limits;
 mod magic;
 mod mangopay;
 mod metrics;
