@@ -117,9 +117,10 @@ pub async fn destroy(
 #[utoipa::path(post, operation_id = "uploadDocument", path = "/disputes/{id}/documents", tag = "documents", params(DisputePath),
     request_body(content = UploadDocument, content_type = "multipart/form-data"),
     responses((status = 200, description = "The new document", body = DocumentJson),
-        (status = 400, description = "Not PNG, JPEG or PDF (invalid_file_type), or a malformed upload (bad_request)", body = Error),
-        (status = 413, description = "Larger than 10,485,760 bytes (file_too_large)", body = Error),
-        (status = 422, description = "The dispute is not open (dispute_not_open)", body = Error)))]
+        (status = 400, description = "Not PNG, JPEG or PDF, or clamd found malware in it, named in the message (invalid_file_type), or a malformed upload (bad_request)", body = Error),
+        (status = 413, description = "Larger than 10,485,760 bytes, or than clamd scans (file_too_large)", body = Error),
+        (status = 422, description = "The dispute is not open (dispute_not_open)", body = Error),
+        (status = 503, description = "The database or, with SCAN_URL, clamd is unavailable: nothing was stored; retry after Retry-After (service_unavailable)", body = Error)))]
 /// `multipart/form-data` with `file` (required) and `kind` (optional), streamed into the blob
 /// store as it arrives.
 pub async fn upload(
