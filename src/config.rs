@@ -142,8 +142,9 @@ pub struct Settings {
     #[arg(long, env = "AUTH_CACHE_TTL", default_value_t = 5, global = true)]
     pub auth_cache_ttl: u32,
 
-    /// Requests a minute each API key may make (0: no limit). Counted per server process, or
-    /// across all of them with REDIS_URL.
+    /// Requests a minute (0: no limit) for each door's key: an Omise or Mangopay API key, a
+    /// client address signing in to /web and a key tried there, an evidence link. Counted per
+    /// server process, or across all of them with REDIS_URL.
     #[arg(long, env = "RATE_LIMIT", default_value_t = 0, global = true)]
     pub rate_limit: u32,
 
