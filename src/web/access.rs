@@ -34,6 +34,17 @@ pub struct Viewer {
 }
 
 impl Viewer {
+    /// A file this viewer sends, as the core notes a refused one.
+    pub fn arrival<'a>(&'a self, filename: &'a str) -> crate::core::scans::Arrival<'a> {
+        crate::core::scans::Arrival {
+            scope: Some(&self.scope),
+            dispute: &self.dispute,
+            document: None,
+            filename,
+            actor: &self.actor,
+        }
+    }
+
     /// Refuses a form of a session that does not carry the session's CSRF token.
     pub fn check_csrf(&self, given: Option<&str>) -> Result<(), CsrfRefused> {
         match &self.csrf {

@@ -20,7 +20,6 @@ use super::words;
 use crate::core::UploadError;
 use crate::core::disputes::Fields;
 use crate::core::documents::Upload;
-use crate::core::scans::Arrival;
 use crate::domain::list::MAX_LIMIT;
 use crate::domain::{Action, DisputeStatus, DocumentKind, Id, IdKind, ListQuery, Order};
 use crate::store::DisputeFilter;
@@ -224,15 +223,8 @@ async fn read_uploads(
                     .chars()
                     .take(crate::domain::document::MAX_FILENAME_CHARS)
                     .collect();
-                let arrival = Arrival {
-                    scope: Some(&viewer.scope),
-                    dispute: &viewer.dispute,
-                    document: None,
-                    filename: &filename,
-                    actor: &viewer.actor,
-                };
                 let file = core
-                    .receive_file(arrival, &vocab::FILE_RULES, &mut field)
+                    .receive_file(viewer.arrival(&filename), &vocab::FILE_RULES, &mut field)
                     .await
                     .map_err(|e| {
                         UploadFailure::Api(WebError::from_upload(e, viewer.dispute.as_str()))
