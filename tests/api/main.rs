@@ -11,6 +11,7 @@ mod crash;
 mod deadlines;
 mod disputes;
 mod documents;
+mod durable;
 mod events;
 mod evidence_links;
 mod history;
