@@ -5,6 +5,7 @@
 mod helpers;
 
 mod auth;
+mod binary;
 mod blobs_s3;
 mod concurrency;
 mod crash;

@@ -175,11 +175,17 @@ impl Deployment {
         });
         let base = found.await.expect("the server listens in time");
         // Keep reading what it prints, so that it never blocks on a full pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let (printed, output) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                let _ = printed.send(line);
+            }
+        });
         Server {
             child,
             base,
             client: reqwest::Client::new(),
+            output,
         }
     }
 
@@ -250,6 +256,8 @@ pub struct Server {
     /// `http://127.0.0.1:<port>`, as it printed.
     pub base: String,
     pub client: reqwest::Client,
+    /// The lines it prints (its log) after the one saying where it listens, until it exits.
+    pub output: tokio::sync::mpsc::UnboundedReceiver<String>,
 }
 
 impl Server {
