@@ -7,6 +7,7 @@ mod helpers;
 mod auth;
 mod binary;
 mod blobs_s3;
+mod changes;
 mod concurrency;
 mod crash;
 mod deadlines;
