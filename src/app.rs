@@ -134,6 +134,17 @@ impl AppState {
     pub fn base_url(&self) -> String {
         self.settings.public_base_url()
     }
+
+    /// The state of a server bound to `addr`: without `PUBLIC_BASE_URL`, links name the address
+    /// bound (with the port the system chose for a `LISTEN_ADDR` of port 0).
+    pub fn listening_on(mut self, addr: std::net::SocketAddr) -> AppState {
+        if self.settings.public_base_url.is_none() {
+            let mut settings = (*self.settings).clone();
+            settings.listen_addr = addr;
+            self.settings = Arc::new(settings);
+        }
+        self
+    }
 }
 
 /// The whole HTTP surface: the Omise dialect at the root, the operator's under `/ops` when

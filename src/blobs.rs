@@ -1,6 +1,9 @@
 //! File bytes, through the `object_store` crate: a local directory by default, S3-compatible
 //! storage or memory by configuration. Keys are generated here and never derived from anything
-//! a client sent.
+//! a client sent. On a local directory the writes are this module's own (`local`): durable
+//! before they return, which `object_store`'s are not.
+
+mod local;
 
 use std::io::{Seek, SeekFrom};
 use std::ops::Range;
@@ -55,7 +58,7 @@ pub struct Blobs {
 #[derive(Clone)]
 enum Backend {
     Memory,
-    /// `LocalFileSystem` stages an upload of `key` in `<key>#<n>` beside it.
+    /// Uploads are staged in `<key>#<n>` beside the key (`local`), as `LocalFileSystem` does.
     Local {
         root: PathBuf,
     },
@@ -128,6 +131,8 @@ impl Blobs {
             .with_context(|| format!("BLOB_STORE_URL: cannot create {}", dir.display()))?;
         let root = std::fs::canonicalize(&dir)
             .with_context(|| format!("BLOB_STORE_URL: cannot open {}", dir.display()))?;
+        local::create_dir_durably(&root.join(DOCUMENTS_PREFIX))
+            .with_context(|| format!("BLOB_STORE_URL: cannot create {}", dir.display()))?;
         let store = LocalFileSystem::new_with_prefix(&root)
             .with_context(|| format!("BLOB_STORE_URL: cannot open {}", dir.display()))?;
         Ok(Blobs {
@@ -171,8 +176,9 @@ impl Blobs {
         format!("{DOCUMENTS_PREFIX}/{}", uuid::Uuid::new_v4().simple())
     }
 
-    /// Starts writing `key`; bytes become visible only when the writer finishes. On S3 the
-    /// upload's id is recorded first, so that a sweep can abort it if this process dies.
+    /// Starts writing `key`; bytes become visible only when the writer finishes, and on a local
+    /// directory they are on stable storage by then. On S3 the upload's id is recorded first, so
+    /// that a sweep can abort it if this process dies.
     pub async fn writer(&self, key: &str) -> object_store::Result<BlobWriter> {
         let started = self.start_upload(key).await;
         let upload = self.observe("write", started)?;
@@ -202,14 +208,21 @@ impl Blobs {
                     parts: Arc::default(),
                 })
             }
-            Backend::Memory | Backend::Local { .. } => {
-                self.store.put_multipart(&Path::from(key)).await?
+            Backend::Local { root } => {
+                Box::new(local::DurableUpload::start(root.clone(), key.to_owned()).await?)
             }
+            Backend::Memory => self.store.put_multipart(&Path::from(key)).await?,
         };
         Ok(upload)
     }
 
+    /// Writes `key` whole (durably on a local directory, as `writer` does).
     pub async fn put(&self, key: &str, bytes: Bytes) -> object_store::Result<()> {
+        if let Backend::Local { .. } = self.backend {
+            let mut writer = self.writer(key).await?;
+            writer.write(&bytes).await?;
+            return writer.finish().await;
+        }
         let size = bytes.len();
         let put = self.store.put(&Path::from(key), bytes.into()).await;
         self.observe("write", put)?;
@@ -287,7 +300,7 @@ impl Blobs {
     }
 
     /// Removes what uploads that never finished left behind and that is at least `grace` old
-    /// at `now`: on a local disk the `<key>#<n>` files `LocalFileSystem` stages (its `list`
+    /// at `now`: on a local disk the staged `<key>#<n>` files (`LocalFileSystem`'s `list`
     /// never shows them), on S3 the multipart uploads recorded by `writer` (aborted, so that
     /// their parts stop being stored). Returns how many it removed.
     pub async fn sweep_partial_uploads(

@@ -46,9 +46,11 @@ async fn render(state: &OpsState, id: &Id) -> OpsResult<Response> {
         .ok_or_else(|| OpsError::NotFound(format!("dispute {id} was not found")))?;
     let mut documents = core.first_documents(&[&dispute], DEFAULT_LIMIT).await?;
     let documents = documents.remove(&dispute.id).unwrap_or_default();
+    // Links are signed on the dispute's clock (a test clock may run ahead), as they are checked.
+    let now = core.now_in(&dispute.account, dispute.mode).await?;
     let renderer = Renderer {
         version: ApiVersion::DEFAULT,
-        now: core.clock.now(),
+        now,
         base_url: &state.base_url,
         signer: &core.signer,
     };

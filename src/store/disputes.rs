@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{Value, json};
 
+use super::changes_pg;
 use super::db::{Arg, Sql, Tx};
 use super::dispute_lists::{DEFERRED_JOIN_OFFSET, count_status, push_total, push_where};
 use super::history::{Entry, append, append_all};
@@ -176,6 +177,9 @@ impl Disputes for SqlStore {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<Dispute, Refusal> {
+        if changes_pg::applies(&self.pool) {
+            return changes_pg::transition(&self.pool, scope, id, action, change, actor, now).await;
+        }
         let (from, to) = action.edge();
         let mut sql = Sql::new("update disputes set status = ");
         sql.bind(to.as_str());
@@ -253,6 +257,9 @@ impl Disputes for SqlStore {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<Dispute, Refusal> {
+        if changes_pg::applies(&self.pool) {
+            return changes_pg::update_dispute(&self.pool, scope, id, update, actor, now).await;
+        }
         let mut sql = Sql::new("update disputes set id = id");
         let mut fields = Vec::new();
         if let Some(tag) = &update.tag {

@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
+use super::changes_pg;
 use super::db::{Sql, Tx};
 use super::history::{Entry, append, append_all};
 use super::pages::{insert_page, page_detail, stored_page};
@@ -149,6 +150,9 @@ impl Documents for SqlStore {
         page: Option<&NewPage>,
         actor: &Actor,
     ) -> Result<Document, Refusal> {
+        if changes_pg::applies(&self.pool) {
+            return changes_pg::insert_document(&self.pool, scope, dispute, doc, page, actor).await;
+        }
         let mut tx = self.pool.begin_write().await?;
         let mut count =
             Sql::new("update disputes set document_count = document_count + 1 where id = ");
@@ -241,6 +245,9 @@ impl Documents for SqlStore {
         page: &NewPage,
         actor: &Actor,
     ) -> Result<Page, Refusal> {
+        if changes_pg::applies(&self.pool) {
+            return changes_pg::add_page(&self.pool, scope, dispute, document, page, actor).await;
+        }
         let mut tx = self.pool.begin_write().await?;
         let Some((status, _)) = self.lock_dispute(&mut tx, scope, dispute).await? else {
             return Err(Refusal::DisputeNotFound);
@@ -532,6 +539,9 @@ impl Documents for SqlStore {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<(Document, Vec<Page>), Refusal> {
+        if changes_pg::applies(&self.pool) {
+            return changes_pg::delete_document(&self.pool, scope, dispute, id, actor, now).await;
+        }
         let mut tx = self.pool.begin_write().await?;
         let Some((status, _)) = self.lock_dispute(&mut tx, Some(scope), dispute).await? else {
             return Err(Refusal::DisputeNotFound);

@@ -9,6 +9,7 @@
 //! Every change appends to the dispute's history in the same transaction.
 
 mod accounts;
+mod changes_pg;
 mod db;
 mod dispute_lists;
 mod disputes;

@@ -213,7 +213,7 @@ impl TryFrom<DocumentRow> for Document {
     }
 }
 
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug, sqlx::FromRow, serde::Deserialize)]
 pub struct PageFileRow {
     pub document_id: String,
     pub position: i32,

@@ -5,13 +5,16 @@
 mod helpers;
 
 mod auth;
+mod binary;
 mod blobs_s3;
 mod clamd;
+mod changes;
 mod concurrency;
 mod crash;
 mod deadlines;
 mod disputes;
 mod documents;
+mod durable;
 mod events;
 mod evidence_links;
 mod history;

@@ -3,6 +3,7 @@
 //! on a local directory or under a prefix of a moto bucket, their settings); a `Server` is the
 //! binary's `serve`, started as a child process on port 0, killed when dropped.
 
+use std::ffi::OsStr;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -80,7 +81,20 @@ impl Deployment {
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(BIN);
+        self.command_under::<&str>(&[], args)
+    }
+
+    /// The binary with `args`, run by `wrapper` (a program and its arguments, to which the
+    /// binary's path and `args` are appended) when there is one.
+    fn command_under<W: AsRef<OsStr>>(&self, wrapper: &[W], args: &[&str]) -> Command {
+        let mut command = match wrapper.split_first() {
+            Some((program, rest)) => {
+                let mut command = Command::new(program);
+                command.args(rest).arg(BIN);
+                command
+            }
+            None => Command::new(BIN),
+        };
         command
             .args(args)
             .current_dir(self.dir.path())
@@ -102,6 +116,20 @@ impl Deployment {
             .expect("the binary runs")
     }
 
+    /// Runs a command to its end under `wrapper` (see `command_under`), whatever its outcome.
+    pub async fn output_under<W: AsRef<OsStr>>(
+        &self,
+        wrapper: &[W],
+        args: &[&str],
+        extra_env: &[(&str, &str)],
+    ) -> std::process::Output {
+        self.command_under(wrapper, args)
+            .envs(extra_env.iter().copied())
+            .output()
+            .await
+            .expect("the wrapper runs")
+    }
+
     /// Runs a CLI command to its end; returns what it printed.
     pub async fn run(&self, args: &[&str], extra_env: &[(&str, &str)]) -> String {
         let out = self.output(args, extra_env).await;
@@ -120,8 +148,18 @@ impl Deployment {
 
     /// Starts `serve` with more settings; returns once it listens.
     pub async fn serve_with(&self, extra_env: &[(&str, &str)]) -> Server {
+        self.serve_under::<&str>(&[], extra_env).await
+    }
+
+    /// Starts `serve` under `wrapper` (see `command_under`); returns once it listens. The
+    /// `Server`'s child is the wrapper.
+    pub async fn serve_under<W: AsRef<OsStr>>(
+        &self,
+        wrapper: &[W],
+        extra_env: &[(&str, &str)],
+    ) -> Server {
         let mut child = self
-            .command(&["serve"])
+            .command_under(wrapper, &["serve"])
             .envs(extra_env.iter().copied())
             .stdout(Stdio::piped())
             .spawn()
@@ -137,11 +175,17 @@ impl Deployment {
         });
         let base = found.await.expect("the server listens in time");
         // Keep reading what it prints, so that it never blocks on a full pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let (printed, output) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                let _ = printed.send(line);
+            }
+        });
         Server {
             child,
             base,
             client: reqwest::Client::new(),
+            output,
         }
     }
 
@@ -212,6 +256,8 @@ pub struct Server {
     /// `http://127.0.0.1:<port>`, as it printed.
     pub base: String,
     pub client: reqwest::Client,
+    /// The lines it prints (its log) after the one saying where it listens, until it exits.
+    pub output: tokio::sync::mpsc::UnboundedReceiver<String>,
 }
 
 impl Server {

@@ -144,6 +144,18 @@ each_backend! {
         assert_eq!(app.client.get(fresh["download_uri"].as_str().unwrap()).send().await.unwrap().status(), 200);
     }
 
+    async fn the_operator_signs_links_on_the_test_clock_too(app) {
+        app.advance(2 * 3600).await; // past DOWNLOAD_URL_TTL (1 h)
+        let dispute = app.open_dispute().await;
+        app.upload(&dispute, "slip.pdf", PDF, None).await.expect(200);
+        app.patch_form(&format!("/disputes/{dispute}"), "message=Signed+slip").await.expect(200);
+        let escalated = app.ops(Method::POST, &format!("/ops/disputes/{dispute}/escalate"), json!({})).await.expect(200);
+        let uri = escalated["documents"]["data"][0]["download_uri"].as_str().unwrap();
+        let downloaded = app.client.get(uri).send().await.unwrap();
+        assert_eq!(downloaded.status(), 200);
+        assert_eq!(downloaded.bytes().await.unwrap(), PDF);
+    }
+
     async fn the_clock_is_for_test_keys_only_and_takes_a_forward_step(app) {
         for (method, path) in [(Method::GET, "/test/clock"), (Method::POST, "/test/clock/advance")] {
             app.send(app.client.request(method, app.url(path)).basic_auth(LIVE_KEY, Some("")).json(&json!({"seconds": 60})))

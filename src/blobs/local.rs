@@ -1,0 +1,297 @@
+//! The local directory's write path, durable before it returns. `object_store`'s
+//! `LocalFileSystem` stages an upload in `<key>#<n>` and renames it into place without ever
+//! calling `fsync`: a power loss or a kernel crash after the row naming the file committed could
+//! leave that row pointing at a short, empty or missing file. Here an upload is staged the same
+//! way (so `LocalFileSystem` reads, lists and deletes the result as its own, and the sweep finds
+//! what a killed process left), but `complete` returns only once the file's bytes are on stable
+//! storage (`fdatasync`), the file is renamed into place, and the directory entry that makes it
+//! visible is on stable storage too (`fsync` of the directory). Callers write the row after
+//! `complete`, so an acknowledged file survives a crash.
+
+use std::fs::{File, OpenOptions};
+use std::io::{ErrorKind, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use object_store::{MultipartUpload, PutPayload, PutResult, UploadPart};
+
+const STORE: &str = "LocalFileSystem";
+
+/// An upload staged in `<dest>#<n>`, moved to `dest` by `complete`. Dropped or aborted before
+/// that, it removes its staged file.
+#[derive(Debug)]
+pub(super) struct DurableUpload {
+    file: Arc<Mutex<File>>,
+    /// The staged file; `None` once completed or aborted.
+    staged: Option<PathBuf>,
+    dest: PathBuf,
+    /// Where the next part starts.
+    offset: u64,
+}
+
+impl DurableUpload {
+    /// Stages an upload of `key` under `root`, creating (durably) any directory it needs.
+    pub(super) async fn start(root: PathBuf, key: String) -> object_store::Result<DurableUpload> {
+        blocking(move || {
+            let dest = file_path(&root, &key)?;
+            let (file, staged) = stage(&dest).map_err(|e| error(&dest, e))?;
+            Ok(DurableUpload {
+                file: Arc::new(Mutex::new(file)),
+                staged: Some(staged),
+                dest,
+                offset: 0,
+            })
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl MultipartUpload for DurableUpload {
+    fn put_part(&mut self, data: PutPayload) -> UploadPart {
+        let offset = self.offset;
+        self.offset += data.content_length() as u64;
+        let (file, dest) = (self.file.clone(), self.dest.clone());
+        Box::pin(blocking(move || {
+            let mut file = file.lock().expect("the staged file");
+            file.seek(SeekFrom::Start(offset))
+                .and_then(|_| data.iter().try_for_each(|chunk| file.write_all(chunk)))
+                .map_err(|e| error(&dest, e))
+        }))
+    }
+
+    async fn complete(&mut self) -> object_store::Result<PutResult> {
+        let Some(staged) = self.staged.take() else {
+            return Err(error(&self.dest, ErrorKind::InvalidInput.into()));
+        };
+        let (file, dest) = (self.file.clone(), self.dest.clone());
+        blocking(move || {
+            // Every part's write is done: `WriteMultipart` waits for them before completing.
+            let file = file.lock().expect("the staged file");
+            if let Err(e) = file.sync_data() {
+                let _ = std::fs::remove_file(&staged);
+                return Err(error(&staged, e));
+            }
+            if let Err(e) = std::fs::rename(&staged, &dest) {
+                let _ = std::fs::remove_file(&staged);
+                return Err(error(&dest, e));
+            }
+            // The new name reaches the disk with its directory. Should this fail, the file is
+            // there under its name; the caller removes it (or the sweep will).
+            sync_parent(&dest).map_err(|e| error(&dest, e))?;
+            Ok(PutResult {
+                e_tag: None,
+                version: None,
+            })
+        })
+        .await
+    }
+
+    async fn abort(&mut self) -> object_store::Result<()> {
+        let Some(staged) = self.staged.take() else {
+            return Ok(());
+        };
+        blocking(move || match std::fs::remove_file(&staged) {
+            Err(e) if e.kind() != ErrorKind::NotFound => Err(error(&staged, e)),
+            _ => Ok(()),
+        })
+        .await
+    }
+}
+
+impl Drop for DurableUpload {
+    fn drop(&mut self) {
+        if let Some(staged) = self.staged.take() {
+            // An upload cut off (a client gone): its staged file goes now, or with the sweep.
+            match tokio::runtime::Handle::try_current() {
+                Ok(runtime) => drop(runtime.spawn_blocking(move || std::fs::remove_file(staged))),
+                Err(_) => drop(std::fs::remove_file(staged)),
+            }
+        }
+    }
+}
+
+/// Creates `dir` and any missing parent, each new entry synced into its parent directory: a
+/// directory created for a file must survive a crash as the file does.
+pub(super) fn create_dir_durably(dir: &Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    if let Some(parent) = dir.parent() {
+        create_dir_durably(parent)?;
+    }
+    match std::fs::create_dir(dir) {
+        Ok(()) => {}
+        // Made by someone else just now, who may not have synced it yet: sync it here too.
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e),
+    }
+    sync_parent(dir)
+}
+
+/// Where `key` lives under `root`, as `LocalFileSystem` places it. Keys are the blob store's
+/// own (`documents/<hex>`): anything but plain segments of letters, digits, `-`, `_` and `.`
+/// is refused rather than mapped.
+fn file_path(root: &Path, key: &str) -> object_store::Result<PathBuf> {
+    let plain = |segment: &str| {
+        !segment.is_empty()
+            && segment != "."
+            && segment != ".."
+            && segment
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    };
+    if !key.split('/').all(plain) {
+        return Err(object_store::Error::Generic {
+            store: STORE,
+            source: format!("not a blob key: {key:?}").into(),
+        });
+    }
+    Ok(key
+        .split('/')
+        .fold(root.to_path_buf(), |path, s| path.join(s)))
+}
+
+/// Opens a new `<dest>#<n>`, creating its directory if it is missing.
+fn stage(dest: &Path) -> std::io::Result<(File, PathBuf)> {
+    let mut n: u32 = 1;
+    let mut created_dir = false;
+    loop {
+        let mut staged = dest.as_os_str().to_owned();
+        staged.push(format!("#{n}"));
+        let staged = PathBuf::from(staged);
+        match OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&staged)
+        {
+            Ok(file) => return Ok((file, staged)),
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => n += 1,
+            Err(e) if e.kind() == ErrorKind::NotFound && !created_dir => {
+                let dir = dest.parent().ok_or(e)?;
+                create_dir_durably(dir)?;
+                created_dir = true;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Puts the directory entry of `path` on stable storage.
+fn sync_parent(path: &Path) -> std::io::Result<()> {
+    match path.parent() {
+        Some(dir) => sync_dir(dir),
+        None => Ok(()),
+    }
+}
+
+#[cfg(unix)]
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+/// Elsewhere a directory cannot be opened to be synced; the rename is what there is.
+#[cfg(not(unix))]
+fn sync_dir(_dir: &Path) -> std::io::Result<()> {
+    Ok(())
+}
+
+fn error(path: &Path, source: std::io::Error) -> object_store::Error {
+    object_store::Error::Generic {
+        store: STORE,
+        source: format!("{}: {source}", path.display()).into(),
+    }
+}
+
+/// Runs file system calls off the runtime's workers.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> object_store::Result<T> + Send + 'static,
+) -> object_store::Result<T> {
+    tokio::task::spawn_blocking(work).await?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn staged_files(dir: &Path) -> Vec<String> {
+        std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .filter(|n| n.contains('#'))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    #[tokio::test]
+    async fn a_completed_upload_is_in_place_in_order_and_nothing_is_left_staged() {
+        let root = tempfile::tempdir().unwrap();
+        let mut upload = DurableUpload::start(root.path().into(), "documents/abc".into())
+            .await
+            .unwrap();
+        let (first, second) = (upload.put_part(b"hello ".to_vec().into()), {
+            upload.put_part(b"world".to_vec().into())
+        });
+        // Parts may finish in any order; each lands at its own offset.
+        second.await.unwrap();
+        first.await.unwrap();
+        assert_eq!(staged_files(&root.path().join("documents")).len(), 1);
+        upload.complete().await.unwrap();
+        let path = root.path().join("documents/abc");
+        assert_eq!(std::fs::read(path).unwrap(), b"hello world");
+        assert!(staged_files(&root.path().join("documents")).is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_aborted_upload_leaves_nothing() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("documents");
+        let mut aborted = DurableUpload::start(root.path().into(), "documents/a".into())
+            .await
+            .unwrap();
+        aborted.put_part(b"bytes".to_vec().into()).await.unwrap();
+        aborted.abort().await.unwrap();
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_dropped_upload_leaves_nothing() {
+        let root = tempfile::tempdir().unwrap();
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let dropped = runtime.block_on(async {
+            let mut upload = DurableUpload::start(root.path().into(), "documents/b".into())
+                .await
+                .unwrap();
+            upload.put_part(b"bytes".to_vec().into()).await.unwrap();
+            upload
+        });
+        let dir = root.path().join("documents");
+        assert_eq!(staged_files(&dir).len(), 1);
+        // Outside a runtime the staged file goes at once (inside one, in a blocking task).
+        drop(dropped);
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn only_plain_keys_map_to_files() {
+        let root = Path::new("/srv/blobs");
+        assert_eq!(
+            file_path(root, "documents/0a1b").unwrap(),
+            Path::new("/srv/blobs/documents/0a1b")
+        );
+        for bad in [
+            "",
+            "documents//x",
+            "../x",
+            "documents/./x",
+            "a#1",
+            "a b",
+            "/abs",
+        ] {
+            assert!(file_path(root, bad).is_err(), "{bad}");
+        }
+    }
+}
