@@ -13,6 +13,7 @@ pub mod evidence_links;
 pub mod files;
 pub mod idempotency;
 pub mod magic;
+pub mod search;
 pub mod test_clock;
 pub mod ttl_cache;
 

@@ -15,6 +15,8 @@ pub mod input;
 pub mod keys;
 pub mod openapi;
 pub mod render;
+pub mod search;
+pub mod search_filters;
 pub mod test_mode;
 pub mod version;
 pub mod vocab;
@@ -96,6 +98,7 @@ fn quick_routes() -> OpenApiRouter<OmiseState> {
         .routes(routes!(events::list_all))
         .routes(routes!(events::retrieve))
         .routes(routes!(events::list_for_dispute))
+        .routes(routes!(search::search))
         .routes(routes!(evidence_links::create))
         .routes(routes!(evidence_links::revoke))
         .routes(routes!(test_mode::reset))

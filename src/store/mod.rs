@@ -17,6 +17,7 @@ mod evidence_links;
 mod history;
 mod postgres;
 mod rows;
+mod search;
 mod sqlite;
 mod ts;
 
@@ -37,6 +38,7 @@ use crate::domain::{
 pub use db::{Pool, PoolStats};
 pub use events::{AttemptRecord, EventFilter, Events, Outcome};
 pub use evidence_links::{NewEvidenceLink, Session, WebAccess};
+pub use search::Search;
 
 /// A failure of the store itself (as opposed to a refused change).
 #[derive(Debug, thiserror::Error)]
@@ -504,7 +506,7 @@ pub trait Documents {
 /// The whole store. Callers bring the part they use into scope: `use crate::store::Disputes`.
 #[async_trait]
 pub trait Store:
-    Accounts + Disputes + Documents + Events + WebAccess + Send + Sync + 'static
+    Accounts + Disputes + Documents + Events + Search + WebAccess + Send + Sync + 'static
 {
     async fn migrate(&self) -> Result<(), StoreError>;
     async fn ping(&self) -> Result<(), StoreError>;

@@ -25,6 +25,7 @@ mod params;
 mod pool;
 mod processes;
 mod ranges;
+mod search;
 mod test_clock;
 mod upgrade;
 mod web;
