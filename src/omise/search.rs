@@ -321,7 +321,7 @@ struct LegacySearchJson<'a> {
 #[allow(dead_code)]
 pub struct SearchParams {
     /// What to search: only dispute is served here (Omise has more scopes).
-    #[param(required, schema_with = scope_schema)]
+    #[param(pattern = "^dispute$")]
     scope: String,
     /// Free text: a case-insensitive substring of a dispute's id, charge id, message, reason
     /// code or reason message, or a value of its metadata, taken literally. Leading and
@@ -399,10 +399,6 @@ fn date_filter_schema() -> utoipa::openapi::schema::Object {
         .schema_type(utoipa::openapi::schema::Type::String)
         .pattern(Some(date_filter_pattern()))
         .build()
-}
-
-fn scope_schema() -> utoipa::openapi::schema::Object {
-    super::openapi::string_enum(["dispute"], "the search's scope")
 }
 
 fn status_filter_schema() -> utoipa::openapi::schema::Object {
