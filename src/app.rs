@@ -217,7 +217,8 @@ fn rewrite(mut request: Request) -> Request {
 }
 
 /// Serves until `shutdown` resolves, then finishes the requests in flight. Trailing slashes
-/// are trimmed before routing, so `/disputes/` is `/disputes`.
+/// are trimmed before routing, so `/disputes/` is `/disputes`. HTTP/1 header names go out in
+/// title case (`serve`).
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
@@ -225,12 +226,7 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let service = NormalizePathLayer::trim_trailing_slash()
         .layer(tower::util::MapRequestLayer::new(rewrite).layer(app(state)));
-    axum::serve(
-        listener,
-        axum::ServiceExt::<Request>::into_make_service(service),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await?;
+    crate::serve::serve(listener, service, shutdown).await?;
     Ok(())
 }
 

@@ -21,6 +21,7 @@ pub mod openapi;
 pub mod ops;
 pub mod rate_limit;
 pub mod seed;
+pub mod serve;
 pub mod signing;
 pub mod store;
 pub mod sweep;

@@ -29,3 +29,4 @@ mod search;
 mod test_clock;
 mod upgrade;
 mod web;
+mod wire;
