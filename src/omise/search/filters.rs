@@ -6,9 +6,9 @@
 
 use chrono::{DateTime, Datelike, Days, Months, NaiveDate, NaiveDateTime, TimeDelta, Utc};
 
-use super::vocab;
 use crate::domain::search::{AmountRange, Decimal, DisputeSearch, TimeRange};
 use crate::domain::{DisputeStatus, Id, IdKind, Reason};
+use crate::omise::vocab;
 
 /// The filter keys a dispute search takes (`created_at` is Swift's spelling of `created`).
 pub const KEYS: [&str; 11] = [

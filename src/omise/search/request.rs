@@ -1,25 +1,16 @@
-//! Omise's Search API for disputes: `GET /search?scope=dispute` (and `/search/`, which PHP and
-//! Python send), as SEARCH.md describes it. Parameters come from the query string, a form body
-//! or a JSON body on the GET, the query string winning a name both have; `filters` is an object
-//! of strings (`filters[status]=open`, or JSON), and `filters=` with no brackets (Node's) is
-//! none. The answer is Omise's `search` object in the caller's API version, its items exactly as
-//! `GET /disputes/{id}` renders them.
+//! A search's parameters, read: from the query string over the body (form or JSON), each
+//! mistake answered with its Omise error code (SEARCH.md §4).
 
-use axum::extract::{FromRequest, Request, State};
-use axum::response::Response;
+use axum::extract::{FromRequest, Request};
 use chrono::{DateTime, Utc};
-use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
-use utoipa::{IntoParams, ToSchema};
 
-use super::auth::Caller;
-use super::input::{Input, parse_form};
-use super::render::{DisputeJson, json};
-use super::search_filters as filters;
-use super::{ApiError, ApiResult, OmiseState, vocab};
-use crate::domain::list::DEFAULT_LIMIT;
+use super::filters;
+use crate::domain::Order;
+use crate::domain::Reason;
 use crate::domain::search::{DisputeSearch, MAX_TEXT_CHARS, MIN_TEXT_CHARS, SearchText};
-use crate::domain::{Order, Reason};
+use crate::omise::input::{Input, parse_form};
+use crate::omise::{ApiError, ApiResult, vocab};
 
 /// The page size when none is asked for (Omise's).
 pub const DEFAULT_PER_PAGE: i64 = 30;
@@ -176,7 +167,7 @@ impl SearchRequest {
 /// The free text of `query`, trimmed of white space: none when nothing is left, else 3 to 256
 /// characters, each matched literally (`%`, `_` and `\` too), with the reasons whose Omise code
 /// or message contains it.
-fn search_text(query: &str) -> ApiResult<Option<SearchText>> {
+pub(super) fn search_text(query: &str) -> ApiResult<Option<SearchText>> {
     if query.chars().count() > MAX_TEXT_CHARS {
         return Err(ApiError::bad_request(format!(
             "query must be at most {MAX_TEXT_CHARS} characters"
@@ -252,220 +243,6 @@ fn read_filters(
         applied.push((key.clone(), value));
     }
     Ok(applied)
-}
-
-/// The filters as a JSON object of strings, in the order they came.
-struct Filters<'a>(&'a [(String, String)]);
-
-impl Serialize for Filters<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
-    }
-}
-
-/// A search's answer in the 2019-05-29 shape (keys in the recorded order). The 2017-11-02 shape
-/// has the same fields but `export` and `aggregate_level`, in another order.
-#[derive(Serialize, ToSchema)]
-pub struct SearchJson<'a> {
-    object: &'static str,
-    /// Only in 2019-05-29; always null here.
-    #[schema(value_type = Option<String>)]
-    export: Option<()>,
-    /// The matches on this page, each as `GET /disputes/{id}` renders it.
-    data: Vec<DisputeJson<'a>>,
-    /// As asked (a page past the end is an empty `data`).
-    #[schema(minimum = 1)]
-    page: i64,
-    #[schema(minimum = 1, maximum = 100)]
-    per_page: i64,
-    /// How many disputes match in all.
-    #[schema(minimum = 0)]
-    total: i64,
-    /// ceil(total / per_page).
-    #[schema(minimum = 0)]
-    total_pages: i64,
-    /// Every filter applied, its value as a string.
-    #[schema(value_type = HashMap<String, String>)]
-    filters: Filters<'a>,
-    location: &'static str,
-    #[schema(schema_with = super::openapi::order_schema)]
-    order: &'static str,
-    /// As received; "" when none.
-    query: &'a str,
-    scope: &'static str,
-    /// Only in 2019-05-29; always null here.
-    #[schema(value_type = Option<String>)]
-    aggregate_level: Option<()>,
-}
-
-/// The 2017-11-02 shape, keys in the order of the elixir recording.
-#[derive(Serialize)]
-struct LegacySearchJson<'a> {
-    object: &'static str,
-    order: &'static str,
-    scope: &'static str,
-    query: &'a str,
-    filters: Filters<'a>,
-    page: i64,
-    per_page: i64,
-    location: &'static str,
-    total_pages: i64,
-    total: i64,
-    data: Vec<DisputeJson<'a>>,
-}
-
-/// How the search's parameters are documented (the handler reads them itself, to answer each
-/// mistake with its own Omise error code).
-#[derive(IntoParams)]
-#[into_params(parameter_in = Query)]
-#[allow(dead_code)]
-pub struct SearchParams {
-    /// What to search: only dispute is served here (Omise has more scopes).
-    #[param(pattern = "^dispute$")]
-    scope: String,
-    /// Free text: a case-insensitive substring of a dispute's id, charge id, message, reason
-    /// code or reason message, or a value of its metadata, taken literally. Leading and
-    /// trailing spaces are ignored; what is left is empty (no text search) or 3 to 256
-    /// characters.
-    #[param(
-        max_length = 256,
-        pattern = "^[ \\t\\n\\f\\r]*([^ \\t\\n\\f\\r][\\s\\S]+[^ \\t\\n\\f\\r][ \\t\\n\\f\\r]*)?$"
-    )]
-    query: Option<String>,
-    /// Default 1.
-    #[param(minimum = 1)]
-    page: Option<i64>,
-    /// Default 30.
-    #[param(minimum = 1, maximum = 100)]
-    per_page: Option<i64>,
-    /// chronological (default, oldest first) or reverse_chronological.
-    #[param(schema_with = super::openapi::order_schema)]
-    order: Option<String>,
-    #[param(rename = "filters[status]", schema_with = status_filter_schema)]
-    filter_status: Option<String>,
-    /// An amount in the currency's base unit (900 or 900.50 for THB 900.50 = 90050 satang;
-    /// JPY 5000 for 5000 yen), or a range a..b, a.. or ..b, both ends included.
-    #[param(
-        rename = "filters[amount]",
-        pattern = r"^(\d{1,18}(\.\d{1,18})?(\.\.(\d{1,18}(\.\d{1,18})?)?)?|\.\.\d{1,18}(\.\d{1,18})?)$"
-    )]
-    filter_amount: Option<String>,
-    /// An ISO 4217 code, in any case.
-    #[param(rename = "filters[currency]", pattern = "^[A-Za-z]{3}$")]
-    filter_currency: Option<String>,
-    /// When the dispute was created (UTC): a date (its whole day), a datetime (its second), a
-    /// relative period (today, yesterday, this_week, last_week, this_month, last_month,
-    /// this_year, last_year; weeks start on Monday) or a range a..b, a.. or ..b of them,
-    /// within 1970-01-01 to 9999-12-31.
-    #[param(rename = "filters[created]", schema_with = date_filter_schema)]
-    filter_created: Option<String>,
-    /// The same as filters[created].
-    #[param(rename = "filters[created_at]", schema_with = date_filter_schema)]
-    filter_created_at: Option<String>,
-    /// When the dispute was closed, as filters[created]; a dispute not closed never matches.
-    #[param(rename = "filters[closed_at]", schema_with = date_filter_schema)]
-    filter_closed_at: Option<String>,
-    /// The disputed charge.
-    #[param(rename = "filters[charge_id]", schema_with = charge_schema)]
-    filter_charge_id: Option<String>,
-    #[param(rename = "filters[reason_code]", schema_with = super::openapi::reason_schema)]
-    filter_reason_code: Option<String>,
-    /// Digits; disputes here carry no card, so none matches.
-    #[param(rename = "filters[card_last_digits]", pattern = r"^\d{1,19}$")]
-    filter_card_last_digits: Option<String>,
-    /// Digits; disputes here carry no card, so none matches.
-    #[param(rename = "filters[card_first_digits]", pattern = r"^\d{1,19}$")]
-    filter_card_first_digits: Option<String>,
-    /// true/false, yes/no or on/off, in any case; no dispute here is delayed.
-    #[param(
-        rename = "filters[delayed]",
-        pattern = "^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|[Yy][Ee][Ss]|[Nn][Oo]|[Oo][Nn]|[Oo][Ff][Ff])$"
-    )]
-    filter_delayed: Option<String>,
-}
-
-/// What a date filter takes: a date (1970 to 9999, `-` or `/`, month and day with or without
-/// their zero), a datetime, a relative period, or a range of them.
-pub fn date_filter_pattern() -> String {
-    let value = format!(
-        r"({}|(19[7-9]\d|[2-9]\d{{3}})[-/](0?[1-9]|1[0-2])[-/](0?[1-9]|[12]\d|3[01])(T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{{1,9}})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)?)?)",
-        filters::PERIODS.join("|")
-    );
-    format!(r"^({value}|{value}\.\.({value})?|\.\.{value})$")
-}
-
-fn date_filter_schema() -> utoipa::openapi::schema::Object {
-    utoipa::openapi::schema::ObjectBuilder::new()
-        .schema_type(utoipa::openapi::schema::Type::String)
-        .pattern(Some(date_filter_pattern()))
-        .build()
-}
-
-fn status_filter_schema() -> utoipa::openapi::schema::Object {
-    super::openapi::string_enum(vocab::STATUSES, "open, pending, won or lost")
-}
-
-fn charge_schema() -> utoipa::openapi::schema::Object {
-    utoipa::openapi::schema::ObjectBuilder::new()
-        .schema_type(utoipa::openapi::schema::Type::String)
-        .pattern(Some(crate::domain::IdKind::Charge.pattern()))
-        .build()
-}
-
-#[utoipa::path(get, operation_id = "searchDisputes", path = "/search", tag = "search", params(SearchParams),
-    responses((status = 200, description = "The disputes that match, paged", body = SearchJson),
-        (status = 400, description = "A bad parameter: invalid_scope, invalid_filter, invalid_page or bad_request", body = super::openapi::Error)))]
-/// Omise's Search API, scope dispute: free text and filters, paged by `page` and `per_page`.
-/// Parameters may also come as a form or JSON body on the GET (the query string wins).
-pub async fn search(
-    State(state): State<OmiseState>,
-    caller: Caller,
-    SearchInput(params): SearchInput,
-) -> ApiResult<Response> {
-    let request = SearchRequest::read(&params, caller.now)?;
-    let core = &state.core;
-    let found = core.search_disputes(&caller.scope, &request.search).await?;
-    let items: Vec<_> = found.items.iter().collect();
-    let documents = core.first_documents(&items, DEFAULT_LIMIT).await?;
-    let render = state.renderer(caller.version, caller.now);
-    let data = found
-        .items
-        .iter()
-        .map(|d| render.dispute(d, documents.get(&d.id).map_or(&[], Vec::as_slice)))
-        .collect();
-    let total_pages = (found.total + request.per_page - 1) / request.per_page;
-    let (filters, order) = (Filters(&request.filters), request.search.order.as_str());
-    Ok(if caller.version.is_legacy() {
-        json(&LegacySearchJson {
-            object: "search",
-            order,
-            scope: "dispute",
-            query: &request.query,
-            filters,
-            page: request.page,
-            per_page: request.per_page,
-            location: "/search",
-            total_pages,
-            total: found.total,
-            data,
-        })
-    } else {
-        json(&SearchJson {
-            object: "search",
-            export: None,
-            data,
-            page: request.page,
-            per_page: request.per_page,
-            total: found.total,
-            total_pages,
-            filters,
-            location: "/search",
-            order,
-            query: &request.query,
-            scope: "dispute",
-            aggregate_level: None,
-        })
-    })
 }
 
 #[cfg(test)]
@@ -589,7 +366,7 @@ mod tests {
         );
         assert!(r.search.matches_none);
         assert_eq!(
-            serde_json::to_string(&Filters(&r.filters)).unwrap(),
+            serde_json::to_string(&super::super::Filters(&r.filters)).unwrap(),
             r#"{"amount":"1000","card_last_digits":"5454","delayed":"false"}"#
         );
     }
@@ -606,60 +383,5 @@ mod tests {
         let r = read(json!({"scope": "dispute", "query": "unauthorized_charge"})).unwrap();
         let reasons = r.search.text.unwrap().reasons;
         assert!(reasons.contains(&Reason::Unauthorised) && reasons.contains(&Reason::Counterfeit));
-    }
-
-    /// The documented patterns say what the parsers take, so that generated requests that
-    /// follow the document are answered 200 (bar the few rules a pattern cannot state).
-    #[test]
-    fn the_documented_patterns_agree_with_the_parsers() {
-        let dates = regex::Regex::new(&date_filter_pattern()).unwrap();
-        for v in [
-            "today",
-            "last_year..this_week",
-            "2017-01-01",
-            "2017/1/1",
-            "2017-01-01T10:00:00Z",
-            "2017-01-01T10:00:00.123+07:00",
-            "2017-01-01T10:00:00",
-            "2017-01-01..",
-            "..2017-01-01",
-            "1970-01-01..9999-12-31",
-        ] {
-            assert!(dates.is_match(v), "{v}");
-            assert!(filters::time_range(v, now()).is_ok(), "{v}");
-        }
-        for v in [
-            "",
-            "..",
-            "Today",
-            "1969-12-31",
-            "10000-01-01",
-            "2017-13-01",
-            "2017-01-01 10:00:00",
-            "x..today",
-        ] {
-            assert!(!dates.is_match(v), "{v}");
-            assert!(filters::time_range(v, now()).is_err(), "{v}");
-        }
-        let amounts = regex::Regex::new(
-            r"^(\d{1,18}(\.\d{1,18})?(\.\.(\d{1,18}(\.\d{1,18})?)?)?|\.\.\d{1,18}(\.\d{1,18})?)$",
-        )
-        .unwrap();
-        for v in ["900", "900.50", "100..1000", "100..", "..1000", "0"] {
-            assert!(amounts.is_match(v) && filters::amount(v).is_ok(), "{v}");
-        }
-        for v in ["", "..", ".5", "5.", "-1", "1e3", "1..2..3"] {
-            assert!(!amounts.is_match(v) && filters::amount(v).is_err(), "{v}");
-        }
-        let query = regex::Regex::new(
-            "^[ \\t\\n\\f\\r]*([^ \\t\\n\\f\\r][\\s\\S]+[^ \\t\\n\\f\\r][ \\t\\n\\f\\r]*)?$",
-        )
-        .unwrap();
-        for v in ["", "   ", "abc", " a b ", "\u{a0}ab", "a\u{1f}b"] {
-            assert!(query.is_match(v) && search_text(v).is_ok(), "{v:?}");
-        }
-        for v in ["a", "ab", " ab\t", "\na\n"] {
-            assert!(!query.is_match(v) && search_text(v).is_err(), "{v:?}");
-        }
     }
 }
