@@ -238,7 +238,8 @@ fn rewrite(mut request: Request) -> Request {
 }
 
 /// Serves until `shutdown` resolves, then finishes the requests in flight. Trailing slashes
-/// are trimmed before routing, so `/disputes/` is `/disputes`.
+/// are trimmed before routing, so `/disputes/` is `/disputes`. HTTP/1 header names go out in
+/// title case (`serve`).
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
@@ -246,15 +247,9 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let service = NormalizePathLayer::trim_trailing_slash()
         .layer(tower::util::MapRequestLayer::new(rewrite).layer(app(state)));
-    // With each connection's address: the web sign-in counts its budget per client address.
-    axum::serve(
-        listener,
-        axum::ServiceExt::<Request>::into_make_service_with_connect_info::<std::net::SocketAddr>(
-            service,
-        ),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await?;
+    // Each request carries its connection's address (ConnectInfo): the web sign-in counts its
+    // budget per client address.
+    crate::serve::serve(listener, service, shutdown).await?;
     Ok(())
 }
 

@@ -13,8 +13,8 @@
 //!   every version, its error object, event names and key formats), for the edge that speaks
 //!   it and every edge that shows it.
 //! - `core`: every use case, once.
-//! - `sweep` removes what no row names; `store` (rows) and `http` (what the edges share of HTTP)
-//!   below it.
+//! - `sweep` removes what no row names; `store` (rows), `http` (what the edges share of HTTP)
+//!   and `serve` (HTTP connections, for `app`) below it.
 //! - `blobs` (file bytes) and `rate_limit` (request budgets); below them `config`, `signing` and
 //!   `metrics`, which import nothing of this crate but the domain.
 //! - `domain`: plain types and rules in neutral words, the floor every layer stands on.
@@ -33,6 +33,7 @@ pub mod ops;
 pub mod rate_limit;
 pub mod scan;
 pub mod seed;
+pub mod serve;
 pub mod signing;
 pub mod store;
 pub mod sweep;

@@ -69,7 +69,8 @@ impl Modify for CommonErrors {
             let merchant = path.starts_with("/disputes") && !path.contains("/downloads/")
                 || path.starts_with("/charges")
                 || path.starts_with("/events")
-                || path.starts_with("/test/");
+                || path.starts_with("/test/")
+                || path == "/search";
             let health = ["/healthz", "/readyz", "/openapi.json"].contains(&path.as_str());
             let errors: &[(&str, &str)] = match (merchant, health) {
                 (true, _) => &MERCHANT_ERRORS,
@@ -123,6 +124,7 @@ impl Modify for CommonErrors {
     tags(
         (name = "disputes", description = "The merchant's disputes"),
         (name = "documents", description = "Evidence documents on a dispute"),
+        (name = "search", description = "Omise's Search API, scope dispute"),
         (name = "evidence_links", description = "Beyond Omise: links that open one dispute's evidence page in a browser, without the key"),
         (name = "ops", description = "The operator's side: accounts, keys, the bank's decisions (bearer token)"),
         (name = "health", description = "Liveness and readiness"),
@@ -232,6 +234,7 @@ fn tighten(doc: &mut Value) {
         ("RevokedKeyJson", "key"),
         ("Health", "health"),
         ("EvidenceLinkJson", "evidence_link"),
+        ("SearchJson", "search"),
     ] {
         schemas[name]["properties"]["object"]["const"] = object.into();
     }

@@ -25,8 +25,9 @@ const LAYERS: &[(&str, u8)] = &[
     ("rate_limit", 2),
     // clamd, which scans what comes in
     ("scan", 2),
-    // what the edges share of HTTP
+    // what the edges share of HTTP, and serving it (hyper's connections)
     ("http", 3),
+    ("serve", 3),
     // rows
     ("store", 3),
     ("sweep", 4),

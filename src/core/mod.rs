@@ -14,6 +14,7 @@ pub mod files;
 pub mod idempotency;
 pub mod magic;
 pub mod scans;
+pub mod search;
 pub mod tee;
 pub mod test_clock;
 pub mod ttl_cache;

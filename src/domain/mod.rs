@@ -11,6 +11,7 @@ pub mod history;
 pub mod ids;
 pub mod list;
 pub mod mode;
+pub mod search;
 
 pub use clock::Clock;
 pub use dispute::{Action, Dispute, DisputeKind, DisputeStatus, Reason, TransitionError};

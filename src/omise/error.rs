@@ -13,6 +13,15 @@ pub enum ApiError {
     /// 400: a malformed parameter, body or id.
     #[error("{0}")]
     BadRequest(String),
+    /// 400: a search's scope is missing or not one this server serves.
+    #[error("{0}")]
+    InvalidScope(String),
+    /// 400: a search's filter is unknown, or its value cannot be read.
+    #[error("{0}")]
+    InvalidFilter(String),
+    /// 400: a search's page or per_page is not a valid number.
+    #[error("{0}")]
+    InvalidPage(String),
     /// 400: the uploaded bytes are not PNG, JPEG or PDF, or not a file to keep (malware); why.
     #[error("{0}")]
     InvalidFileType(String),
@@ -56,8 +65,11 @@ pub enum ApiError {
 
 impl ApiError {
     /// Every code an error can carry.
-    pub const CODES: [&'static str; 14] = [
+    pub const CODES: [&'static str; 17] = [
         "bad_request",
+        "invalid_scope",
+        "invalid_filter",
+        "invalid_page",
         "invalid_file_type",
         "file_too_large",
         "authentication_failure",
@@ -76,6 +88,9 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::BadRequest(_) => "bad_request",
+            ApiError::InvalidScope(_) => "invalid_scope",
+            ApiError::InvalidFilter(_) => "invalid_filter",
+            ApiError::InvalidPage(_) => "invalid_page",
             ApiError::InvalidFileType(_) => "invalid_file_type",
             ApiError::FileTooLarge(_) => "file_too_large",
             ApiError::Authentication(_) => "authentication_failure",
@@ -94,7 +109,11 @@ impl ApiError {
 
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::BadRequest(_) | ApiError::InvalidFileType(_) => StatusCode::BAD_REQUEST,
+            ApiError::BadRequest(_)
+            | ApiError::InvalidScope(_)
+            | ApiError::InvalidFilter(_)
+            | ApiError::InvalidPage(_)
+            | ApiError::InvalidFileType(_) => StatusCode::BAD_REQUEST,
             ApiError::FileTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Authentication(_) => StatusCode::UNAUTHORIZED,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -243,6 +262,9 @@ mod tests {
     fn every_error_has_a_listed_code_and_a_non_200_status() {
         let all = [
             ApiError::bad_request("x"),
+            ApiError::InvalidScope("x".into()),
+            ApiError::InvalidFilter("x".into()),
+            ApiError::InvalidPage("x".into()),
             ApiError::InvalidFileType("x".into()),
             ApiError::FileTooLarge("x".into()),
             ApiError::Authentication("x"),

@@ -12,6 +12,7 @@ pub mod evidence_links;
 pub mod health;
 pub mod idempotency;
 pub mod input;
+pub mod search;
 pub mod test_mode;
 
 pub use crate::wire::omise::{keys, openapi, render, version, vocab};
@@ -93,6 +94,7 @@ fn quick_routes() -> OpenApiRouter<OmiseState> {
         .routes(routes!(events::list_all))
         .routes(routes!(events::retrieve))
         .routes(routes!(events::list_for_dispute))
+        .routes(routes!(search::search))
         .routes(routes!(evidence_links::create))
         .routes(routes!(evidence_links::revoke))
         .routes(routes!(test_mode::reset))

@@ -23,6 +23,7 @@ mod postgres;
 mod rows;
 mod scans;
 mod scope;
+mod search;
 mod sqlite;
 mod ts;
 
@@ -44,6 +45,7 @@ pub use db::{Pool, PoolStats};
 pub use events::{AttemptRecord, EventFilter, Events, Outcome};
 pub use evidence_links::{NewEvidenceLink, Session, WebAccess};
 pub use scans::{Cursor, Scans, StoredPage};
+pub use search::Search;
 
 /// A failure of the store itself (as opposed to a refused change).
 #[derive(Debug, thiserror::Error)]
@@ -511,7 +513,7 @@ pub trait Documents {
 /// The whole store. Callers bring the part they use into scope: `use crate::store::Disputes`.
 #[async_trait]
 pub trait Store:
-    Accounts + Disputes + Documents + Events + WebAccess + Scans + Send + Sync + 'static
+    Accounts + Disputes + Documents + Events + Search + WebAccess + Scans + Send + Sync + 'static
 {
     async fn migrate(&self) -> Result<(), StoreError>;
     async fn ping(&self) -> Result<(), StoreError>;

@@ -31,6 +31,8 @@ mod pool;
 mod processes;
 mod ranges;
 mod scan;
+mod search;
 mod test_clock;
 mod upgrade;
 mod web;
+mod wire;

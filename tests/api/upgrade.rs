@@ -136,6 +136,29 @@ async fn old_schema_then_upgrade(url: &str, postgres: bool) {
         .await
         .unwrap();
     assert_eq!(pending.total, 1, "the kept counts moved to the new words");
+    // Rows written before search existed are searchable: by message, and by a metadata value.
+    for text in ["OUR", "a-1"] {
+        let search = dispute_docs::domain::search::DisputeSearch {
+            text: Some(dispute_docs::domain::search::SearchText {
+                text: text.into(),
+                reasons: Vec::new(),
+            }),
+            statuses: Vec::new(),
+            reasons: Vec::new(),
+            currency: None,
+            amount: None,
+            created: Vec::new(),
+            closed: Vec::new(),
+            charge: None,
+            matches_none: false,
+            order: dispute_docs::domain::Order::Chronological,
+            offset: 0,
+            limit: 10,
+        };
+        let found = store.search_disputes(&scope, &search).await.unwrap();
+        assert_eq!(found.total, 1, "{text}");
+        assert_eq!(found.items[0].id, dispute_id);
+    }
     let history = store.history(&dispute_id).await.unwrap();
     assert_eq!(history.len(), 1);
     assert_eq!(

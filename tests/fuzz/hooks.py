@@ -104,6 +104,10 @@ CROSS_FIELD_REFUSALS = (
     re.compile(r"^url must be https in live mode$"),
     # ops webhooks: one endpoint per URL of an account and mode (a state rule).
     re.compile(r"^\S+ has an endpoint already$"),
+    # search (SEARCH.md §2.2, §4): a range's ends in order, a date on the calendar (not 02-30),
+    # within 1970 to 9999 once its UTC offset is applied: invalid_filter.
+    re.compile(r"^filters\[\w+\] is a range whose first end is (above|after) its last$"),
+    re.compile(r"^filters\[(created|created_at|closed_at)\] must (be a date|fall between)"),
 )
 # Known bugs (tests/fuzz/README.md, "Known bugs"): 400 refusals of valid requests, waived as
 # narrowly so that the rest runs; the waiver list names them "BUG". FUZZ_KNOWN_BUGS=fail turns
@@ -215,6 +219,9 @@ def filter_failure(context, failure, case, response):
 # SPEC §4: code -> HTTP status.
 ERROR_STATUS = {
     "bad_request": 400,
+    "invalid_scope": 400,  # SEARCH.md §4
+    "invalid_filter": 400,
+    "invalid_page": 400,
     "invalid_file_type": 400,
     "authentication_failure": 401,
     "not_found": 404,

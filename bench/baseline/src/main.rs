@@ -13,6 +13,9 @@
 //!   object with embedded documents (signed download links), transactions and paths.
 //! - `GET /c/{account}/disputes/{id}/documents` and `…/documents/{doc}`: the Omise document list
 //!   and document, the server's statements, signed links.
+//! - `GET /c/{account}/search?…`: a dispute search (src/search.rs): the server's statement for
+//!   a free-text query, a status or a day of creation, its first-documents statement, the Omise
+//!   `search` object.
 //! - `GET /c/files/{name}`: a file of `BASELINE_FILES_DIR` streamed from disk (tokio::fs +
 //!   ReaderStream).
 //! - `POST /c/upload`: a multipart body streamed from the socket into a file of
@@ -1086,6 +1089,8 @@ async fn mp_page(State(app): State<App>, request: Request) -> Answer {
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+mod search;
+
 // --- main -------------------------------------------------------------------------------------
 
 async fn connect(url: &str, max_connections: u32) -> Result<Db, Box<dyn std::error::Error>> {
@@ -1148,6 +1153,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .route("/disputes/{id}", get(retrieve_flat))
         .route("/c/{account}/disputes", get(list_disputes))
         .route("/c/{account}/disputes/{id}", get(retrieve_dispute))
+        .route("/c/{account}/search", get(search::search))
         .route("/c/none/{id}", get(not_found))
         .route("/c/{account}/disputes/{id}/documents", get(list_documents))
         .route(
