@@ -50,10 +50,15 @@ impl AppState {
             Metrics::default()
         };
         let blobs = blobs.with_metrics(metrics.clone());
+        let scanner = settings.scan_url.clone().map(|url| {
+            let timeout = Duration::from_secs(settings.scan_timeout.into());
+            Arc::new(crate::scan::Scanner::new(url, timeout).with_metrics(metrics.clone()))
+        });
         let auth_cache_ttl = Duration::from_secs(settings.auth_cache_ttl.into());
         AppState {
             core: Core::from(crate::core::Parts {
                 metrics,
+                scanner,
                 evidence_days: settings.evidence_days,
                 test_decision_delay: Duration::from_secs(settings.test_decision_delay.into()),
                 deadlines: crate::core::deadlines::DeadlineSettings {
@@ -146,9 +151,10 @@ pub fn app(state: AppState) -> Router {
         core: state.core.clone(),
         base_url: settings.public_base_url().into(),
         token_ttl: chrono::TimeDelta::seconds(settings.mangopay_token_ttl.into()),
+        limiter: state.rate_limiter.clone(),
     };
     router = router.nest("/v2.01", crate::mangopay::router(mangopay, timeout));
-    let web = crate::web::WebState::new(state.core.clone(), settings);
+    let web = crate::web::WebState::new(state.core.clone(), settings, state.rate_limiter.clone());
     router = router.nest("/web", crate::web::router(web, timeout));
     if let Some(token) = &settings.ops_token {
         let ops = crate::ops::OpsState {
@@ -230,6 +236,8 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let service = NormalizePathLayer::trim_trailing_slash()
         .layer(tower::util::MapRequestLayer::new(rewrite).layer(app(state)));
+    // With each connection's address (`serve` puts it in every request's extensions): the web
+    // sign-in counts its budget per client address.
     crate::serve::serve(listener, service, shutdown).await?;
     Ok(())
 }

@@ -142,8 +142,9 @@ pub struct Settings {
     #[arg(long, env = "AUTH_CACHE_TTL", default_value_t = 5, global = true)]
     pub auth_cache_ttl: u32,
 
-    /// Requests a minute each API key may make (0: no limit). Counted per server process, or
-    /// across all of them with REDIS_URL.
+    /// Requests a minute (0: no limit) for each door's key: an Omise or Mangopay API key, a
+    /// client address signing in to /web and a key tried there, an evidence link. Counted per
+    /// server process, or across all of them with REDIS_URL.
     #[arg(long, env = "RATE_LIMIT", default_value_t = 0, global = true)]
     pub rate_limit: u32,
 
@@ -248,6 +249,23 @@ pub struct Settings {
     #[arg(long, env = "WEB_SESSION_IDLE", default_value_t = 1800, global = true,
           value_parser = clap::value_parser!(u32).range(60..))]
     pub web_session_idle: u32,
+
+    /// Proxies in front of the server (comma-separated CIDRs, e.g. `10.0.0.0/8`) whose
+    /// `X-Forwarded-For` names the client: the web sign-in's RATE_LIMIT counts per client
+    /// address. Default: none — the address is the connection's.
+    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',', global = true)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+
+    /// ClamAV's clamd, which scans every file that comes in (`tcp://host:port` or
+    /// `unix:///path`). Unset: files are not scanned (said once at start-up).
+    #[arg(long, env = "SCAN_URL", global = true)]
+    pub scan_url: Option<ScanUrl>,
+
+    /// Seconds clamd may take to accept a connection, to take each chunk of a file and to give
+    /// its verdict after the last; past it the upload is answered 503 and nothing is stored.
+    #[arg(long, env = "SCAN_TIMEOUT", default_value_t = 30, global = true,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub scan_timeout: u32,
 }
 
 impl Settings {
@@ -295,6 +313,9 @@ impl Settings {
             request_timeout: 30,
             metrics: true,
             web_session_idle: 1800,
+            trusted_proxies: Vec::new(),
+            scan_url: None,
+            scan_timeout: 30,
             webhook_allow_cidrs: Vec::new(),
             webhook_retry_schedule: None,
             webhook_timeout: None,
@@ -337,6 +358,9 @@ impl fmt::Debug for Settings {
             .field("request_timeout", &self.request_timeout)
             .field("metrics", &self.metrics)
             .field("web_session_idle", &self.web_session_idle)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("scan_url", &self.scan_url)
+            .field("scan_timeout", &self.scan_timeout)
             .finish()
     }
 }
@@ -382,6 +406,62 @@ pub enum OnDeadline {
     Nothing,
 }
 
+/// Where clamd listens (`SCAN_URL`): `tcp://host:port` or `unix:///path`.
+#[derive(Clone, PartialEq, Eq)]
+pub enum ScanUrl {
+    /// `host:port`.
+    Tcp(String),
+    Unix(std::path::PathBuf),
+}
+
+impl std::str::FromStr for ScanUrl {
+    type Err = String;
+    fn from_str(s: &str) -> Result<ScanUrl, String> {
+        let url = url::Url::parse(s).map_err(|e| format!("not a URL: {e}"))?;
+        match url.scheme() {
+            "tcp" => {
+                let host = url
+                    .host_str()
+                    .filter(|h| !h.is_empty())
+                    .ok_or("tcp:// needs a host")?;
+                let port = url.port().ok_or("tcp:// needs a port (clamd's is 3310)")?;
+                if !matches!(url.path(), "" | "/") {
+                    return Err("tcp://host:port takes no path".into());
+                }
+                Ok(ScanUrl::Tcp(format!("{host}:{port}")))
+            }
+            "unix" => {
+                if url.host_str().is_some_and(|h| !h.is_empty()) {
+                    return Err("unix:///path needs three slashes (an absolute path)".into());
+                }
+                let path = url.path();
+                if path.len() < 2 {
+                    return Err("unix:///path needs the socket's path".into());
+                }
+                Ok(ScanUrl::Unix(path.into()))
+            }
+            other => Err(format!(
+                "scheme {other}: must be tcp://host:port or unix:///path"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for ScanUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ScanUrl::Tcp(address) => write!(f, "tcp://{address}"),
+            ScanUrl::Unix(path) => write!(f, "unix://{}", path.display()),
+        }
+    }
+}
+
+impl fmt::Debug for ScanUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ScanUrl({self})")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -424,5 +504,35 @@ mod tests {
             ]))
         );
         assert!("1,x".parse::<Schedule>().is_err());
+    }
+
+    #[test]
+    fn scan_urls_are_tcp_with_a_port_or_an_absolute_unix_path() {
+        let tcp: ScanUrl = "tcp://127.0.0.1:3310".parse().unwrap();
+        assert_eq!(tcp, ScanUrl::Tcp("127.0.0.1:3310".into()));
+        assert_eq!(tcp.to_string(), "tcp://127.0.0.1:3310");
+        assert_eq!(
+            "tcp://clamd.internal:3310/".parse::<ScanUrl>(),
+            Ok(ScanUrl::Tcp("clamd.internal:3310".into()))
+        );
+        assert_eq!(
+            "tcp://[::1]:3310".parse::<ScanUrl>(),
+            Ok(ScanUrl::Tcp("[::1]:3310".into()))
+        );
+        let unix: ScanUrl = "unix:///run/clamav/clamd.ctl".parse().unwrap();
+        assert_eq!(unix, ScanUrl::Unix("/run/clamav/clamd.ctl".into()));
+        assert_eq!(unix.to_string(), "unix:///run/clamav/clamd.ctl");
+        for bad in [
+            "tcp://127.0.0.1",
+            "tcp://:3310",
+            "tcp://host:3310/path",
+            "unix://run/clamd.ctl",
+            "unix:///",
+            "http://127.0.0.1:3310",
+            "127.0.0.1:3310",
+            "",
+        ] {
+            assert!(bad.parse::<ScanUrl>().is_err(), "{bad}");
+        }
     }
 }

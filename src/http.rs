@@ -117,12 +117,15 @@ pub fn json<T: Serialize>(value: &T) -> Response {
 /// SHA-256 and `Accept-Ranges: bytes` comes with every answer, so that an interrupted download
 /// resumes with `Range` and `If-Range` (an `If-Range` that is not the current ETag gets the whole
 /// file). Its type and length always, never sniffed by browsers, never cached by proxies.
-/// `None` when the blob is gone.
+/// `None` when the blob is gone, or the page is quarantined (a rescan found malware in it).
 pub async fn file_download(
     blobs: &Blobs,
     page: &Page,
     request: &HeaderMap,
 ) -> object_store::Result<Option<Response>> {
+    if page.quarantine.is_some() {
+        return Ok(None);
+    }
     let size = u64::try_from(page.size).unwrap_or_default();
     let etag = format!("\"{}\"", page.sha256);
     let range = match requested_range(request, &etag, size) {

@@ -31,6 +31,7 @@ pub mod omise;
 pub mod openapi;
 pub mod ops;
 pub mod rate_limit;
+pub mod scan;
 pub mod seed;
 pub mod serve;
 pub mod signing;

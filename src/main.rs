@@ -50,6 +50,26 @@ enum Command {
     /// Webhook deliveries: list them (with every attempt), send one again.
     #[command(subcommand)]
     Deliveries(DeliveriesCommand),
+    /// Rescan stored files with clamd (SCAN_URL) after a signature update, and quarantine what
+    /// it now finds (printed as JSON lines). Resumable: run again with the same --before.
+    Scan {
+        /// Rescan pages last scanned before this RFC 3339 time, or never (default: now).
+        #[arg(long)]
+        before: Option<String>,
+        /// Go on after this page (`docu_…/2`), as a stopped run says.
+        #[arg(long)]
+        after: Option<String>,
+        /// Pages read from the database at a time.
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(i64).range(1..=1000))]
+        batch: i64,
+    },
+    /// Pages a rescan quarantined, the latest first, as JSON lines.
+    Quarantine {
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+        #[arg(long, default_value_t = 0)]
+        offset: i64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -313,6 +333,19 @@ async fn main() -> anyhow::Result<()> {
                 println!("{}", serde_json::to_string(&d)?);
             }
         }
+        Command::Scan {
+            before,
+            after,
+            batch,
+        } => ops::scans::rescan_from_cli(&state.core, before, after, batch).await?,
+        Command::Quarantine { limit, offset } => {
+            for page in ops::scans::quarantined(&state.core, limit, offset)
+                .await?
+                .data
+            {
+                println!("{}", serde_json::to_string(&page)?);
+            }
+        }
         Command::Deliveries(DeliveriesCommand::Redeliver { id }) => {
             ops::webhooks::redeliver(&state.core, id).await?;
             println!("delivery {id} is due again");
@@ -477,6 +510,16 @@ async fn serve(state: AppState, embedded_default: bool) -> anyhow::Result<()> {
         limiter.connect().await?;
     } else if state.settings.redis_url.is_some() {
         tracing::warn!("REDIS_URL is set but RATE_LIMIT is 0: there is no limit to share");
+    }
+    match &state.core.scanner {
+        None => tracing::info!("SCAN_URL is not set: files are stored without a malware scan"),
+        Some(scanner) => match scanner.engine().await {
+            Ok(engine) => {
+                tracing::info!(scanner = %scanner.url(), %engine, "files are scanned by clamd")
+            }
+            Err(e) => tracing::warn!(error = %e,
+                "clamd does not answer: uploads are refused (503) and /readyz fails until it does"),
+        },
     }
     app::spawn_sweeper(&state);
     app::spawn_webhook_worker(&state);

@@ -13,6 +13,9 @@
 //! - `blob_store_errors_total{operation}`: failures of the blob store (a missing blob asked
 //!   for is not one).
 //! - `webhook_deliveries_total{outcome="succeeded"|"retrying"|"failed"}`: delivery attempts.
+//! - `scans_total{verdict="clean"|"found"|"too_big"|"error"}`: files scanned by clamd, by
+//!   verdict (`error`: no verdict, the file refused with a 503); `scan_duration_seconds`: from
+//!   a file's last byte to clamd's verdict.
 //!
 //! With `METRICS=off` nothing is recorded and `/metrics` is not served: the hot path pays
 //! nothing for it.
@@ -51,6 +54,8 @@ struct Inner {
     downloaded: Counter,
     blob_errors: Family<OperationLabels, Counter>,
     deliveries: Family<OutcomeLabels, Counter>,
+    scans: Family<VerdictLabels, Counter>,
+    scan_latency: Histogram,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -103,6 +108,11 @@ impl EncodeLabelValue for RouteLabel {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OperationLabels {
     operation: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct VerdictLabels {
+    verdict: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -214,6 +224,14 @@ impl Metrics {
             "Webhook delivery attempts, by outcome",
             deliveries.clone(),
         );
+        let scans = Family::default();
+        registry.register("scans", "Files scanned by clamd, by verdict", scans.clone());
+        let scan_latency = Histogram::new(BUCKETS);
+        registry.register(
+            "scan_duration_seconds",
+            "Time from a file's last byte to clamd's verdict",
+            scan_latency.clone(),
+        );
         registry.register_collector(Box::new(PoolCollector(pool)));
         Metrics(Some(Arc::new(Inner {
             registry,
@@ -222,6 +240,8 @@ impl Metrics {
             downloaded,
             blob_errors,
             deliveries,
+            scans,
+            scan_latency,
         })))
     }
 
@@ -262,6 +282,17 @@ impl Metrics {
                 .deliveries
                 .get_or_create(&OutcomeLabels { outcome })
                 .inc();
+        }
+    }
+
+    /// A scan ended with `verdict` (`clean`, `found`, `too_big` or `error`), `latency` after
+    /// its last byte when it got that far.
+    pub fn scan(&self, verdict: &'static str, latency: Option<std::time::Duration>) {
+        if let Some(inner) = &self.0 {
+            inner.scans.get_or_create(&VerdictLabels { verdict }).inc();
+            if let Some(latency) = latency {
+                inner.scan_latency.observe(latency.as_secs_f64());
+            }
         }
     }
 

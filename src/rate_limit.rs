@@ -4,8 +4,10 @@
 //! whole minute's budget, then gets one more request every `60 s / RATE_LIMIT`; a refused
 //! request learns how long to wait, which becomes its `Retry-After`.
 //!
-//! In Redis a key's state is one number, its theoretical arrival time, under
-//! `dispute-docs:ratelimit:<key id>`, expiring once the key's budget is whole again. One script
+//! A key is whatever a door counts by: an API key's id (the Omise and Mangopay dialects), or a
+//! name of the door's own (`signin-address:…`, `signin-key:…`, `link:…`), so that each counts
+//! apart. In Redis a key's state is one number, its theoretical arrival time, under
+//! `dispute-docs:ratelimit:<key>`, expiring once the key's budget is whole again. One script
 //! reads and updates it on Redis's own clock, so processes on machines whose clocks disagree
 //! share one budget, in one round trip per request.
 //!
@@ -22,7 +24,6 @@ use anyhow::Context;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use crate::config::RedisUrl;
-use crate::domain::Id;
 
 /// Where every key's state lives in Redis, followed by the key's id.
 pub const NAMESPACE: &str = "dispute-docs:ratelimit:";
@@ -58,10 +59,20 @@ pub struct Limited {
     pub retry_after: Duration,
 }
 
+/// How many checks of the local limiter between two sweeps of the keys whose budget is whole
+/// again (client addresses and keys tried would otherwise pile up).
+const SWEEP_EVERY: u64 = 4096;
+
 /// The limiter of one process: its own counts, or Redis's shared ones.
 pub enum RateLimiter {
-    Local(governor::DefaultKeyedRateLimiter<Id>),
+    Local(LocalLimiter),
     Redis(RedisLimiter),
+}
+
+/// The budgets of this process.
+pub struct LocalLimiter {
+    limiter: governor::DefaultKeyedRateLimiter<String>,
+    checks: AtomicU64,
 }
 
 impl RateLimiter {
@@ -70,9 +81,12 @@ impl RateLimiter {
     pub fn new(per_minute: NonZeroU32, redis: Option<&RedisUrl>) -> RateLimiter {
         match redis {
             Some(url) => RateLimiter::Redis(RedisLimiter::new(per_minute, url)),
-            None => RateLimiter::Local(governor::DefaultKeyedRateLimiter::keyed(
-                governor::Quota::per_minute(per_minute),
-            )),
+            None => RateLimiter::Local(LocalLimiter {
+                limiter: governor::DefaultKeyedRateLimiter::keyed(governor::Quota::per_minute(
+                    per_minute,
+                )),
+                checks: AtomicU64::new(0),
+            }),
         }
     }
 
@@ -86,16 +100,25 @@ impl RateLimiter {
     }
 
     /// Counts one request of `key`: `Ok` if it may go, else how long it must wait.
-    pub async fn check(&self, key: &Id) -> Result<(), Limited> {
+    pub async fn check(&self, key: &str) -> Result<(), Limited> {
         match self {
-            RateLimiter::Local(limiter) => limiter.check_key(key).map_err(|wait| {
-                let now = governor::clock::Clock::now(&governor::clock::DefaultClock::default());
-                Limited {
-                    retry_after: wait.wait_time_from(now),
-                }
-            }),
+            RateLimiter::Local(local) => local.check(key),
             RateLimiter::Redis(redis) => redis.check(key).await,
         }
+    }
+}
+
+impl LocalLimiter {
+    fn check(&self, key: &str) -> Result<(), Limited> {
+        if self.checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
+            self.limiter.retain_recent();
+        }
+        self.limiter.check_key(&key.to_owned()).map_err(|wait| {
+            let now = governor::clock::Clock::now(&governor::clock::DefaultClock::default());
+            Limited {
+                retry_after: wait.wait_time_from(now),
+            }
+        })
     }
 }
 
@@ -146,7 +169,7 @@ impl RedisLimiter {
         Ok(())
     }
 
-    async fn check(&self, key: &Id) -> Result<(), Limited> {
+    async fn check(&self, key: &str) -> Result<(), Limited> {
         let mut connection = self.connection.clone();
         let mut invocation = self.script.key(format!("{NAMESPACE}{key}"));
         invocation.arg(self.interval).arg(self.tolerance);

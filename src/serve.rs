@@ -1,5 +1,6 @@
 //! Serving a tower service on a listener, through hyper_util's connection builder rather than
-//! `axum::serve`, for one thing axum does not let us set: HTTP/1 header names in title case
+//! `axum::serve` (with `into_make_service_with_connect_info`: every request carries its peer's
+//! address as `ConnectInfo<SocketAddr>`), for one thing axum does not let us set: HTTP/1 header names in title case
 //! (`Content-Type:`, `Link:`). HTTP says names are case-insensitive, but some clients match
 //! them case-sensitively: the official Mangopay PHP SDK finds the paging `Link` header only as
 //! `Link: `. Otherwise it does what `axum::serve` with graceful shutdown does: every connection
@@ -12,7 +13,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::Request;
+use axum::extract::{ConnectInfo, Request};
 use axum::response::Response;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -38,9 +39,9 @@ where
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
-        let stream = tokio::select! {
+        let (stream, remote) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     wait_after_accept_error(e).await;
                     continue;
@@ -48,9 +49,15 @@ where
             },
             () = &mut shutdown => break,
         };
+        // Each request carries its connection's address, as axum's
+        // `into_make_service_with_connect_info` gives it (`ConnectInfo<SocketAddr>`).
         let service = service
             .clone()
-            .map_request(|request: hyper::Request<Incoming>| request.map(Body::new));
+            .map_request(move |request: hyper::Request<Incoming>| {
+                let mut request = request.map(Body::new);
+                request.extensions_mut().insert(ConnectInfo(remote));
+                request
+            });
         let watcher = graceful.watcher();
         let builder = builder.clone();
         tokio::spawn(async move {

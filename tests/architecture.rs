@@ -23,6 +23,8 @@ const LAYERS: &[(&str, u8)] = &[
     ("metrics", 1),
     ("blobs", 2),
     ("rate_limit", 2),
+    // clamd, which scans what comes in
+    ("scan", 2),
     // what the edges share of HTTP, and serving it (hyper's connections)
     ("http", 3),
     ("serve", 3),

@@ -52,9 +52,9 @@ fn every_operation_is_unique_tagged_and_documents_its_errors() {
         }
     }
     // 22 of the first service, 3 operator routes of the Mangopay issue, 3 event routes, 6
-    // operator webhook routes, the account update, test mode's reset, clock and advance, and the
-    // two evidence link routes, and the search.
-    assert_eq!(operations, 41);
+    // operator webhook routes, the account update, test mode's reset, clock and advance, the
+    // two evidence link routes, the operator's rescan and quarantine list, and the search.
+    assert_eq!(operations, 43);
 }
 
 #[test]

@@ -5,7 +5,7 @@
 
 use super::Core;
 use super::files::{StoredFile, UploadError, discard};
-use crate::domain::document::{NewDocument, NewPage, ReviewRefusal};
+use crate::domain::document::{NewDocument, NewPage, PageScan, ReviewRefusal};
 use crate::domain::{
     Actor, Document, DocumentAction, DocumentKind, Id, IdKind, ListPage, ListQuery, Page, Scope,
 };
@@ -20,7 +20,16 @@ pub struct Upload {
 }
 
 impl Upload {
-    fn page(self, now: chrono::DateTime<chrono::Utc>) -> NewPage {
+    /// The page it becomes at `now` (the mode's clock), scanned (if it was) at `real_now`.
+    fn page(
+        self,
+        now: chrono::DateTime<chrono::Utc>,
+        real_now: chrono::DateTime<chrono::Utc>,
+    ) -> NewPage {
+        let scan = self.file.scan_engine.map(|engine| PageScan {
+            at: real_now,
+            engine,
+        });
         NewPage {
             filename: self.filename,
             file_type: self.file.file_type,
@@ -28,6 +37,7 @@ impl Upload {
             sha256: self.file.sha256,
             blob_key: self.file.blob_key,
             created_at: now,
+            scan,
         }
     }
 }
@@ -53,7 +63,7 @@ impl Core {
             tag,
             created_at: now,
         };
-        let page = first.map(|upload| upload.page(now));
+        let page = first.map(|upload| upload.page(now, self.clock.now()));
         let created = self
             .store
             .insert_document(scope, dispute, &doc, page.as_ref(), actor)
@@ -79,7 +89,7 @@ impl Core {
         actor: &Actor,
     ) -> Result<Page, UploadError> {
         let (_, now) = self.time_of(scope, dispute).await?;
-        let page = upload.page(now);
+        let page = upload.page(now, self.clock.now());
         match self
             .store
             .add_page(scope, dispute, document, &page, actor)

@@ -113,7 +113,7 @@ impl Core {
     pub async fn add_endpoint(&self, new: NewEndpoint) -> Result<Endpoint, EndpointError> {
         let url = check_url(&new.url, new.mode).map_err(EndpointError::InvalidUrl)?;
         // An endpoint that hears every topic is one per URL: registered twice, it would get
-        // every event twice. (Endpoints with a label hear one topic each, and are one per label:
+        // every event twice. (Endpoints with a label hear one event type each, and are one per label:
         // several may share a URL.)
         if new.label.is_none() {
             let existing = self

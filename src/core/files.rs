@@ -8,7 +8,8 @@ use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use sha2::{Digest, Sha256};
 
-use crate::blobs::{BlobWriter, Blobs};
+use super::tee::Tee;
+use crate::blobs::Blobs;
 use crate::domain::document::SNIFF_LEN;
 use crate::domain::{FileRules, FileType};
 use crate::store::{Refusal, StoreError};
@@ -27,6 +28,15 @@ pub enum UploadError {
     Blob(#[from] object_store::Error),
     #[error(transparent)]
     Refused(#[from] Refusal),
+    /// clamd found a signature (its name).
+    #[error("the file contains malware ({0})")]
+    Malware(String),
+    /// The file is over clamd's limits, so it could not be scanned to its end.
+    #[error("the file is too large to be scanned for malware")]
+    TooLargeToScan,
+    /// clamd is away, slow or erring: the file was not scanned, so it is not stored.
+    #[error("the malware scanner is unavailable: {0}")]
+    ScannerUnavailable(#[source] crate::scan::ScanError),
 }
 
 impl From<StoreError> for UploadError {
@@ -42,12 +52,16 @@ pub struct StoredFile {
     pub file_type: FileType,
     pub size: i64,
     pub sha256: String,
+    /// The clamd engine and signature database that found it clean; `None` unscanned.
+    pub scan_engine: Option<String>,
 }
 
 /// Streams `body` into a new blob under `rules`. The type is decided from the first bytes,
-/// before anything is written; the size limit is enforced as the bytes pass.
+/// before anything is written; the size limit is enforced as the bytes pass. With a `scanner`,
+/// the same chunks go to clamd as they pass, and only a clean file is kept (`Tee`).
 pub async fn store_file<S, E>(
     blobs: &Blobs,
+    scanner: Option<&crate::scan::Scanner>,
     rules: &FileRules,
     mut body: S,
 ) -> Result<StoredFile, UploadError>
@@ -60,7 +74,7 @@ where
     let mut size: u64 = 0;
     let mut file_type = None;
     let blob_key = Blobs::new_key();
-    let mut writer: Option<BlobWriter> = None;
+    let mut writer: Option<Tee> = None;
     let outcome: Result<(), UploadError> = async {
         while let Some(chunk) = body.next().await {
             let chunk = chunk.map_err(|e| UploadError::Body(e.to_string()))?;
@@ -75,9 +89,9 @@ where
                     head.extend_from_slice(&chunk);
                     if head.len() >= SNIFF_LEN {
                         file_type = Some(rules.accept(&head).ok_or(UploadError::InvalidFileType)?);
-                        let mut w = blobs.writer(&blob_key).await?;
+                        // Kept before the first write, so that a failed one is aborted below.
+                        let w = writer.insert(Tee::open(blobs, scanner, &blob_key).await?);
                         w.write(&std::mem::take(&mut head)).await?;
-                        writer = Some(w);
                     }
                 }
             }
@@ -93,8 +107,11 @@ where
         // A file shorter than the sniffing window: judge it on what there is.
         (Ok(()), None) => {
             let t = rules.accept(&head).ok_or(UploadError::InvalidFileType)?;
-            let mut w = blobs.writer(&blob_key).await?;
-            w.write(&head).await?;
+            let mut w = Tee::open(blobs, scanner, &blob_key).await?;
+            if let Err(e) = w.write(&head).await {
+                let _ = w.abort().await;
+                return Err(e);
+            }
             writer = Some(w);
             t
         }
@@ -106,15 +123,13 @@ where
         }
     };
     let writer = writer.expect("a writer exists once the type is known");
-    if let Err(e) = writer.finish().await {
-        discard(blobs, &blob_key).await;
-        return Err(e.into());
-    }
+    let scan_engine = writer.finish(blobs, &blob_key).await?;
     Ok(StoredFile {
         blob_key,
         file_type,
         size: size as i64,
         sha256: hex::encode(hasher.finalize()),
+        scan_engine,
     })
 }
 

@@ -13,7 +13,9 @@ pub mod evidence_links;
 pub mod files;
 pub mod idempotency;
 pub mod magic;
+pub mod scans;
 pub mod search;
+pub mod tee;
 pub mod test_clock;
 pub mod ttl_cache;
 
@@ -44,6 +46,8 @@ pub struct Parts {
     pub deadlines: deadlines::DeadlineSettings,
     /// The accounts' test clocks, as this process last read them.
     pub test_clocks: test_clock::TestClocks,
+    /// clamd, when `SCAN_URL` is set: every file that comes in is scanned on its way.
+    pub scanner: Option<std::sync::Arc<crate::scan::Scanner>>,
     /// What operators watch (off unless the application turns it on).
     pub metrics: crate::metrics::Metrics,
     /// Bearer tokens found lately (by their hash), with their key and expiry.
@@ -69,6 +73,7 @@ impl Parts {
             deadlines: deadlines::DeadlineSettings::default(),
             test_clocks: test_clock::TestClocks::new(std::time::Duration::from_secs(5)),
             metrics: crate::metrics::Metrics::default(),
+            scanner: None,
             tokens: ttl_cache::TtlCache::new(std::time::Duration::ZERO),
         }
     }

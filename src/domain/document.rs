@@ -371,6 +371,27 @@ pub struct Page {
     /// Where the bytes are in the blob store.
     pub blob_key: String,
     pub created_at: DateTime<Utc>,
+    /// clamd's last scan of the bytes; `None` when stored unscanned.
+    pub scan: Option<PageScan>,
+    /// Set when a rescan found malware in it: no longer served, previewed or put in a packet.
+    pub quarantine: Option<Quarantine>,
+}
+
+/// A scan of a page's bytes by clamd.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageScan {
+    /// On the real clock, whatever clock the page's mode runs on.
+    pub at: DateTime<Utc>,
+    /// The engine and signature database, as clamd's `VERSION` says them.
+    pub engine: String,
+}
+
+/// A stored page found to hold malware.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quarantine {
+    pub at: DateTime<Utc>,
+    /// The signature clamd named.
+    pub signature: String,
 }
 
 /// A stored document, with its first page (the file, for dialects that know one per document).
@@ -412,6 +433,8 @@ pub struct NewPage {
     pub sha256: String,
     pub blob_key: String,
     pub created_at: DateTime<Utc>,
+    /// clamd's scan, when the file was scanned on its way in.
+    pub scan: Option<PageScan>,
 }
 
 #[cfg(test)]

@@ -39,10 +39,12 @@ pub enum Topic {
     DocumentRefused,
     /// Its dispute's deadline passed while it was unfinished.
     DocumentExpired,
+    /// A rescan found malware in one of its pages, now quarantined.
+    DocumentQuarantined,
 }
 
 impl Topic {
-    pub const ALL: [Topic; 14] = [
+    pub const ALL: [Topic; 15] = [
         Self::DisputeOpened,
         Self::DisputeActionRequired,
         Self::DisputeUpdated,
@@ -57,6 +59,7 @@ impl Topic {
         Self::DocumentValidated,
         Self::DocumentRefused,
         Self::DocumentExpired,
+        Self::DocumentQuarantined,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -75,6 +78,7 @@ impl Topic {
             Self::DocumentValidated => "document_validated",
             Self::DocumentRefused => "document_refused",
             Self::DocumentExpired => "document_expired",
+            Self::DocumentQuarantined => "document_quarantined",
         }
     }
 
@@ -95,10 +99,13 @@ impl Topic {
             HistoryKind::Updated => Some(Self::DisputeUpdated),
             HistoryKind::DocumentAdded => Some(Self::DocumentAdded),
             HistoryKind::DocumentRemoved => Some(Self::DocumentRemoved),
-            // Nobody outside is told about a page or a link (a link's URL is a secret).
+            // Nobody outside is told about a page or a link (a link's URL is a secret), nor
+            // about a file that was refused and changed nothing.
             HistoryKind::PageAdded
             | HistoryKind::EvidenceLinkCreated
-            | HistoryKind::EvidenceLinkRevoked => None,
+            | HistoryKind::EvidenceLinkRevoked
+            | HistoryKind::FileRefused => None,
+            HistoryKind::PageQuarantined => Some(Self::DocumentQuarantined),
             HistoryKind::DeadlineNear => Some(Self::DisputeDeadlineNear),
             HistoryKind::StatusChanged => {
                 action
@@ -290,6 +297,12 @@ mod tests {
             (K::PageAdded, none.clone(), vec![]),
             (K::EvidenceLinkCreated, none.clone(), vec![]),
             (K::EvidenceLinkRevoked, none.clone(), vec![]),
+            (K::FileRefused, none.clone(), vec![]),
+            (
+                K::PageQuarantined,
+                none.clone(),
+                vec![Topic::DocumentQuarantined],
+            ),
             (
                 K::DeadlineNear,
                 json!({"reminder": "24h"}),

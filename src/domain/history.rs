@@ -31,10 +31,16 @@ pub enum HistoryKind {
     EvidenceLinkCreated,
     /// An evidence link to the dispute was revoked (`detail`: link).
     EvidenceLinkRevoked,
+    /// A file was refused on its way in because clamd found malware in it; nothing was stored
+    /// (`detail`: filename, signature).
+    FileRefused,
+    /// A rescan found malware in a stored page, which is quarantined (`detail`: position,
+    /// filename, sha256, signature, engine).
+    PageQuarantined,
 }
 
 impl HistoryKind {
-    pub const ALL: [HistoryKind; 10] = [
+    pub const ALL: [HistoryKind; 12] = [
         Self::Opened,
         Self::StatusChanged,
         Self::Updated,
@@ -45,6 +51,8 @@ impl HistoryKind {
         Self::DeadlineNear,
         Self::EvidenceLinkCreated,
         Self::EvidenceLinkRevoked,
+        Self::FileRefused,
+        Self::PageQuarantined,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -59,6 +67,8 @@ impl HistoryKind {
             Self::DeadlineNear => "deadline_near",
             Self::EvidenceLinkCreated => "evidence_link_created",
             Self::EvidenceLinkRevoked => "evidence_link_revoked",
+            Self::FileRefused => "file_refused",
+            Self::PageQuarantined => "page_quarantined",
         }
     }
 }

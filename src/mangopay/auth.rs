@@ -52,6 +52,11 @@ impl FromRequestParts<MangopayState> for Client {
         parts: &mut Parts,
         state: &MangopayState,
     ) -> Result<Client, MpError> {
+        // The idempotency layer needs the caller before the handler does: one request is
+        // verified, and counted against its key's rate limit, once.
+        if let Some(client) = parts.extensions.get::<Client>() {
+            return Ok(client.clone());
+        }
         let token = scheme_value(&parts.headers, "bearer").ok_or_else(MpError::credentials)?;
         let client_id = path_client(parts.uri.path()).ok_or_else(MpError::credentials)?;
         let key = state
@@ -62,14 +67,28 @@ impl FromRequestParts<MangopayState> for Client {
         if key.scheme != SCHEME || key.handle.as_deref() != Some(client_id) {
             return Err(MpError::credentials());
         }
-        Ok(Client {
+        count(state, &key).await?;
+        let client = Client {
             scope: Scope {
                 account: key.account.clone(),
                 mode: key.mode,
             },
             actor: Actor::Key(key.key_id.clone()),
             client_id: client_id.to_owned(),
-        })
+        };
+        parts.extensions.insert(client.clone());
+        Ok(client)
+    }
+}
+
+/// Counts a request against its API key's budget (`RATE_LIMIT`), tokens and calls alike.
+async fn count(state: &MangopayState, key: &KeyRecord) -> MpResult<()> {
+    match &state.limiter {
+        Some(limiter) => limiter
+            .check(key.key_id.as_str())
+            .await
+            .map_err(|limited| MpError::too_many_requests(limited.retry_after.as_secs().max(1))),
+        None => Ok(()),
     }
 }
 
@@ -131,6 +150,7 @@ pub async fn token(
         ));
     }
     let key = client_key(&state, &headers).await?;
+    count(&state, &key).await?;
     let (access_token, _) = state.core.issue_token(&key.key_id, state.token_ttl).await?;
     let mut response = crate::http::json(&TokenJson {
         access_token,

@@ -22,7 +22,7 @@ use super::lists::{ListInput, respond};
 use super::render::{self, ConsultJson, DocumentJson};
 use super::{Body, MangopayState, MpPath, vocab};
 use crate::core::documents::Upload;
-use crate::core::files::store_file;
+use crate::core::scans::Arrival;
 use crate::domain::{Document, DocumentAction, DocumentKind, Id, IdKind};
 use crate::http::json;
 use crate::store::DocumentFilter;
@@ -325,10 +325,11 @@ fn decoded_chunks(text: &str) -> impl Iterator<Item = Result<Bytes, base64::Deco
     params(("ClientId" = String, Path), ("DisputeId" = String, Path), ("DocumentId" = String, Path)),
     request_body(content = super::openapi::PageBody, content_type = "application/json"),
     responses((status = 204, description = "The page was added"),
-        (status = 400, description = "Bad base64, under 1 KB, or the document not CREATED", body = super::openapi::Error),
+        (status = 400, description = "Bad base64, under 1 KB, the document not CREATED, or malware found in it (errors.File names it)", body = super::openapi::Error),
         (status = 404, description = "No such dispute or document", body = super::openapi::Error),
-        (status = 413, description = "Over 7 MB decoded", body = super::openapi::Error),
-        (status = 415, description = "Not a PDF, JPEG, GIF or PNG", body = super::openapi::Error)))]
+        (status = 413, description = "Over 7 MB decoded, or more than clamd scans", body = super::openapi::Error),
+        (status = 415, description = "Not a PDF, JPEG, GIF or PNG", body = super::openapi::Error),
+        (status = 503, description = "clamd (SCAN_URL) or the database is unavailable: nothing was stored; retry after Retry-After", body = super::openapi::Error)))]
 /// Adds a page: `File` in standard base64, decoded straight into the blob store.
 pub async fn add_page(
     State(state): State<MangopayState>,
@@ -373,12 +374,22 @@ pub async fn add_page(
         return Err(MpError::too_large());
     }
     let chunks = futures::stream::iter(decoded_chunks(&file));
-    let stored = store_file(&state.core.blobs, rules, chunks)
+    let filename = format!("{}.{}", doc.id, extension(&file));
+    let arrival = Arrival {
+        scope: Some(&client.scope),
+        dispute: &dispute,
+        document: Some(&doc.id),
+        filename: &filename,
+        actor: &client.actor,
+    };
+    let stored = state
+        .core
+        .receive_file(arrival, rules, chunks)
         .await
         .map_err(|e| MpError::from_upload(e, dispute.as_str(), &document))?;
     let upload = Upload {
         file: stored,
-        filename: format!("{}.{}", doc.id, extension(&file)),
+        filename,
     };
     state
         .core

@@ -21,6 +21,8 @@ pub struct MpError {
     pub errors: Option<Map<String, Value>>,
     /// The cause of a 5xx, logged once, never shown.
     pub cause: Option<anyhow::Error>,
+    /// Seconds to wait before trying again (`Retry-After`), for a 429.
+    pub retry_after: Option<u64>,
 }
 
 pub type MpResult<T> = Result<T, MpError>;
@@ -33,6 +35,7 @@ impl MpError {
             message: message.into(),
             errors: None,
             cause: None,
+            retry_after: None,
         }
     }
 
@@ -106,6 +109,18 @@ impl MpError {
         .with("File", "The file must be a PDF, JPEG, GIF or PNG")
     }
 
+    /// 429: the API key spent its budget (`RATE_LIMIT`); `Retry-After` says when to go on.
+    pub fn too_many_requests(retry_after: u64) -> MpError {
+        MpError {
+            retry_after: Some(retry_after),
+            ..MpError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                format!("Too many requests: retry in {retry_after} seconds"),
+            )
+        }
+    }
+
     pub fn idempotency_conflict() -> MpError {
         MpError::new(
             StatusCode::CONFLICT,
@@ -158,6 +173,13 @@ impl MpError {
             UploadError::Body(detail) => MpError::param("File", detail),
             UploadError::Blob(e) => MpError::internal(e.into()),
             UploadError::Refused(r) => MpError::from_refusal(r, dispute, Some(document)),
+            UploadError::Malware(_) => MpError::param("File", e.to_string()),
+            UploadError::TooLargeToScan => MpError {
+                errors: None,
+                ..MpError::too_large()
+            }
+            .with("File", e.to_string()),
+            UploadError::ScannerUnavailable(cause) => MpError::unavailable(cause.into()),
         }
     }
 }
@@ -197,6 +219,17 @@ impl IntoResponse for MpError {
             date: now,
             errors: &self.errors,
         };
-        (self.status, crate::http::json(&body)).into_response()
+        let mut response = (self.status, crate::http::json(&body)).into_response();
+        // The database or the scanner is away: worth a retry in a moment.
+        let retry_after = self
+            .retry_after
+            .or((self.status == StatusCode::SERVICE_UNAVAILABLE).then_some(1));
+        if let Some(seconds) = retry_after {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(seconds),
+            );
+        }
+        response
     }
 }

@@ -27,8 +27,8 @@ pub const SCHEME: &str = "mangopay";
 /// How far back events can be listed.
 pub const EVENT_WINDOW: TimeDelta = TimeDelta::days(45);
 
-/// The dispute and dispute-document EventTypes, and the topic each is.
-pub const EVENT_TYPES: [(&str, Topic); 10] = [
+/// The dispute and dispute-document EventTypes, and the topics each is (a type may be several).
+pub const EVENT_TYPES: [(&str, Topic); 11] = [
     ("DISPUTE_CREATED", Topic::DisputeOpened),
     ("DISPUTE_ACTION_REQUIRED", Topic::DisputeActionRequired),
     ("DISPUTE_SUBMITTED", Topic::DisputeSubmitted),
@@ -42,6 +42,9 @@ pub const EVENT_TYPES: [(&str, Topic); 10] = [
     ),
     ("DISPUTE_DOCUMENT_SUCCEEDED", Topic::DocumentValidated),
     ("DISPUTE_DOCUMENT_FAILED", Topic::DocumentRefused),
+    // Ours: Mangopay has no quarantine; a page found infected after the fact is the
+    // document failing.
+    ("DISPUTE_DOCUMENT_FAILED", Topic::DocumentQuarantined),
 ];
 
 pub fn event_type(topic: Topic) -> Option<&'static str> {
@@ -51,11 +54,18 @@ pub fn event_type(topic: Topic) -> Option<&'static str> {
         .map(|(name, _)| *name)
 }
 
+/// The first topic an EventType is, if it is one of the dispute types.
 pub fn parse_event_type(name: &str) -> Option<Topic> {
+    event_topics(name).first().copied()
+}
+
+/// Every topic an EventType is: what a hook of that type, or a list filtered by it, takes in.
+pub fn event_topics(name: &str) -> Vec<Topic> {
     EVENT_TYPES
         .iter()
-        .find(|(n, _)| *n == name)
+        .filter(|(n, _)| *n == name)
         .map(|(_, t)| *t)
+        .collect()
 }
 
 /// The id a notification names: the document's for document events, else the dispute's.
@@ -209,12 +219,13 @@ pub async fn create(
 ) -> MpResult<Response> {
     let event_type = text(&body, "EventType")?
         .ok_or_else(|| MpError::param("EventType", "The EventType field is required."))?;
-    let topic = parse_event_type(event_type).ok_or_else(|| {
-        MpError::param(
+    let topics = event_topics(event_type);
+    if topics.is_empty() {
+        return Err(MpError::param(
             "EventType",
             format!("{event_type} is not a valid EventType"),
-        )
-    })?;
+        ));
+    }
     let url = url(&body)?.ok_or_else(|| MpError::param("Url", "The Url field is required."))?;
     let tag = tag(&body)?.flatten();
     let endpoint = state
@@ -224,7 +235,7 @@ pub async fn create(
             mode: client.scope.mode,
             scheme: SCHEME,
             url,
-            topics: vec![topic],
+            topics,
             label: Some(event_type.to_owned()),
             tag,
             signed: false,
@@ -360,9 +371,14 @@ pub async fn events(
     for (name, value) in url::form_urlencoded::parse(uri.0.query().unwrap_or("").as_bytes()) {
         if name.eq_ignore_ascii_case("EventType") {
             for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-                topics.push(parse_event_type(part).ok_or_else(|| {
-                    MpError::param("EventType", format!("{part} is not a valid EventType"))
-                })?);
+                let named = event_topics(part);
+                if named.is_empty() {
+                    return Err(MpError::param(
+                        "EventType",
+                        format!("{part} is not a valid EventType"),
+                    ));
+                }
+                topics.extend(named);
             }
         }
     }
@@ -448,8 +464,16 @@ mod tests {
     fn every_event_type_is_one_topic_and_back() {
         for (name, topic) in EVENT_TYPES {
             assert_eq!(event_type(topic), Some(name));
-            assert_eq!(parse_event_type(name), Some(topic));
+            assert!(event_topics(name).contains(&topic));
         }
+        assert_eq!(
+            event_topics("DISPUTE_DOCUMENT_FAILED"),
+            [Topic::DocumentRefused, Topic::DocumentQuarantined]
+        );
+        assert_eq!(
+            parse_event_type("DISPUTE_DOCUMENT_FAILED"),
+            Some(Topic::DocumentRefused)
+        );
         assert_eq!(event_type(Topic::DisputeUpdated), None);
         assert_eq!(parse_event_type("PAYIN_NORMAL_CREATED"), None);
     }

@@ -42,6 +42,8 @@ pub struct MangopayState {
     pub base_url: Arc<str>,
     /// How long a bearer token lives (`expires_in`).
     pub token_ttl: TimeDelta,
+    /// Per-API-key request budgets, when `RATE_LIMIT` is set.
+    pub limiter: Option<Arc<crate::rate_limit::RateLimiter>>,
 }
 
 /// A JSON object body, whatever its Content-Type; an empty body is an empty object.

@@ -52,9 +52,12 @@ impl FromRequestParts<OmiseState> for Caller {
             .await?
             .ok_or(FAILED)?;
         if let Some(limiter) = &state.limiter {
-            limiter.check(&record.key_id).await.map_err(|limited| {
-                ApiError::TooManyRequests(limited.retry_after.as_secs().max(1))
-            })?;
+            limiter
+                .check(record.key_id.as_str())
+                .await
+                .map_err(|limited| {
+                    ApiError::TooManyRequests(limited.retry_after.as_secs().max(1))
+                })?;
         }
         let version = match parts.headers.get("omise-version") {
             Some(v) => ApiVersion::parse(

@@ -15,7 +15,8 @@ use super::openapi::{DisputePath, DocumentPath, Error};
 use super::render::{DocumentJson, ListJson, Path, json};
 use super::{ApiError, ApiResult, OmiseState, PathParams, path_id, vocab};
 use crate::core::documents::Upload;
-use crate::core::files::{discard, store_file};
+use crate::core::files::discard;
+use crate::core::scans::Arrival;
 use crate::core::{StoredFile, UploadError};
 use crate::domain::{DisputeStatus, DocumentKind, Id, IdKind};
 
@@ -116,9 +117,10 @@ pub async fn destroy(
 #[utoipa::path(post, operation_id = "uploadDocument", path = "/disputes/{id}/documents", tag = "documents", params(DisputePath),
     request_body(content = UploadDocument, content_type = "multipart/form-data"),
     responses((status = 200, description = "The new document", body = DocumentJson),
-        (status = 400, description = "Not PNG, JPEG or PDF (invalid_file_type), or a malformed upload (bad_request)", body = Error),
-        (status = 413, description = "Larger than 10,485,760 bytes (file_too_large)", body = Error),
-        (status = 422, description = "The dispute is not open (dispute_not_open)", body = Error)))]
+        (status = 400, description = "Not PNG, JPEG or PDF, or clamd found malware in it, named in the message (invalid_file_type), or a malformed upload (bad_request)", body = Error),
+        (status = 413, description = "Larger than 10,485,760 bytes, or than clamd scans (file_too_large)", body = Error),
+        (status = 422, description = "The dispute is not open (dispute_not_open)", body = Error),
+        (status = 503, description = "The database or, with SCAN_URL, clamd is unavailable: nothing was stored; retry after Retry-After (service_unavailable)", body = Error)))]
 /// `multipart/form-data` with `file` (required) and `kind` (optional), streamed into the blob
 /// store as it arrives.
 pub async fn upload(
@@ -150,12 +152,18 @@ pub async fn upload(
     let body = Body::new(Limited::new(request.into_body(), MAX_UPLOAD_BODY));
     let mut multipart = multer::Multipart::new(body.into_data_stream(), boundary);
 
-    let fields = match read_fields(&state, &mut multipart).await {
+    let fields = match read_fields(&state, &caller, &id, &mut multipart).await {
         Ok(fields) => fields,
         Err(e) => {
             if matches!(
                 e,
-                FieldError::Upload(UploadError::TooLarge | UploadError::InvalidFileType)
+                FieldError::Upload(
+                    UploadError::TooLarge
+                        | UploadError::InvalidFileType
+                        | UploadError::Malware(_)
+                        | UploadError::TooLargeToScan
+                        | UploadError::ScannerUnavailable(_)
+                )
             ) || matches!(e, FieldError::Refused(_))
             {
                 // Read the rest so that the client, still sending, gets this answer.
@@ -227,6 +235,8 @@ impl From<UploadError> for FieldError {
 /// skipped. A stored file is removed again if a later field fails.
 async fn read_fields(
     state: &OmiseState,
+    caller: &Caller,
+    dispute: &Id,
     multipart: &mut multer::Multipart<'_>,
 ) -> Result<Fields, FieldError> {
     let mut fields = Fields::default();
@@ -245,9 +255,17 @@ async fn read_fields(
                             "filename is too long (at most {MAX_FILENAME_CHARS} characters)"
                         ))));
                     }
+                    let arrival = Arrival {
+                        scope: Some(&caller.scope),
+                        dispute,
+                        document: None,
+                        filename: &filename,
+                        actor: &caller.actor,
+                    };
+                    let core = &state.core;
+                    let file = core.receive_file(arrival, &vocab::FILE_RULES, &mut field);
+                    fields.file = Some(file.await?);
                     fields.filename = Some(filename);
-                    let blobs = &state.core.blobs;
-                    fields.file = Some(store_file(blobs, &vocab::FILE_RULES, &mut field).await?);
                 }
                 Some("kind") => {
                     let text = small_text(&mut field).await?;

@@ -22,12 +22,12 @@ pub enum ApiError {
     /// 400: a search's page or per_page is not a valid number.
     #[error("{0}")]
     InvalidPage(String),
-    /// 400: the uploaded bytes are not PNG, JPEG or PDF.
-    #[error("invalid content-type")]
-    InvalidFileType,
-    /// 413: the upload passed the size limit while streaming.
-    #[error("file is too large (the limit is 10485760 bytes)")]
-    FileTooLarge,
+    /// 400: the uploaded bytes are not PNG, JPEG or PDF, or not a file to keep (malware); why.
+    #[error("{0}")]
+    InvalidFileType(String),
+    /// 413: the upload passed the size limit while streaming, or the scanner's; which.
+    #[error("{0}")]
+    FileTooLarge(String),
     /// 401, with a `WWW-Authenticate` challenge.
     #[error("{0}")]
     Authentication(&'static str),
@@ -91,8 +91,8 @@ impl ApiError {
             ApiError::InvalidScope(_) => "invalid_scope",
             ApiError::InvalidFilter(_) => "invalid_filter",
             ApiError::InvalidPage(_) => "invalid_page",
-            ApiError::InvalidFileType => "invalid_file_type",
-            ApiError::FileTooLarge => "file_too_large",
+            ApiError::InvalidFileType(_) => "invalid_file_type",
+            ApiError::FileTooLarge(_) => "file_too_large",
             ApiError::Authentication(_) => "authentication_failure",
             ApiError::NotFound(_) => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
@@ -113,8 +113,8 @@ impl ApiError {
             | ApiError::InvalidScope(_)
             | ApiError::InvalidFilter(_)
             | ApiError::InvalidPage(_)
-            | ApiError::InvalidFileType => StatusCode::BAD_REQUEST,
-            ApiError::FileTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            | ApiError::InvalidFileType(_) => StatusCode::BAD_REQUEST,
+            ApiError::FileTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Authentication(_) => StatusCode::UNAUTHORIZED,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -166,8 +166,15 @@ impl ApiError {
 
     pub fn from_upload(e: UploadError, dispute: &str) -> ApiError {
         match e {
-            UploadError::InvalidFileType => ApiError::InvalidFileType,
-            UploadError::TooLarge => ApiError::FileTooLarge,
+            UploadError::InvalidFileType => {
+                ApiError::InvalidFileType("invalid content-type".into())
+            }
+            UploadError::TooLarge => {
+                ApiError::FileTooLarge("file is too large (the limit is 10485760 bytes)".into())
+            }
+            UploadError::Malware(_) => ApiError::InvalidFileType(e.to_string()),
+            UploadError::TooLargeToScan => ApiError::FileTooLarge(e.to_string()),
+            UploadError::ScannerUnavailable(cause) => ApiError::Unavailable(cause.into()),
             UploadError::TooSmall => ApiError::bad_request("the file is empty"),
             UploadError::Body(detail) => {
                 ApiError::BadRequest(format!("malformed multipart body: {detail}"))
@@ -258,8 +265,8 @@ mod tests {
             ApiError::InvalidScope("x".into()),
             ApiError::InvalidFilter("x".into()),
             ApiError::InvalidPage("x".into()),
-            ApiError::InvalidFileType,
-            ApiError::FileTooLarge,
+            ApiError::InvalidFileType("x".into()),
+            ApiError::FileTooLarge("x".into()),
             ApiError::Authentication("x"),
             ApiError::NotFound("x".into()),
             ApiError::MethodNotAllowed,

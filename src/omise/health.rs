@@ -23,11 +23,16 @@ pub async fn healthz() -> Response {
     })
 }
 
-/// The process is up and its database answers.
+/// The process is up, its database answers, and so does clamd when `SCAN_URL` is set.
 #[utoipa::path(get, operation_id = "readyz", path = "/readyz", tag = "health", security(()),
     responses((status = 200, description = "Ready", body = Health),
-        (status = 503, description = "The database is unavailable", body = super::openapi::Error)))]
+        (status = 503, description = "The database, or clamd when SCAN_URL is set, is unavailable", body = super::openapi::Error)))]
 pub async fn readyz(State(state): State<OmiseState>) -> Response {
+    if let Some(scanner) = &state.core.scanner {
+        if let Err(e) = scanner.ping().await {
+            return ApiError::Unavailable(e.into()).into_response();
+        }
+    }
     match state.core.store.ping().await {
         Ok(()) => json(&Health {
             object: "health",

@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod disputes;
 pub mod documents;
 pub mod error;
+pub mod scans;
 pub mod webhooks;
 
 use axum::Router;
@@ -61,6 +62,8 @@ fn own_routes() -> OpenApiRouter<OpsState> {
         .routes(routes!(webhooks::http_rotate))
         .routes(routes!(webhooks::http_deliveries))
         .routes(routes!(webhooks::http_redeliver))
+        .routes(routes!(scans::http_rescan))
+        .routes(routes!(scans::http_quarantine))
 }
 
 /// `/ops/…`, for the OpenAPI document.

@@ -20,6 +20,7 @@ mod history;
 mod pages;
 mod postgres;
 mod rows;
+mod scans;
 mod scope;
 mod search;
 mod sqlite;
@@ -42,6 +43,7 @@ use crate::domain::{
 pub use db::{Pool, PoolStats};
 pub use events::{AttemptRecord, EventFilter, Events, Outcome};
 pub use evidence_links::{NewEvidenceLink, Session, WebAccess};
+pub use scans::{Cursor, Scans, StoredPage};
 pub use search::Search;
 
 /// A failure of the store itself (as opposed to a refused change).
@@ -510,7 +512,7 @@ pub trait Documents {
 /// The whole store. Callers bring the part they use into scope: `use crate::store::Disputes`.
 #[async_trait]
 pub trait Store:
-    Accounts + Disputes + Documents + Events + Search + WebAccess + Send + Sync + 'static
+    Accounts + Disputes + Documents + Events + Search + WebAccess + Scans + Send + Sync + 'static
 {
     async fn migrate(&self) -> Result<(), StoreError>;
     async fn ping(&self) -> Result<(), StoreError>;

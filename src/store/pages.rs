@@ -31,7 +31,12 @@ pub(super) async fn insert_page(
         .bind(page.blob_key.as_str())
         .push(", ")
         .bind(page.created_at)
-        .push(")");
+        .push(", ")
+        .bind(page.scan.as_ref().map(|s| s.at))
+        .push(", ")
+        .bind(page.scan.as_ref().map(|s| s.engine.as_str()))
+        // Never quarantined on the way in: an infected file is not stored at all.
+        .push(", null, null)");
     tx.execute(&sql).await.map(|_| ())
 }
 
@@ -46,6 +51,8 @@ pub(super) fn stored_page(document: &Id, position: i64, page: &NewPage) -> Page 
         sha256: page.sha256.clone(),
         blob_key: page.blob_key.clone(),
         created_at: page.created_at,
+        scan: page.scan.clone(),
+        quarantine: None,
     }
 }
 

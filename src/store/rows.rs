@@ -9,7 +9,7 @@ use sqlx::types::Json;
 
 use super::StoreError;
 use super::ts::Ts;
-use crate::domain::document::ReviewRefusal;
+use crate::domain::document::{PageScan, Quarantine, ReviewRefusal};
 use crate::domain::{Actor, Dispute, Document, HistoryEntry, Id, Mode, Page};
 
 pub const DISPUTE_COLUMNS: &str = "id, account_id, livemode, charge_id, amount, currency, \
@@ -21,13 +21,14 @@ pub const DISPUTE_COLUMNS: &str = "id, account_id, livemode, charge_id, amount, 
 pub const DOCUMENT_COLUMNS: &str = "d.id, d.dispute_id, d.account_id, d.livemode, d.kind, d.tag, d.status, \
      d.refused_reason, d.refused_message, d.processed_at, d.created_at, d.submitted_at, \
      d.page_count, p.position, p.filename, p.content_type, p.size, p.sha256, p.blob_key, \
-     p.created_at as page_created_at";
+     p.created_at as page_created_at, p.scanned_at, p.scan_engine, p.quarantined_at, \
+     p.quarantine_signature";
 
 pub const DOCUMENT_FROM: &str =
     "documents d left join pages p on p.document_id = d.id and p.position = 1";
 
-pub const PAGE_COLUMNS: &str =
-    "document_id, position, filename, content_type, size, sha256, blob_key, created_at";
+pub const PAGE_COLUMNS: &str = "document_id, position, filename, content_type, size, sha256, \
+     blob_key, created_at, scanned_at, scan_engine, quarantined_at, quarantine_signature";
 
 fn parse<T: FromStr<Err = String>>(column: &str, value: &str) -> Result<T, StoreError> {
     value
@@ -139,6 +140,15 @@ pub struct DocumentRow {
     pub sha256: Option<String>,
     pub blob_key: Option<String>,
     pub page_created_at: Option<Ts>,
+    /// Absent from the snapshots of events recorded before pages were scanned.
+    #[serde(default)]
+    pub scanned_at: Option<Ts>,
+    #[serde(default)]
+    pub scan_engine: Option<String>,
+    #[serde(default)]
+    pub quarantined_at: Option<Ts>,
+    #[serde(default)]
+    pub quarantine_signature: Option<String>,
 }
 
 impl TryFrom<DocumentRow> for Document {
@@ -172,6 +182,8 @@ impl TryFrom<DocumentRow> for Document {
                 sha256,
                 blob_key,
                 created_at: at.0,
+                scan: page_scan(r.scanned_at, r.scan_engine),
+                quarantine: quarantine(r.quarantined_at, r.quarantine_signature),
             }),
             (None, None, None, None, None, None, None) => None,
             _ => return Err(StoreError::Corrupt(format!("pages of {id}: a partial row"))),
@@ -211,6 +223,24 @@ pub struct PageFileRow {
     pub sha256: String,
     pub blob_key: String,
     pub created_at: Ts,
+    pub scanned_at: Option<Ts>,
+    pub scan_engine: Option<String>,
+    pub quarantined_at: Option<Ts>,
+    pub quarantine_signature: Option<String>,
+}
+
+fn page_scan(at: Option<Ts>, engine: Option<String>) -> Option<PageScan> {
+    Some(PageScan {
+        at: at?.0,
+        engine: engine?,
+    })
+}
+
+fn quarantine(at: Option<Ts>, signature: Option<String>) -> Option<Quarantine> {
+    Some(Quarantine {
+        at: at?.0,
+        signature: signature?,
+    })
 }
 
 impl From<PageFileRow> for Page {
@@ -224,6 +254,8 @@ impl From<PageFileRow> for Page {
             sha256: r.sha256,
             blob_key: r.blob_key,
             created_at: r.created_at.0,
+            scan: page_scan(r.scanned_at, r.scan_engine),
+            quarantine: quarantine(r.quarantined_at, r.quarantine_signature),
         }
     }
 }

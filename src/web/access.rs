@@ -34,6 +34,17 @@ pub struct Viewer {
 }
 
 impl Viewer {
+    /// A file this viewer sends, as the core notes a refused one.
+    pub fn arrival<'a>(&'a self, filename: &'a str) -> crate::core::scans::Arrival<'a> {
+        crate::core::scans::Arrival {
+            scope: Some(&self.scope),
+            dispute: &self.dispute,
+            document: None,
+            filename,
+            actor: &self.actor,
+        }
+    }
+
     /// Refuses a form of a session that does not carry the session's CSRF token.
     pub fn check_csrf(&self, given: Option<&str>) -> Result<(), CsrfRefused> {
         match &self.csrf {
@@ -195,13 +206,16 @@ async fn link_viewer(state: &WebState, token: &str) -> Result<Viewer, Response> 
                 "It no longer opens the dispute. Ask whoever sent it for a new link.",
             ))
         }
-        Some(Ok(access)) => Ok(Viewer {
-            scope: access.scope,
-            actor: access.actor,
-            base: format!("/web/evidence/{token}"),
-            dispute: access.link.dispute,
-            csrf: None,
-        }),
+        Some(Ok(access)) => {
+            super::limits::link(state, &access.link.id).await?;
+            Ok(Viewer {
+                scope: access.scope,
+                actor: access.actor,
+                base: format!("/web/evidence/{token}"),
+                dispute: access.link.dispute,
+                csrf: None,
+            })
+        }
     }
 }
 

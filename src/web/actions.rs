@@ -20,7 +20,6 @@ use super::words;
 use crate::core::UploadError;
 use crate::core::disputes::Fields;
 use crate::core::documents::Upload;
-use crate::core::files::store_file;
 use crate::domain::list::MAX_LIMIT;
 use crate::domain::{Action, DisputeStatus, DocumentKind, Id, IdKind, ListQuery, Order};
 use crate::store::DisputeFilter;
@@ -89,12 +88,21 @@ async fn refused(state: &WebState, viewer: &Viewer, e: WebError, json_wanted: bo
     else {
         return failure(e);
     };
-    if json_wanted {
+    let mut response = if json_wanted {
         let body = json!({"object": "error", "code": code, "message": sentence});
-        return (status, axum::Json(body)).into_response();
+        (status, axum::Json(body)).into_response()
+    } else {
+        let text = format!("{sentence} ({code})");
+        render(state, viewer, &[Notice::error(text)], status).await
+    };
+    // The scanner is away: worth a retry in a moment.
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from(1),
+        );
     }
-    let text = format!("{sentence} ({code})");
-    render(state, viewer, &[Notice::error(text)], status).await
+    response
 }
 
 fn wants_json(headers: &HeaderMap) -> bool {
@@ -215,7 +223,8 @@ async fn read_uploads(
                     .chars()
                     .take(crate::domain::document::MAX_FILENAME_CHARS)
                     .collect();
-                let file = store_file(&core.blobs, &vocab::FILE_RULES, &mut field)
+                let file = core
+                    .receive_file(viewer.arrival(&filename), &vocab::FILE_RULES, &mut field)
                     .await
                     .map_err(|e| {
                         UploadFailure::Api(WebError::from_upload(e, viewer.dispute.as_str()))
@@ -472,8 +481,13 @@ pub struct Login {
 pub async fn login(
     State(state): State<WebState>,
     headers: HeaderMap,
+    address: super::limits::ClientAddress,
     Form(form): Form<Login>,
 ) -> Response {
+    let tried = form.key.as_deref().unwrap_or_default();
+    if let Err(limited) = super::limits::sign_in(&state, address.0, tried).await {
+        return limited;
+    }
     let refused = || {
         pages::page(
             StatusCode::UNAUTHORIZED,

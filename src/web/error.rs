@@ -105,6 +105,25 @@ impl WebError {
             }
             UploadError::Blob(e) => WebError::Internal(e.into()),
             UploadError::Refused(r) => WebError::from_refusal(r, dispute, None),
+            UploadError::Malware(signature) => WebError::refused(
+                StatusCode::BAD_REQUEST,
+                "invalid_file_type",
+                &format!("The file contains malware ({signature}) and was not stored"),
+            ),
+            UploadError::TooLargeToScan => WebError::refused(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "file_too_large",
+                "The file is too large to be scanned for malware",
+            ),
+            UploadError::ScannerUnavailable(cause) => {
+                tracing::warn!(error = %cause, "an upload on the page was refused unscanned");
+                WebError::refused(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "service_unavailable",
+                    "The malware scanner is not answering just now, so the file was not \
+                     stored. Please try again in a moment",
+                )
+            }
         }
     }
 

@@ -9,6 +9,7 @@ mod access;
 mod actions;
 mod checklist;
 mod error;
+mod limits;
 mod pages;
 mod words;
 
@@ -37,11 +38,21 @@ pub struct WebState {
     pub https: bool,
     /// `PUBLIC_BASE_URL`'s origin (`scheme://host[:port]`), which forms may be posted from.
     pub origin: Arc<str>,
+    /// Request budgets (`RATE_LIMIT`): the sign-in per address and per key, pages per link.
+    pub limiter: Option<Arc<crate::rate_limit::RateLimiter>>,
+    /// Proxies whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`).
+    pub trusted_proxies: Arc<[ipnet::IpNet]>,
 }
 
 impl WebState {
-    pub fn new(core: Core, settings: &Settings) -> WebState {
+    pub fn new(
+        core: Core,
+        settings: &Settings,
+        limiter: Option<Arc<crate::rate_limit::RateLimiter>>,
+    ) -> WebState {
         WebState {
+            limiter,
+            trusted_proxies: settings.trusted_proxies.clone().into(),
             core,
             session_idle: TimeDelta::seconds(settings.web_session_idle.into()),
             https: settings.public_base_url().starts_with("https://"),

@@ -238,6 +238,12 @@ pub fn dispute_page(
                                 @if doc.page_count > 1 { dt { "Pages" } dd { (doc.page_count) } }
                             }
                             @let src = format!("{base}/documents/{}/file", doc.id);
+                            @if let Some(quarantine) = &file.quarantine {
+                                div class="notice error" {
+                                    "Quarantined: a malware scan found " (quarantine.signature)
+                                    " in this file, so it is no longer shown, served or sent to the bank."
+                                }
+                            } @else {
                             div class="preview" {
                                 @if file.content_type == "application/pdf" {
                                     iframe src=(src) title={ "Preview of " (file.filename) } {}
@@ -245,6 +251,7 @@ pub fn dispute_page(
                                     img src=(src) alt={ "Preview of " (file.filename) };
                                 }
                                 p { a href=(src) { "Open " (file.filename) } }
+                            }
                             }
                         } @else {
                             h3 { "An empty document" }

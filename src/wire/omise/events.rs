@@ -18,7 +18,8 @@ pub fn event_key(topic: Topic) -> Option<&'static str> {
         | Topic::DisputeEscalated
         | Topic::DisputeReopened
         | Topic::DocumentAdded
-        | Topic::DocumentRemoved => "dispute.update",
+        | Topic::DocumentRemoved
+        | Topic::DocumentQuarantined => "dispute.update",
         Topic::DisputeActionRequired
         | Topic::DocumentSubmitted
         | Topic::DocumentValidated
