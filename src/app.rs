@@ -247,8 +247,8 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let service = NormalizePathLayer::trim_trailing_slash()
         .layer(tower::util::MapRequestLayer::new(rewrite).layer(app(state)));
-    // Each request carries its connection's address (ConnectInfo): the web sign-in counts its
-    // budget per client address.
+    // With each connection's address (`serve` puts it in every request's extensions): the web
+    // sign-in counts its budget per client address.
     crate::serve::serve(listener, service, shutdown).await?;
     Ok(())
 }

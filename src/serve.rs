@@ -2,11 +2,12 @@
 //! `axum::serve`, for one thing axum does not let us set: HTTP/1 header names in title case
 //! (`Content-Type:`, `Link:`). HTTP says names are case-insensitive, but some clients match
 //! them case-sensitively: the official Mangopay PHP SDK finds the paging `Link` header only as
-//! `Link: `. Otherwise it does what `axum::serve` with graceful shutdown does: every connection
-//! served on a task of its own (HTTP/1, and HTTP/2 with prior knowledge), accept errors that
-//! concern one connection skipped and others waited out, each request carrying its
-//! connection's address (`ConnectInfo`, as `into_make_service_with_connect_info` gives), and once `shutdown` resolves, no new
-//! connection accepted (the listener is closed) while those open finish their requests.
+//! `Link: `. Otherwise it does what `axum::serve` with graceful shutdown and
+//! `into_make_service_with_connect_info` does: every connection served on a task of its own
+//! (HTTP/1, and HTTP/2 with prior knowledge), each request carrying its peer's address as
+//! `ConnectInfo<SocketAddr>`, accept errors that concern one connection skipped and others
+//! waited out, and once `shutdown` resolves, no new connection accepted (the listener is closed)
+//! while those open finish their requests.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -39,7 +40,7 @@ where
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
-        let (stream, peer) = tokio::select! {
+        let (stream, remote) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(e) => {
@@ -49,11 +50,13 @@ where
             },
             () = &mut shutdown => break,
         };
+        // Each request carries its connection's address, as axum's
+        // `into_make_service_with_connect_info` gives it (`ConnectInfo<SocketAddr>`).
         let service = service
             .clone()
             .map_request(move |request: hyper::Request<Incoming>| {
                 let mut request = request.map(Body::new);
-                request.extensions_mut().insert(ConnectInfo(peer));
+                request.extensions_mut().insert(ConnectInfo(remote));
                 request
             });
         let watcher = graceful.watcher();
