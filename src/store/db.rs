@@ -371,6 +371,11 @@ pub enum Tx {
 }
 
 impl Tx {
+    /// Whether this is SQLite's (whose every statement is a trip to its thread under the lock).
+    pub fn is_lite(&self) -> bool {
+        matches!(self, Tx::Lite(..))
+    }
+
     pub async fn all<T: Row>(&mut self, sql: &Sql) -> Result<Vec<T>, sqlx::Error> {
         match self {
             Tx::Pg(tx) => sql.pg().fetch_all(&mut **tx).await,

@@ -1,4 +1,5 @@
-//! Appending to a dispute's history, inside the transaction of the change it records.
+//! Appending to a dispute's history, inside the transaction of the change it records, with the
+//! events it makes (`events::record`; on SQLite `events_lite::record`).
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -61,5 +62,9 @@ pub async fn append_all<'a>(
             .push(")");
     }
     tx.execute(&sql).await?;
-    record(tx, &happened).await
+    if tx.is_lite() {
+        super::events_lite::record(tx, &happened).await
+    } else {
+        record(tx, &happened).await
+    }
 }

@@ -16,6 +16,7 @@ mod disputes;
 mod documents;
 mod event_rows;
 mod events;
+mod events_lite;
 mod evidence_links;
 mod history;
 mod pages;

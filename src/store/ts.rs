@@ -6,11 +6,28 @@ use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::{Decode, Encode, Postgres, Sqlite, Type};
 
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(transparent)]
 pub struct Ts(pub DateTime<Utc>);
+
+/// In JSON a time is RFC 3339 text, or (from SQLite's JSON functions, which write its rows'
+/// values as they are) integer microseconds since the epoch.
+impl<'de> serde::Deserialize<'de> for Ts {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Ts, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum Either {
+            Micros(i64),
+            Text(DateTime<Utc>),
+        }
+        match Either::deserialize(deserializer)? {
+            Either::Text(t) => Ok(Ts(t)),
+            Either::Micros(micros) => DateTime::from_timestamp_micros(micros)
+                .map(Ts)
+                .ok_or_else(|| serde::de::Error::custom(format!("time out of range: {micros}"))),
+        }
+    }
+}
 
 impl From<DateTime<Utc>> for Ts {
     fn from(t: DateTime<Utc>) -> Ts {
@@ -60,5 +77,20 @@ impl<'r> Decode<'r, Sqlite> for Ts {
         DateTime::from_timestamp_micros(micros)
             .map(Ts)
             .ok_or_else(|| format!("time out of range: {micros}").into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_time_reads_from_rfc_3339_or_microseconds() {
+        let t = DateTime::from_timestamp_micros(1_733_011_200_123_456).unwrap();
+        let text: Ts = serde_json::from_str("\"2024-12-01T00:00:00.123456Z\"").unwrap();
+        let offset: Ts = serde_json::from_str("\"2024-12-01T07:00:00.123456+07:00\"").unwrap();
+        let micros: Ts = serde_json::from_str("1733011200123456").unwrap();
+        assert_eq!((text.0, offset.0, micros.0), (t, t, t));
+        assert!(serde_json::from_str::<Ts>("true").is_err());
     }
 }

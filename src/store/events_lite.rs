@@ -1,0 +1,100 @@
+//! The outbox on SQLite (`events::record` there): each event is written by one statement that
+//! takes its dispute, account and snapshot from the rows themselves (the snapshot built by
+//! SQLite's JSON functions, as the store's rows: `event_rows::Snapshot`), and fanned out by one
+//! more. A change holds the database's write lock from its first statement to its commit, and
+//! every statement is a trip to SQLite's thread and back, so the two reads of the dispute and its
+//! documents that the snapshot took before are gone from inside the lock.
+
+use super::db::{Sql, Tx};
+use super::events::{Happened, SNAPSHOT_DOCUMENTS};
+use crate::domain::{DeliveryState, Id, IdKind, Mode};
+
+/// A JSON boolean of an integer column (SQLite has no booleans).
+fn boolean(column: &str) -> String {
+    format!("json(case when {column} then 'true' else 'false' end)")
+}
+
+/// The snapshot of dispute `d` (`event_rows::Snapshot`), `limit` bound by the caller.
+fn snapshot(sql: &mut Sql) {
+    sql.push(
+        "json_object('dispute', json_object('id', d.id, 'account_id', d.account_id, 'livemode', ",
+    )
+    .push(&boolean("d.livemode"))
+    .push(
+        ", 'charge_id', d.charge_id, 'amount', d.amount, 'currency', d.currency, \
+             'funding_amount', d.funding_amount, 'funding_currency', d.funding_currency, \
+             'status', d.status, 'reason', d.reason, 'message', d.message, \
+             'admin_message', d.admin_message, 'metadata', json(d.metadata), 'tag', d.tag, \
+             'debit_transaction_id', d.debit_transaction_id, \
+             'credit_transaction_id', d.credit_transaction_id, 'created_at', d.created_at, \
+             'closed_at', d.closed_at, 'document_count', d.document_count, \
+             'dispute_kind', d.dispute_kind, 'evidence_due_at', d.evidence_due_at, \
+             'contested_amount', d.contested_amount), \
+             'documents', json((select json_group_array(json(doc) order by at, id) from (\
+             select x.created_at as at, x.id as id, json_object('id', x.id, \
+             'dispute_id', x.dispute_id, 'account_id', x.account_id, 'livemode', ",
+    )
+    .push(&boolean("x.livemode"))
+    .push(
+        ", 'kind', x.kind, 'tag', x.tag, 'status', x.status, \
+             'refused_reason', x.refused_reason, 'refused_message', x.refused_message, \
+             'processed_at', x.processed_at, 'created_at', x.created_at, \
+             'submitted_at', x.submitted_at, 'page_count', x.page_count, \
+             'position', p.position, 'filename', p.filename, 'content_type', p.content_type, \
+             'size', p.size, 'sha256', p.sha256, 'blob_key', p.blob_key, \
+             'page_created_at', p.created_at) as doc \
+             from documents x left join pages p on p.document_id = x.id and p.position = 1 \
+             where x.dispute_id = d.id order by x.created_at, x.id limit ",
+    )
+    .bind(SNAPSHOT_DOCUMENTS)
+    .push("))))");
+}
+
+/// Writes the events of one change, and their deliveries, inside its transaction.
+pub async fn record(tx: &mut Tx, happened: &[Happened<'_>]) -> Result<(), sqlx::Error> {
+    for h in happened {
+        // Its id as its mode has it: the dispute's row says which.
+        let second = h.at.timestamp();
+        let test = Id::generate(IdKind::Event, Mode::Test, second);
+        let live = Id::generate(IdKind::Event, Mode::Live, second);
+        let mut event = Sql::new(
+            "insert into events (id, account_id, livemode, dispute_id, document_id, topic, snapshot, preferences, created_at) \
+             select case when d.livemode then ",
+        );
+        event
+            .bind(&live)
+            .push(" else ")
+            .bind(&test)
+            .push(" end, d.account_id, d.livemode, d.id, ")
+            .bind(h.document.map(Id::as_str))
+            .push(", ")
+            .bind(h.topic.as_str())
+            .push(", ");
+        snapshot(&mut event);
+        event
+            .push(", a.preferences, ")
+            .bind(h.at)
+            .push(" from disputes d join accounts a on a.id = d.account_id where d.id = ")
+            .bind(h.dispute);
+        if tx.execute(&event).await? == 0 {
+            continue;
+        }
+        let mut fan_out = Sql::new(
+            "insert into webhook_deliveries (event_id, endpoint_id, state, next_attempt_at, created_at) \
+             select e.id, w.id, ",
+        );
+        fan_out
+            .bind(DeliveryState::Pending.as_str())
+            .push(
+                ", e.created_at, e.created_at from events e join webhook_endpoints w \
+                 on w.account_id = e.account_id and w.livemode = e.livemode and w.enabled and w.valid \
+                 and w.topics like '%,' || e.topic || ',%' where e.id in (",
+            )
+            .bind(&live)
+            .push(", ")
+            .bind(&test)
+            .push(")");
+        tx.execute(&fan_out).await?;
+    }
+    Ok(())
+}
