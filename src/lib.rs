@@ -6,13 +6,15 @@
 //! once) -> `domain` (plain types and rules in neutral words) -> `store` (rows) and `blobs`
 //! (file bytes). `http` holds what the edges share; `seed` loads fixtures through the core;
 //! `webhooks` sends the events the store records to the endpoints that listen for them.
-//! `rate_limit` keeps each key's request budget, in the process or shared through Redis.
+//! `files` checks what a file is before it is kept and renders its previews (pure, below the
+//! core). `rate_limit` keeps each key's request budget, in the process or shared through Redis.
 
 pub mod app;
 pub mod blobs;
 pub mod config;
 pub mod core;
 pub mod domain;
+pub mod files;
 pub mod http;
 pub mod mangopay;
 pub mod metrics;
