@@ -6,8 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{MatchedPath, Request};
-use axum::http::HeaderName;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::net::TcpListener;
 use tower::{Layer, ServiceBuilder};
@@ -41,7 +42,10 @@ impl AppState {
             settings.download_url_ttl(),
         );
         let metrics = if settings.metrics {
-            Metrics::new(store.clone())
+            {
+                let store = store.clone();
+                Metrics::new(Box::new(move || store.pool_stats()))
+            }
         } else {
             Metrics::default()
         };
@@ -159,7 +163,7 @@ pub fn app(state: AppState) -> Router {
         router = router
             .route(
                 "/metrics",
-                get(crate::metrics::serve)
+                get(serve_metrics)
                     .with_state((metrics.clone(), settings.ops_token.clone()))
                     .fallback(crate::omise::method_not_allowed),
             )
@@ -283,4 +287,31 @@ pub fn spawn_sweeper(state: &AppState) {
             tokio::time::sleep(Duration::from_secs(every.into())).await;
         }
     });
+}
+
+/// `GET /metrics`: with `OPS_TOKEN` set, only with `Authorization: Bearer $OPS_TOKEN` (as the
+/// operator's API); without it, to anyone who reaches the port.
+async fn serve_metrics(
+    State((metrics, token)): State<(Metrics, Option<crate::config::Secret>)>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    if let Some(token) = &token {
+        if !crate::http::bearer(&headers).is_some_and(|given| token.matches(given)) {
+            let mut response = StatusCode::UNAUTHORIZED.into_response();
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"metrics\""),
+            );
+            return response;
+        }
+    }
+    let Some(text) = metrics.render() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let mut response = text.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(prometheus_client::encoding::prometheus_text::CONTENT_TYPE),
+    );
+    response
 }

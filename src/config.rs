@@ -190,7 +190,7 @@ pub struct Settings {
     /// dialect's own schedule; after the last, a delivery is dead. Default: each dialect's
     /// (README, "Events and webhooks").
     #[arg(long, env = "WEBHOOK_RETRY_SCHEDULE", global = true)]
-    pub webhook_retry_schedule: Option<crate::webhooks::Schedule>,
+    pub webhook_retry_schedule: Option<Schedule>,
 
     /// Seconds a webhook attempt may take, replacing each dialect's own (Omise 10).
     #[arg(long, env = "WEBHOOK_TIMEOUT", global = true)]
@@ -226,7 +226,7 @@ pub struct Settings {
         default_value = "lose",
         global = true
     )]
-    pub on_deadline: crate::core::deadlines::OnDeadline,
+    pub on_deadline: OnDeadline,
 
     /// Seconds after a test-mode submission with `winning_evidence` / `losing_evidence` before
     /// the dispute is decided (0: at once).
@@ -301,7 +301,7 @@ impl Settings {
             webhook_poll_ms: 1000,
             evidence_days: 7,
             evidence_reminders: vec![72, 24],
-            on_deadline: crate::core::deadlines::OnDeadline::Lose,
+            on_deadline: OnDeadline::Lose,
             test_decision_delay: 0,
         }
     }
@@ -352,6 +352,36 @@ pub fn redact_url(raw: &str) -> String {
     }
 }
 
+/// Waits between attempts, written as seconds: `5,300,1800`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schedule(pub Vec<chrono::TimeDelta>);
+
+impl std::str::FromStr for Schedule {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Schedule, String> {
+        text.split(',')
+            .map(|s| {
+                s.trim()
+                    .parse::<u32>()
+                    .map(|n| chrono::TimeDelta::seconds(n.into()))
+                    .map_err(|_| format!("{s:?} is not a number of seconds"))
+            })
+            .collect::<Result<_, _>>()
+            .map(Schedule)
+    }
+}
+
+/// What happens to a dispute still awaiting evidence when its deadline passes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OnDeadline {
+    /// Lost (as Mangopay closes it); draft documents go out of date.
+    Lose,
+    /// The evidence gathered so far is submitted, as if the merchant had answered.
+    Submit,
+    /// Nothing: the dispute waits.
+    Nothing,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -380,5 +410,19 @@ mod tests {
     #[test]
     fn short_secrets_are_refused() {
         assert!("short".parse::<Secret>().is_err());
+    }
+
+    #[test]
+    fn schedules_parse_as_seconds() {
+        use chrono::TimeDelta;
+        assert_eq!(
+            "1, 2,30".parse(),
+            Ok(Schedule(vec![
+                TimeDelta::seconds(1),
+                TimeDelta::seconds(2),
+                TimeDelta::seconds(30)
+            ]))
+        );
+        assert!("1,x".parse::<Schedule>().is_err());
     }
 }

@@ -1,13 +1,25 @@
 //! dispute-docs: an Omise-compatible dispute documents server.
 //!
-//! Data flows one way: `main` (the CLI) -> `app` (composes the edges under shared middleware)
-//! -> the edges, one folder each: `omise` (the Omise dialect) and `ops` (the operator surface),
-//! with `mangopay` (the Mangopay dialect) and `web` (the browser's pages) beside them -> `core` (every use case,
-//! once) -> `domain` (plain types and rules in neutral words) -> `store` (rows) and `blobs`
-//! (file bytes). `http` holds what the edges share; `seed` loads fixtures through the core;
-//! `webhooks` sends the events the store records to the endpoints that listen for them.
-//! `files` checks what a file is before it is kept and renders its previews (pure, below the
-//! core). `rate_limit` keeps each key's request budget, in the process or shared through Redis.
+//! Every import points down this list; none points up, and no edge imports another
+//! (`tests/architecture.rs` reads the `crate::` and `super::` paths and fails otherwise):
+//!
+//! - `app` composes the edges under the shared middleware and serves them (with `GET /metrics`);
+//!   `openapi` puts the edges' OpenAPI parts together.
+//! - The edges, one folder each, none importing another: `omise` (the Omise dialect), `mangopay`
+//!   (the Mangopay dialect), `ops` (the operator surface), `web` (the browser's pages).
+//! - `seed` loads fixtures through the core; `webhooks` delivers the events the store records,
+//!   asking each dialect (through a trait the edges implement) for the request.
+//! - `wire`: what each dialect says without the HTTP that carries it (its words, its objects in
+//!   every version, its error object, event names and key formats), for the edge that speaks
+//!   it and every edge that shows it.
+//! - `core`: every use case, once.
+//! - `sweep` removes what no row names; `store` (rows) and `http` (what the edges share of HTTP)
+//!   below it.
+//! - `blobs` (file bytes) and `rate_limit` (request budgets); below them `config`, `signing` and
+//!   `metrics`, which import nothing of this crate but the domain.
+//! - `files`: what a file goes through before it is kept (the checks card networks apply) and
+//!   the previews rendered of it; pure functions over bytes, run within time and memory bounds.
+//! - `domain`: plain types and rules in neutral words, the floor every layer stands on.
 
 pub mod app;
 pub mod blobs;
@@ -28,3 +40,4 @@ pub mod store;
 pub mod sweep;
 pub mod web;
 pub mod webhooks;
+pub mod wire;

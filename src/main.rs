@@ -234,8 +234,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Openapi { .. } => unreachable!("answered before connecting"),
         Command::Seed { file } => {
             let seeded = match file {
-                Some(path) => seed::seed_file(&state, &path).await?,
-                None => seed::seed_demo(&state).await?,
+                Some(path) => seed::seed_file(&state.core, &path).await?,
+                None => seed::seed_demo(&state.core).await?,
             };
             println!("seeded: {seeded:?}");
         }
@@ -462,7 +462,7 @@ async fn serve(state: AppState, embedded_default: bool) -> anyhow::Result<()> {
         .expect("the demo key parses");
     let mut has_demo = state.core.store.find_key(&demo_key.hash()).await?.is_some();
     if embedded_default && !has_demo {
-        let seeded = seed::seed_demo(&state)
+        let seeded = seed::seed_demo(&state.core)
             .await
             .context("loading the demo data")?;
         tracing::info!(?seeded, "new embedded database: demo data loaded");

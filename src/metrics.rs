@@ -22,9 +22,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::Method;
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{
     DescriptorEncoder, EncodeLabelSet, EncodeLabelValue, EncodeMetric, LabelValueEncoder,
@@ -34,8 +34,6 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
-
-use crate::store::DynStore;
 
 /// Latency buckets, in seconds: from a cached read to a slow 10 MB upload.
 const BUCKETS: [f64; 14] = [
@@ -122,8 +120,22 @@ pub enum DeliveryOutcome {
     Failed,
 }
 
+/// The pool's state, for the metrics.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PoolStats {
+    /// Connections open, idle or in use.
+    pub size: u32,
+    pub idle: u32,
+    pub max: u32,
+    /// Callers waiting for a connection.
+    pub waiting: usize,
+}
+
+/// Reads the database pool's state.
+pub type PoolReader = Box<dyn Fn() -> PoolStats + Send + Sync>;
+
 /// The database pool's gauges, read at each scrape.
-struct PoolCollector(DynStore);
+struct PoolCollector(PoolReader);
 
 impl std::fmt::Debug for PoolCollector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -133,7 +145,7 @@ impl std::fmt::Debug for PoolCollector {
 
 impl Collector for PoolCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let stats = self.0.pool_stats();
+        let stats = (self.0)();
         let in_use = stats.size.saturating_sub(stats.idle);
         let connections = encoder.encode_descriptor(
             "db_pool_connections",
@@ -166,8 +178,8 @@ impl Collector for PoolCollector {
 }
 
 impl Metrics {
-    /// Metrics that record, with the pool gauges of `store`.
-    pub fn new(store: DynStore) -> Metrics {
+    /// Metrics that record, with the pool gauges that `pool` reads.
+    pub fn new(pool: PoolReader) -> Metrics {
         let mut registry = Registry::default();
         let requests =
             Family::<RequestLabels, Histogram, fn() -> Histogram>::new_with_constructor(|| {
@@ -202,7 +214,7 @@ impl Metrics {
             "Webhook delivery attempts, by outcome",
             deliveries.clone(),
         );
-        registry.register_collector(Box::new(PoolCollector(store)));
+        registry.register_collector(Box::new(PoolCollector(pool)));
         Metrics(Some(Arc::new(Inner {
             registry,
             requests,
@@ -282,32 +294,5 @@ pub async fn track(State(metrics): State<Metrics>, request: Request, next: Next)
         .requests
         .get_or_create(&labels)
         .observe(started.elapsed().as_secs_f64());
-    response
-}
-
-/// `GET /metrics`: with `OPS_TOKEN` set, only with `Authorization: Bearer $OPS_TOKEN` (as the
-/// operator's API); without it, to anyone who reaches the port.
-pub async fn serve(
-    State((metrics, token)): State<(Metrics, Option<crate::config::Secret>)>,
-    headers: axum::http::HeaderMap,
-) -> Response {
-    if let Some(token) = &token {
-        if !crate::http::bearer(&headers).is_some_and(|given| token.matches(given)) {
-            let mut response = StatusCode::UNAUTHORIZED.into_response();
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer realm=\"metrics\""),
-            );
-            return response;
-        }
-    }
-    let Some(text) = metrics.render() else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    let mut response = text.into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(prometheus_client::encoding::prometheus_text::CONTENT_TYPE),
-    );
     response
 }

@@ -11,7 +11,6 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::app::AppState;
 use crate::blobs::Blobs;
 use crate::core::Core;
 use crate::core::StoredFile;
@@ -20,10 +19,10 @@ use crate::core::disputes::{Fields, OpenError};
 use crate::core::documents::Upload;
 use crate::domain::dispute::NewDispute;
 use crate::domain::{Action, Actor, DisputeKind, DisputeStatus, FileType, Id, IdKind, Mode};
-use crate::mangopay::auth::SCHEME as MANGOPAY_SCHEME;
-use crate::omise::auth::VERSION_PREFERENCE;
-use crate::omise::keys::SecretKey;
-use crate::omise::vocab;
+use crate::wire::mangopay::keys::SCHEME as MANGOPAY_SCHEME;
+use crate::wire::omise::keys::SecretKey;
+use crate::wire::omise::version::VERSION_PREFERENCE;
+use crate::wire::omise::vocab;
 
 pub const DEMO_FIXTURE: &str = include_str!("../fixtures/demo.json");
 /// The demo's first test key, printed at start-up.
@@ -118,8 +117,8 @@ pub struct Seeded {
 }
 
 /// Loads the demo fixture built into the binary.
-pub async fn seed_demo(state: &AppState) -> anyhow::Result<Seeded> {
-    seed(state, DEMO_FIXTURE, |name| {
+pub async fn seed_demo(core: &Core) -> anyhow::Result<Seeded> {
+    seed(core, DEMO_FIXTURE, |name| {
         DEMO_FILES
             .iter()
             .find(|(n, _)| *n == name)
@@ -130,11 +129,11 @@ pub async fn seed_demo(state: &AppState) -> anyhow::Result<Seeded> {
 }
 
 /// Loads a fixture file; its documents' files are read relative to it.
-pub async fn seed_file(state: &AppState, path: &Path) -> anyhow::Result<Seeded> {
+pub async fn seed_file(core: &Core, path: &Path) -> anyhow::Result<Seeded> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let dir = path.parent().unwrap_or(Path::new(".")).to_owned();
-    seed(state, &text, |name| {
+    seed(core, &text, |name| {
         let file = dir.join(name);
         std::fs::read(&file)
             .map(Bytes::from)
@@ -144,13 +143,12 @@ pub async fn seed_file(state: &AppState, path: &Path) -> anyhow::Result<Seeded> 
 }
 
 async fn seed(
-    state: &AppState,
+    core: &Core,
     text: &str,
     file: impl Fn(&str) -> anyhow::Result<Bytes>,
 ) -> anyhow::Result<Seeded> {
     let fixture: Fixture = serde_json::from_str(text).context("the fixture is not valid")?;
     let mut seeded = Seeded::default();
-    let core = &state.core;
     for account in fixture.accounts {
         let account_id = parse(IdKind::Account, &account.id)?;
         let mut preferences = Map::new();

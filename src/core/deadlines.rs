@@ -14,16 +14,7 @@ use crate::store::{ClockScope, Refusal, StoreError};
 /// The account preference that holds its evidence period, in days.
 pub const EVIDENCE_DAYS_PREFERENCE: &str = "evidence_days";
 
-/// What happens to a dispute still awaiting evidence when its deadline passes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum OnDeadline {
-    /// Lost (as Mangopay closes it); draft documents go out of date.
-    Lose,
-    /// The evidence gathered so far is submitted, as if the merchant had answered.
-    Submit,
-    /// Nothing: the dispute waits.
-    Nothing,
-}
+pub use crate::config::OnDeadline;
 
 /// The deadline settings.
 #[derive(Debug, Clone, PartialEq)]

@@ -15,6 +15,12 @@ use crate::domain::evidence_link::LinkClosed;
 use crate::domain::{Actor, EvidenceLink, Id, IdKind, Scope};
 use crate::store::{KeyRecord, NewEvidenceLink, Session, StoreError};
 
+/// The page an evidence link's secret opens (the web edge serves it; the Omise edge hands it
+/// out when a link is made).
+pub fn evidence_url(base_url: &str, token: &str) -> String {
+    format!("{}/web/evidence/{token}", base_url.trim_end_matches('/'))
+}
+
 /// What an evidence link's holder may do: the dispute, and who they act as.
 #[derive(Debug, Clone)]
 pub struct LinkAccess {

@@ -353,6 +353,9 @@ impl FileRules {
     }
 }
 
+/// The longest filename kept, in characters.
+pub const MAX_FILENAME_CHARS: usize = 1024;
+
 /// One file of a document.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Page {

@@ -20,17 +20,7 @@ use crate::core::accounts::secret_hash;
 use crate::domain::{Actor, Scope};
 use crate::store::KeyRecord;
 
-/// The scheme the store files Mangopay API keys under.
-pub const SCHEME: &str = "mangopay";
-
-/// A fresh API key: 40 random base36 characters, about 206 bits.
-pub fn generate_api_key() -> String {
-    use rand::Rng;
-    let mut rng = rand::rng();
-    (0..40)
-        .map(|_| char::from(b"0123456789abcdefghijklmnopqrstuvwxyz"[rng.random_range(0..36)]))
-        .collect()
-}
+pub use crate::wire::mangopay::keys::{SCHEME, generate_api_key};
 
 /// An API call's caller: the scope of its token, and the ClientId of its path.
 #[derive(Debug, Clone)]

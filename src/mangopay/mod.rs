@@ -11,7 +11,8 @@ pub mod hooks;
 pub mod lists;
 pub mod openapi;
 pub mod render;
-pub mod vocab;
+
+pub use crate::wire::mangopay::vocab;
 
 use std::sync::Arc;
 use std::time::Duration;

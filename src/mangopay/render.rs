@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::vocab;
 use crate::domain::dispute::TransactionKind;
-use crate::domain::{Dispute, DisputeKind, Document, Marks};
+use crate::domain::{Dispute, Document, Marks};
 
 fn seconds(t: DateTime<Utc>) -> i64 {
     t.timestamp()
@@ -48,17 +48,7 @@ pub struct DisputeJson<'a> {
     pub repudiation_id: Option<&'a str>,
 }
 
-pub fn dispute_type(kind: DisputeKind) -> &'static str {
-    match kind {
-        DisputeKind::Chargeback => "CONTESTABLE",
-        DisputeKind::Final => "NOT_CONTESTABLE",
-        DisputeKind::Retrieval => "RETRIEVAL",
-    }
-}
-
-pub fn parse_dispute_type(s: &str) -> Option<DisputeKind> {
-    DisputeKind::ALL.into_iter().find(|k| dispute_type(*k) == s)
-}
+pub use crate::wire::mangopay::vocab::{dispute_type, parse_dispute_type};
 
 /// A dispute, with what its history tells beyond its status.
 pub fn dispute(d: &Dispute, marks: Marks) -> DisputeJson<'_> {

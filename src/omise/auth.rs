@@ -32,7 +32,7 @@ pub struct Caller {
 }
 
 /// Where an account keeps its default `Omise-Version` among its preferences.
-pub const VERSION_PREFERENCE: &str = "omise_version";
+pub use crate::wire::omise::version::VERSION_PREFERENCE;
 
 const FAILED: ApiError = ApiError::Authentication("authentication failed");
 

@@ -14,9 +14,8 @@ use super::openapi::{DisputePath, Error};
 use super::render::{DisputeJson, ListJson, json};
 use super::{ApiError, ApiResult, OmiseState, PathParams, path_id, vocab};
 use crate::core::disputes::Fields;
-use crate::domain::dispute::{NewDispute, parse_currency};
 use crate::domain::list::DEFAULT_LIMIT;
-use crate::domain::{Action, DisputeKind, DisputeStatus, Id, IdKind, Mode, Reason, Scope};
+use crate::domain::{Action, DisputeStatus, Id, IdKind, Mode, Scope};
 use crate::http::lenient;
 use crate::store::DisputeFilter;
 
@@ -36,54 +35,7 @@ pub struct UpdateDispute {
     metadata: Option<Map<String, Value>>,
 }
 
-/// Test mode: the dispute to open on the charge.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-pub struct OpenDispute {
-    /// In the currency's smallest unit (default 100000).
-    #[schema(minimum = 1)]
-    #[serde(default, deserialize_with = "lenient::int")]
-    pub amount: Option<i64>,
-    /// ISO 4217 (default THB).
-    #[schema(pattern = "^[A-Za-z]{3}$")]
-    #[serde(default, deserialize_with = "lenient::text")]
-    pub currency: Option<String>,
-    /// Default goods_or_services_not_provided.
-    #[schema(schema_with = super::openapi::nullable_reason_schema)]
-    #[serde(default, deserialize_with = "lenient::text")]
-    pub reason_code: Option<String>,
-}
-
-impl OpenDispute {
-    /// The dispute to open. Defaults: 100000 (THB 1,000.00), THB, goods_or_services_not_provided.
-    pub fn new_dispute(&self, account: Id, mode: Mode, charge: Id) -> ApiResult<NewDispute> {
-        let amount = self.amount.unwrap_or(100_000);
-        if amount <= 0 {
-            return Err(ApiError::bad_request("amount must be a positive integer"));
-        }
-        let currency = match &self.currency {
-            None => "THB".to_owned(),
-            Some(c) => parse_currency(c).ok_or_else(|| {
-                ApiError::bad_request("currency must be a 3-letter ISO 4217 code")
-            })?,
-        };
-        let reason = match &self.reason_code {
-            None => Reason::DEFAULT,
-            Some(r) => vocab::parse_reason(r)
-                .ok_or_else(|| ApiError::bad_request(format!("unknown reason_code {r}")))?,
-        };
-        Ok(NewDispute {
-            id: None,
-            account,
-            mode,
-            charge,
-            amount,
-            currency,
-            reason,
-            kind: DisputeKind::Chargeback,
-            evidence_due_at: None,
-        })
-    }
-}
+pub use crate::wire::omise::opening::OpenDispute;
 
 async fn list(
     state: &OmiseState,
@@ -259,7 +211,9 @@ pub async fn open(
     if caller.scope.mode == Mode::Live {
         return Err(ApiError::NotFound(format!("charge {charge} was not found")));
     }
-    let new = body.new_dispute(caller.scope.account.clone(), Mode::Test, charge_id)?;
+    let new = body
+        .new_dispute(caller.scope.account.clone(), Mode::Test, charge_id)
+        .map_err(ApiError::bad_request)?;
     let dispute = state.core.open_dispute(&new, &caller.actor).await?;
     render_dispute(
         &state,

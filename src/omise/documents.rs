@@ -23,8 +23,7 @@ use crate::domain::{DisputeStatus, DocumentKind, Id, IdKind};
 /// Past it the body is no longer read, even to drain it.
 const MAX_UPLOAD_BODY: usize = 64 * 1024 * 1024;
 
-/// The longest filename kept, in characters.
-pub const MAX_FILENAME_CHARS: usize = 1024;
+pub use crate::domain::document::MAX_FILENAME_CHARS;
 
 /// A document upload.
 #[derive(utoipa::ToSchema)]

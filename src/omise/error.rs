@@ -2,7 +2,6 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
 
 use crate::core::UploadError;
 use crate::core::disputes::OpenError;
@@ -160,6 +159,12 @@ impl ApiError {
     }
 }
 
+impl From<crate::wire::omise::version::UnknownVersion> for ApiError {
+    fn from(e: crate::wire::omise::version::UnknownVersion) -> ApiError {
+        ApiError::bad_request(e.0)
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         match e {
@@ -185,24 +190,7 @@ impl From<OpenError> for ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    object: &'static str,
-    location: String,
-    code: &'a str,
-    message: &'a str,
-}
-
-/// An Omise error object with `status`: `code`, its documentation anchor, and `message`.
-pub fn error_object(status: StatusCode, code: &str, message: &str) -> Response {
-    let body = ErrorBody {
-        object: "error",
-        location: format!("https://www.omise.co/api-errors#{}", code.replace('_', "-")),
-        code,
-        message,
-    };
-    (status, crate::http::json(&body)).into_response()
-}
+pub use crate::wire::omise::error::error_object;
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {

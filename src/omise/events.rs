@@ -22,41 +22,11 @@ use super::render::{DisputeJson, ListJson, Path, Renderer, WireTime, json};
 use super::version::ApiVersion;
 use super::{ApiError, ApiResult, OmiseState, PathParams, path_id};
 use crate::domain::list::DEFAULT_LIMIT;
-use crate::domain::{Attempt, Event, IdKind, Topic};
+use crate::domain::{Attempt, Event, IdKind};
 use crate::signing::Signer;
 use crate::store::EventFilter;
 
-/// The scheme of Omise webhook endpoints: a signed JSON POST of the event.
-pub const SCHEME: &str = "omise";
-
-/// The Omise key of a topic, if Omise tells of it.
-pub fn event_key(topic: Topic) -> Option<&'static str> {
-    Some(match topic {
-        Topic::DisputeOpened => "dispute.create",
-        Topic::DisputeClosed => "dispute.close",
-        // Ours: Omise has no reminder.
-        Topic::DisputeDeadlineNear => "dispute.deadline_near",
-        Topic::DisputeUpdated
-        | Topic::DisputeSubmitted
-        | Topic::DisputeEscalated
-        | Topic::DisputeReopened
-        | Topic::DocumentAdded
-        | Topic::DocumentRemoved => "dispute.update",
-        Topic::DisputeActionRequired
-        | Topic::DocumentSubmitted
-        | Topic::DocumentValidated
-        | Topic::DocumentRefused
-        | Topic::DocumentExpired => return None,
-    })
-}
-
-/// The topics this dialect shows and sends.
-pub fn topics() -> Vec<Topic> {
-    Topic::ALL
-        .into_iter()
-        .filter(|t| event_key(*t).is_some())
-        .collect()
-}
+pub use crate::wire::omise::events::{SCHEME, event_key, topics};
 
 /// An event.
 #[derive(Serialize, ToSchema)]

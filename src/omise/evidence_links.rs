@@ -100,7 +100,7 @@ pub async fn create(
         .create_evidence_link(&caller.scope, &id, lifetime, key)
         .await?
         .ok_or_else(|| ApiError::dispute_not_found(id.as_str()))?;
-    let url = crate::web::evidence_url(&state.base_url, &token);
+    let url = crate::core::evidence_links::evidence_url(&state.base_url, &token);
     Ok(json(&render(&link, Some(url))))
 }
 

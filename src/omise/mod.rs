@@ -12,12 +12,9 @@ pub mod evidence_links;
 pub mod health;
 pub mod idempotency;
 pub mod input;
-pub mod keys;
-pub mod openapi;
-pub mod render;
 pub mod test_mode;
-pub mod version;
-pub mod vocab;
+
+pub use crate::wire::omise::{keys, openapi, render, version, vocab};
 
 use std::sync::Arc;
 use std::time::Duration;

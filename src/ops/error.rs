@@ -133,7 +133,7 @@ impl IntoResponse for OpsError {
             tracing::error!(error = ?cause, code = self.code(), "operator request failed");
         }
         let mut response =
-            crate::omise::error::error_object(self.status(), self.code(), &self.to_string());
+            crate::wire::omise::error::error_object(self.status(), self.code(), &self.to_string());
         if matches!(self, OpsError::Unauthorized) {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

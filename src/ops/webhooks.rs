@@ -12,8 +12,8 @@ use crate::core::Core;
 use crate::core::events::{EndpointError, NewEndpoint};
 use crate::domain::{Attempt, Delivery, DeliveryState, Endpoint, Id, IdKind, Mode};
 use crate::http::{json, lenient};
-use crate::omise::events::{SCHEME, topics};
-use crate::omise::openapi::Error;
+use crate::wire::omise::events::{SCHEME, topics};
+use crate::wire::omise::openapi::Error;
 
 impl From<EndpointError> for OpsError {
     fn from(e: EndpointError) -> OpsError {
@@ -114,7 +114,7 @@ pub struct NewEndpointRequest {
     )]
     #[serde(default, deserialize_with = "lenient::required_text")]
     url: String,
-    #[schema(schema_with = crate::omise::openapi::mode_schema)]
+    #[schema(schema_with = crate::wire::omise::openapi::mode_schema)]
     #[serde(default, deserialize_with = "lenient::text")]
     mode: Option<String>,
 }

@@ -229,20 +229,11 @@ pub struct Pool {
     writers: Arc<Mutex<()>>,
 }
 
+pub use crate::metrics::PoolStats;
+
 pub enum Backend {
     Pg(PgPool),
     Lite(SqlitePool),
-}
-
-/// The pool's state, for the metrics.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct PoolStats {
-    /// Connections open, idle or in use.
-    pub size: u32,
-    pub idle: u32,
-    pub max: u32,
-    /// Callers waiting for a connection.
-    pub waiting: usize,
 }
 
 /// Counts a caller as waiting while it exists (a cancelled wait is uncounted too).

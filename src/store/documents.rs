@@ -9,11 +9,12 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::db::{Sql, Tx};
-use super::disputes::{direction, push_scope};
 use super::history::{Entry, append, append_all};
+use super::pages::{insert_page, page_detail, stored_page};
 use super::rows::{
     DOCUMENT_COLUMNS, DOCUMENT_FROM, DocumentPageRow, DocumentRow, PAGE_COLUMNS, PageFileRow,
 };
+use super::scope::{direction, push_scope};
 use super::{DocumentFilter, Documents, Refusal, SqlStore, StoreError};
 use crate::domain::document::{NewDocument, NewPage, ReviewRefusal, guard};
 use crate::domain::{
@@ -76,48 +77,6 @@ impl SqlStore {
     }
 }
 
-async fn insert_page(
-    tx: &mut Tx,
-    document: &Id,
-    position: i64,
-    page: &NewPage,
-) -> Result<(), sqlx::Error> {
-    let mut sql = Sql::new("insert into pages (");
-    sql.push(PAGE_COLUMNS)
-        .push(") values (")
-        .bind(document)
-        .push(", ")
-        .bind(position)
-        .push(", ")
-        .bind(page.filename.as_str())
-        .push(", ")
-        .bind(page.file_type.content_type())
-        .push(", ")
-        .bind(page.size)
-        .push(", ")
-        .bind(page.sha256.as_str())
-        .push(", ")
-        .bind(page.blob_key.as_str())
-        .push(", ")
-        .bind(page.created_at)
-        .push(")");
-    tx.execute(&sql).await.map(|_| ())
-}
-
-/// The page a `NewPage` becomes at `position`.
-fn stored_page(document: &Id, position: i64, page: &NewPage) -> Page {
-    Page {
-        document: document.clone(),
-        position,
-        filename: page.filename.clone(),
-        content_type: page.file_type.content_type().to_owned(),
-        size: page.size,
-        sha256: page.sha256.clone(),
-        blob_key: page.blob_key.clone(),
-        created_at: page.created_at,
-    }
-}
-
 /// The conditions of a document search over `documents d join disputes s`.
 fn push_search(
     sql: &mut Sql,
@@ -150,10 +109,6 @@ fn push_search(
             ")"
         });
     }
-}
-
-fn page_detail(position: i64, page: &NewPage) -> serde_json::Value {
-    json!({"position": position, "size": page.size, "sha256": page.sha256, "content_type": page.file_type.content_type()})
 }
 
 #[async_trait]

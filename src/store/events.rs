@@ -9,18 +9,19 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
-use sqlx::types::Json;
+use serde_json::Value;
 
 use super::db::{Arg, Sql, Tx};
-use super::disputes::{direction, push_scope};
+use super::event_rows::{
+    ATTEMPT_COLUMNS, AttemptRow, DELIVERY_COLUMNS, DeliveryRow, ENDPOINT_COLUMNS, EVENT_COLUMNS,
+    EndpointRow, EventPageRow, EventRow, Snapshot, attempt, delivery, endpoint, event, topics_text,
+};
 use super::rows::{DISPUTE_COLUMNS, DOCUMENT_COLUMNS, DOCUMENT_FROM, DisputeRow, DocumentRow};
-use super::ts::Ts;
+use super::scope::{direction, push_scope};
 use super::{SqlStore, StoreError};
 use crate::domain::{
-    Attempt, Delivery, DeliveryState, Dispute, Document, Endpoint, Event, Id, IdKind, ListPage,
-    ListQuery, Mode, Scope, Topic,
+    Attempt, Delivery, DeliveryState, Endpoint, Event, Id, IdKind, ListPage, ListQuery, Mode,
+    Scope, Topic,
 };
 
 /// How many of a dispute's documents an event's snapshot keeps (the first, in creation order;
@@ -33,13 +34,6 @@ pub struct Happened<'a> {
     pub document: Option<&'a Id>,
     pub topic: Topic,
     pub at: DateTime<Utc>,
-}
-
-/// The dispute and its documents as a change left them, as the store's own rows.
-#[derive(Serialize, Deserialize)]
-struct Snapshot {
-    dispute: DisputeRow,
-    documents: Vec<DocumentRow>,
 }
 
 /// Writes the events of one change, and their deliveries, inside its transaction.
@@ -208,173 +202,6 @@ pub trait Events {
         &self,
         deliveries: &[i64],
     ) -> Result<HashMap<i64, Vec<Attempt>>, StoreError>;
-}
-
-const EVENT_COLUMNS: &str = "seq, id, account_id, livemode, dispute_id, document_id, topic, snapshot, preferences, created_at";
-
-#[derive(sqlx::FromRow)]
-struct EventRow {
-    #[allow(dead_code)]
-    seq: i64,
-    id: String,
-    account_id: String,
-    livemode: bool,
-    #[allow(dead_code)]
-    dispute_id: String,
-    document_id: Option<String>,
-    topic: String,
-    snapshot: Json<Snapshot>,
-    preferences: Json<Map<String, Value>>,
-    created_at: Ts,
-}
-
-#[derive(sqlx::FromRow)]
-struct EventPageRow {
-    #[sqlx(flatten)]
-    event: EventRow,
-    total: i64,
-}
-
-fn event(row: EventRow) -> Result<Event, StoreError> {
-    let Snapshot { dispute, documents } = row.snapshot.0;
-    Ok(Event {
-        topic: row
-            .topic
-            .parse()
-            .map_err(|e| StoreError::Corrupt(format!("events.topic: {e}")))?,
-        dispute: Dispute::try_from(dispute)?,
-        documents: documents
-            .into_iter()
-            .map(Document::try_from)
-            .collect::<Result<_, _>>()?,
-        id: Id::from_trusted(row.id),
-        account: Id::from_trusted(row.account_id),
-        mode: Mode::from_live(row.livemode),
-        document: row.document_id.map(Id::from_trusted),
-        preferences: row.preferences.0,
-        created_at: row.created_at.0,
-    })
-}
-
-const ENDPOINT_COLUMNS: &str = "id, account_id, livemode, scheme, url, topics, label, tag, enabled, valid, \
-     consecutive_failures, secret, previous_secret, previous_secret_until, created_at";
-
-#[derive(sqlx::FromRow)]
-struct EndpointRow {
-    id: String,
-    account_id: String,
-    livemode: bool,
-    scheme: String,
-    url: String,
-    topics: String,
-    label: Option<String>,
-    tag: Option<String>,
-    enabled: bool,
-    valid: bool,
-    consecutive_failures: i32,
-    secret: Option<String>,
-    previous_secret: Option<String>,
-    previous_secret_until: Option<Ts>,
-    created_at: Ts,
-}
-
-fn endpoint(row: EndpointRow) -> Result<Endpoint, StoreError> {
-    Ok(Endpoint {
-        topics: row
-            .topics
-            .split(',')
-            .filter(|t| !t.is_empty())
-            .map(|t| {
-                t.parse()
-                    .map_err(|e| StoreError::Corrupt(format!("webhook_endpoints.topics: {e}")))
-            })
-            .collect::<Result<_, _>>()?,
-        id: Id::from_trusted(row.id),
-        account: Id::from_trusted(row.account_id),
-        mode: Mode::from_live(row.livemode),
-        scheme: row.scheme,
-        url: row.url,
-        label: row.label,
-        tag: row.tag,
-        enabled: row.enabled,
-        valid: row.valid,
-        consecutive_failures: i64::from(row.consecutive_failures),
-        secret: row.secret,
-        previous_secret: row.previous_secret,
-        previous_secret_until: row.previous_secret_until.map(|t| t.0),
-        created_at: row.created_at.0,
-    })
-}
-
-/// `,a,b,`: every topic between commas, so that `like '%,a,%'` finds one.
-fn topics_text(topics: &[Topic]) -> String {
-    let mut text = String::from(",");
-    for topic in topics {
-        text.push_str(topic.as_str());
-        text.push(',');
-    }
-    text
-}
-
-const DELIVERY_COLUMNS: &str =
-    "seq, event_id, endpoint_id, state, attempts, next_attempt_at, created_at";
-
-#[derive(sqlx::FromRow)]
-struct DeliveryRow {
-    seq: i64,
-    event_id: String,
-    endpoint_id: String,
-    state: String,
-    attempts: i32,
-    next_attempt_at: Ts,
-    created_at: Ts,
-}
-
-fn delivery(row: DeliveryRow) -> Result<Delivery, StoreError> {
-    Ok(Delivery {
-        seq: row.seq,
-        event: Id::from_trusted(row.event_id),
-        endpoint: Id::from_trusted(row.endpoint_id),
-        state: row
-            .state
-            .parse()
-            .map_err(|e| StoreError::Corrupt(format!("webhook_deliveries.state: {e}")))?,
-        attempts: i64::from(row.attempts),
-        next_attempt_at: row.next_attempt_at.0,
-        created_at: row.created_at.0,
-    })
-}
-
-const ATTEMPT_COLUMNS: &str = "a.seq, a.delivery_seq, d.event_id, a.url, a.payload, a.status, a.error, \
-     a.latency_ms, a.response, a.created_at";
-
-#[derive(sqlx::FromRow)]
-struct AttemptRow {
-    seq: i64,
-    delivery_seq: i64,
-    event_id: String,
-    url: String,
-    payload: String,
-    status: Option<i32>,
-    error: Option<String>,
-    latency_ms: i64,
-    response: Option<String>,
-    created_at: Ts,
-}
-
-fn attempt(row: AttemptRow) -> Attempt {
-    Attempt {
-        seq: row.seq,
-        delivery: row.delivery_seq,
-        event: Id::from_trusted(row.event_id),
-        url: row.url,
-        payload: row.payload,
-        status: row.status.map(i64::from),
-        error: row.error,
-        latency_ms: row.latency_ms,
-        response: row.response,
-        created_at: row.created_at.0,
-    }
 }
 
 fn push_event_filter(sql: &mut Sql, scope: &Scope, filter: &EventFilter, query: &ListQuery) {

@@ -6,9 +6,9 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::db::{Arg, Sql};
-use super::disputes::push_scope;
 use super::history::{Entry, append};
 use super::rows::KeyRow;
+use super::scope::push_scope;
 use super::ts::Ts;
 use super::{KeyRecord, SqlStore, StoreError};
 use crate::domain::{Actor, EvidenceLink, HistoryKind, Id, Mode, Scope};

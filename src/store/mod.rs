@@ -10,13 +10,17 @@
 
 mod accounts;
 mod db;
+mod dispute_lists;
 mod disputes;
 mod documents;
+mod event_rows;
 mod events;
 mod evidence_links;
 mod history;
+mod pages;
 mod postgres;
 mod rows;
+mod scope;
 mod sqlite;
 mod ts;
 

@@ -14,37 +14,24 @@ use serde_json::json;
 
 use super::WebState;
 use super::access::{self, SignedIn, Viewer, check_csrf, dispute_not_found, over_https};
+use super::error::WebError;
 use super::pages::{self, Notice};
+use super::words;
 use crate::core::UploadError;
 use crate::core::disputes::Fields;
 use crate::core::documents::Upload;
 use crate::core::files::store_file;
 use crate::domain::list::MAX_LIMIT;
 use crate::domain::{Action, DisputeStatus, DocumentKind, Id, IdKind, ListQuery, Order};
-use crate::omise::keys::SecretKey;
-use crate::omise::{ApiError, vocab};
 use crate::store::DisputeFilter;
+use crate::wire::omise::keys::SecretKey;
+use crate::wire::omise::vocab;
 
 /// The most one upload request may carry (several files of 10 MB each).
 const MAX_UPLOAD_BODY: usize = 64 * 1024 * 1024;
 
-fn failure(e: impl Into<ApiError>) -> Response {
-    let e = e.into();
-    match e {
-        ApiError::Unavailable(_) => pages::error_page(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Try again",
-            "The server cannot reach its database just now. Please try again in a moment.",
-        ),
-        other => {
-            tracing::error!(error = %other, "a page failed");
-            pages::error_page(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Something went wrong",
-                "The server could not answer. Please try again later.",
-            )
-        }
-    }
+fn failure(e: impl Into<WebError>) -> Response {
+    e.into().failure_page()
 }
 
 /// The dispute page, with `notices` above it, answered with `status`.
@@ -91,39 +78,23 @@ fn back(viewer: &Viewer) -> Response {
     Redirect::to(&viewer.base).into_response()
 }
 
-/// A refusal, as the API words it, on the page (or as JSON for the page's script).
-async fn refused(state: &WebState, viewer: &Viewer, e: ApiError, json_wanted: bool) -> Response {
-    if matches!(e, ApiError::Internal(_) | ApiError::Unavailable(_)) {
+/// A refusal on the page (or as JSON for the page's script), in the page's words and with the
+/// code the API gives it.
+async fn refused(state: &WebState, viewer: &Viewer, e: WebError, json_wanted: bool) -> Response {
+    let WebError::Refused {
+        status,
+        code,
+        sentence,
+    } = e
+    else {
         return failure(e);
-    }
-    let status = e.status();
+    };
     if json_wanted {
-        let body = json!({"object": "error", "code": e.code(), "message": sentence(&e)});
+        let body = json!({"object": "error", "code": code, "message": sentence});
         return (status, axum::Json(body)).into_response();
     }
-    let text = format!("{} ({})", sentence(&e), e.code());
+    let text = format!("{sentence} ({code})");
     render(state, viewer, &[Notice::error(text)], status).await
-}
-
-/// The API's refusal, as a sentence for people.
-fn sentence(e: &ApiError) -> String {
-    match e {
-        ApiError::InvalidFileType => "The file is not a PNG, JPEG or PDF file".to_owned(),
-        ApiError::FileTooLarge => "The file is larger than 10 MB".to_owned(),
-        ApiError::DisputeNotOpen(_) => {
-            "The dispute was already answered: its evidence can no longer change".to_owned()
-        }
-        ApiError::DocumentAlreadySubmitted(_) => {
-            "The document was submitted already and cannot be deleted".to_owned()
-        }
-        other => {
-            let text = other.to_string();
-            let mut chars = text.chars();
-            chars.next().map_or(text.clone(), |c| {
-                c.to_uppercase().collect::<String>() + chars.as_str()
-            })
-        }
-    }
 }
 
 fn wants_json(headers: &HeaderMap) -> bool {
@@ -143,7 +114,7 @@ pub async fn upload(State(state): State<WebState>, viewer: Viewer, request: Requ
         Ok(None) => return dispute_not_found(),
         Ok(Some(DisputeStatus::AwaitingEvidence)) => {}
         Ok(Some(_)) => {
-            let e = ApiError::DisputeNotOpen(format!("dispute {} is not open", viewer.dispute));
+            let e = WebError::dispute_not_open();
             return refused(&state, &viewer, e, json_wanted).await;
         }
         Err(e) => return failure(e),
@@ -154,7 +125,7 @@ pub async fn upload(State(state): State<WebState>, viewer: Viewer, request: Requ
         .and_then(|v| v.to_str().ok())
         .and_then(|v| multer::parse_boundary(v).ok())
     else {
-        let e = ApiError::bad_request("the form must be sent as multipart/form-data");
+        let e = WebError::bad_request("the form must be sent as multipart/form-data");
         return refused(&state, &viewer, e, json_wanted).await;
     };
     let body = Body::new(Limited::new(request.into_body(), MAX_UPLOAD_BODY));
@@ -166,7 +137,7 @@ pub async fn upload(State(state): State<WebState>, viewer: Viewer, request: Requ
     }
     match outcome {
         Ok(Uploaded { count: 0, .. }) => {
-            let e = ApiError::bad_request("choose at least one file");
+            let e = WebError::bad_request("choose at least one file");
             refused(&state, &viewer, e, json_wanted).await
         }
         Ok(Uploaded { last, .. }) if json_wanted => (
@@ -187,7 +158,7 @@ struct Uploaded {
 
 enum UploadFailure {
     Csrf,
-    Api(ApiError),
+    Api(WebError),
 }
 
 async fn read_uploads(
@@ -197,7 +168,7 @@ async fn read_uploads(
 ) -> Result<Uploaded, UploadFailure> {
     let core = &state.core;
     let body_error = |e: multer::Error| {
-        UploadFailure::Api(ApiError::from_upload(
+        UploadFailure::Api(WebError::from_upload(
             UploadError::Body(e.to_string()),
             viewer.dispute.as_str(),
         ))
@@ -228,8 +199,8 @@ async fn read_uploads(
                 let text = small_text(&mut field).await.map_err(body_error)?;
                 kind = match text.trim() {
                     "" => None,
-                    k => Some(vocab::parse_kind(k).ok_or_else(|| {
-                        UploadFailure::Api(ApiError::bad_request("unknown kind of document"))
+                    k => Some(words::parse_kind(k).ok_or_else(|| {
+                        UploadFailure::Api(WebError::bad_request("unknown kind of document"))
                     })?),
                 };
             }
@@ -242,12 +213,12 @@ async fn read_uploads(
                 }
                 let filename: String = filename
                     .chars()
-                    .take(crate::omise::documents::MAX_FILENAME_CHARS)
+                    .take(crate::domain::document::MAX_FILENAME_CHARS)
                     .collect();
                 let file = store_file(&core.blobs, &vocab::FILE_RULES, &mut field)
                     .await
                     .map_err(|e| {
-                        UploadFailure::Api(ApiError::from_upload(e, viewer.dispute.as_str()))
+                        UploadFailure::Api(WebError::from_upload(e, viewer.dispute.as_str()))
                     })?;
                 let upload = Upload { file, filename };
                 let created = core
@@ -268,7 +239,7 @@ async fn read_uploads(
                     }
                     Err(e) => {
                         // A refused document's blob went with it (create_document).
-                        return Err(UploadFailure::Api(ApiError::from_upload(
+                        return Err(UploadFailure::Api(WebError::from_upload(
                             e,
                             viewer.dispute.as_str(),
                         )));
@@ -331,7 +302,7 @@ pub async fn delete(
         .map(|(_, v)| v.as_str())
         .unwrap_or_default();
     let Ok(document) = Id::parse(IdKind::Document, raw) else {
-        let e = ApiError::document_not_found(raw);
+        let e = WebError::document_not_found(raw);
         return refused(&state, &viewer, e, false).await;
     };
     match state
@@ -341,7 +312,7 @@ pub async fn delete(
     {
         Ok(_) => back(&viewer),
         Err(r) => {
-            let e = ApiError::from_refusal(r, viewer.dispute.as_str(), Some(document.as_str()));
+            let e = WebError::from_refusal(r, viewer.dispute.as_str(), Some(document.as_str()));
             refused(&state, &viewer, e, false).await
         }
     }
@@ -365,11 +336,11 @@ pub async fn submit(
     }
     let message = form.message.unwrap_or_default();
     if message.trim().is_empty() {
-        let e = ApiError::bad_request("message is required");
+        let e = WebError::bad_request("message is required");
         return refused(&state, &viewer, e, false).await;
     }
     if form.confirm.as_deref() != Some("yes") {
-        let e = ApiError::bad_request("tick the box to confirm the submission");
+        let e = WebError::bad_request("tick the box to confirm the submission");
         return refused(&state, &viewer, e, false).await;
     }
     let fields = Fields {
@@ -389,7 +360,7 @@ pub async fn accept(
         return refused.into_response();
     }
     if form.confirm.as_deref() != Some("yes") {
-        let e = ApiError::bad_request("tick the box to confirm that you accept the dispute");
+        let e = WebError::bad_request("tick the box to confirm that you accept the dispute");
         return refused(&state, &viewer, e, false).await;
     }
     let fields = Fields {
@@ -413,7 +384,7 @@ async fn transition(state: &WebState, viewer: &Viewer, action: Action, fields: F
     {
         Ok(_) => back(viewer),
         Err(r) => {
-            let e = ApiError::from_refusal(r, viewer.dispute.as_str(), None);
+            let e = WebError::from_refusal(r, viewer.dispute.as_str(), None);
             refused(state, viewer, e, false).await
         }
     }
@@ -450,7 +421,7 @@ pub async fn file(
     let mut response = match crate::http::file_download(&core.blobs, &file, &request).await {
         Ok(Some(response)) => response,
         Ok(None) => return file_not_found(),
-        Err(e) => return failure(ApiError::Internal(e.into())),
+        Err(e) => return failure(WebError::Internal(e.into())),
     };
     let headers = response.headers_mut();
     headers.insert(

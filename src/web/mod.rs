@@ -8,7 +8,9 @@
 mod access;
 mod actions;
 mod checklist;
+mod error;
 mod pages;
+mod words;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -51,10 +53,7 @@ impl WebState {
     }
 }
 
-/// The page an evidence link's secret opens.
-pub fn evidence_url(base_url: &str, token: &str) -> String {
-    format!("{}/web/evidence/{token}", base_url.trim_end_matches('/'))
-}
+pub use crate::core::evidence_links::evidence_url;
 
 /// The policy of every page: only this server's own scripts, styles, images and frames; no
 /// inline script or style; forms post only here; no page frames another site or is framed.

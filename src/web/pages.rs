@@ -8,8 +8,9 @@ use maud::{DOCTYPE, Markup, html};
 
 use super::access::Viewer;
 use super::checklist;
+use super::words;
 use crate::domain::{Dispute, DisputeStatus, Document, DocumentStatus};
-use crate::omise::vocab;
+use crate::wire::omise::vocab;
 
 /// A message shown above a page's content.
 pub struct Notice {
@@ -148,13 +149,7 @@ pub fn size(bytes: i64) -> String {
 }
 
 fn kind_label(document: &Document) -> &'static str {
-    match document.kind.and_then(vocab::kind) {
-        Some("cardholder_details") => "Cardholder details",
-        Some("details_of_purchase") => "Details of purchase",
-        Some("proof_of_receipt") => "Proof of receipt",
-        Some("proof_of_acceptance") => "Proof of acceptance",
-        _ => "Other evidence",
-    }
+    words::kind_label(document.kind)
 }
 
 fn document_status(status: DocumentStatus) -> &'static str {
@@ -168,7 +163,7 @@ fn document_status(status: DocumentStatus) -> &'static str {
 }
 
 pub fn status_badge(status: DisputeStatus) -> Markup {
-    let word = vocab::status(status);
+    let word = words::status(status);
     html! { span class={ "status status-" (word) } { (word) } }
 }
 
@@ -195,7 +190,7 @@ pub fn dispute_page(
         }
         @if !open {
             div class="notice" role="status" {
-                "This dispute is " (vocab::status(dispute.status)) ": its evidence can no longer be changed."
+                "This dispute is " (words::status(dispute.status)) ": its evidence can no longer be changed."
             }
         }
         section aria-labelledby="facts" {

@@ -19,6 +19,7 @@ use reqwest::Method;
 use reqwest::header::{HeaderName, HeaderValue, RETRY_AFTER};
 use tokio::sync::Notify;
 
+pub use crate::config::Schedule;
 use crate::core::Core;
 use crate::domain::{Delivery, Endpoint, Event};
 use crate::metrics::DeliveryOutcome;
@@ -363,25 +364,6 @@ fn next_wait(wait: TimeDelta, retry_after: Option<TimeDelta>) -> TimeDelta {
     }
 }
 
-/// Waits between attempts, written as seconds: `5,300,1800`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Schedule(pub Vec<TimeDelta>);
-
-impl std::str::FromStr for Schedule {
-    type Err = String;
-    fn from_str(text: &str) -> Result<Schedule, String> {
-        text.split(',')
-            .map(|s| {
-                s.trim()
-                    .parse::<u32>()
-                    .map(|n| TimeDelta::seconds(n.into()))
-                    .map_err(|_| format!("{s:?} is not a number of seconds"))
-            })
-            .collect::<Result<_, _>>()
-            .map(Schedule)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -399,18 +381,5 @@ mod tests {
         assert_eq!(w, TimeDelta::seconds(600));
         let w = next_wait(TimeDelta::seconds(10), Some(TimeDelta::days(9)));
         assert_eq!(w, TimeDelta::days(1));
-    }
-
-    #[test]
-    fn schedules_parse_as_seconds() {
-        assert_eq!(
-            "1, 2,30".parse(),
-            Ok(Schedule(vec![
-                TimeDelta::seconds(1),
-                TimeDelta::seconds(2),
-                TimeDelta::seconds(30)
-            ]))
-        );
-        assert!("1,x".parse::<Schedule>().is_err());
     }
 }

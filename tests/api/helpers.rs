@@ -212,7 +212,7 @@ impl TestApp {
             .collect();
         let blobs = Blobs::from_url_with(&settings.blob_store_url, &s3_options).unwrap();
         let state = AppState::new(store, blobs, settings, Clock::default());
-        dispute_docs::seed::seed_demo(&state)
+        dispute_docs::seed::seed_demo(&state.core)
             .await
             .expect("seed the demo data");
         let (tx, rx) = oneshot::channel();

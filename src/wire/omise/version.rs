@@ -1,6 +1,12 @@
 //! `Omise-Version`: which shape responses take.
 
-use super::ApiError;
+/// The account preference that holds its default version.
+pub const VERSION_PREFERENCE: &str = "omise_version";
+
+/// A version Omise never published, in the words of the 400 that refuses it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct UnknownVersion(pub String);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ApiVersion {
@@ -14,11 +20,11 @@ impl ApiVersion {
     pub const DEFAULT: ApiVersion = ApiVersion::V2019_05_29;
 
     /// The versions Omise has published; those before 2019-05-29 share the older shapes.
-    pub fn parse(s: &str) -> Result<ApiVersion, ApiError> {
+    pub fn parse(s: &str) -> Result<ApiVersion, UnknownVersion> {
         match s.trim() {
             "2019-05-29" => Ok(ApiVersion::V2019_05_29),
             "2017-11-02" | "2015-11-17" | "2014-07-27" => Ok(ApiVersion::V2017_11_02),
-            other => Err(ApiError::bad_request(format!(
+            other => Err(UnknownVersion(format!(
                 "unknown Omise-Version {other:?}: use 2019-05-29 or 2017-11-02"
             ))),
         }

@@ -3,7 +3,8 @@
 //! nearest one (most often `OTHER`).
 
 use crate::domain::{
-    DisputeStatus, DocumentKind, DocumentStatus, FileRules, FileType, Marks, Reason, RefusalReason,
+    DisputeKind, DisputeStatus, DocumentKind, DocumentStatus, FileRules, FileType, Marks, Reason,
+    RefusalReason,
 };
 use crate::store::StatusMatch;
 
@@ -196,6 +197,19 @@ pub const FILE_RULES: FileRules = FileRules {
     min_size: 1024,
     max_size: 7 * 1024 * 1024,
 };
+
+/// The Mangopay `DisputeType` of a kind of dispute.
+pub fn dispute_type(kind: DisputeKind) -> &'static str {
+    match kind {
+        DisputeKind::Chargeback => "CONTESTABLE",
+        DisputeKind::Final => "NOT_CONTESTABLE",
+        DisputeKind::Retrieval => "RETRIEVAL",
+    }
+}
+
+pub fn parse_dispute_type(s: &str) -> Option<DisputeKind> {
+    DisputeKind::ALL.into_iter().find(|k| dispute_type(*k) == s)
+}
 
 #[cfg(test)]
 mod tests {
