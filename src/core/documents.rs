@@ -9,6 +9,7 @@ use crate::domain::document::{NewDocument, NewPage, ReviewRefusal};
 use crate::domain::{
     Actor, Document, DocumentAction, DocumentKind, Id, IdKind, ListPage, ListQuery, Page, Scope,
 };
+use crate::files::Checked;
 use crate::store::{DocumentFilter, Refusal, StoreError};
 
 /// A file on its way to becoming a page.
@@ -20,8 +21,9 @@ pub struct Upload {
 }
 
 impl Upload {
-    fn page(self, now: chrono::DateTime<chrono::Utc>) -> NewPage {
+    fn page(self, now: chrono::DateTime<chrono::Utc>, checked: Checked) -> NewPage {
         NewPage {
+            file_pages: i64::from(checked.page_count),
             filename: self.filename,
             file_type: self.file.file_type,
             size: self.file.size,
@@ -46,6 +48,10 @@ impl Core {
         first: Option<Upload>,
         actor: &Actor,
     ) -> Result<Document, UploadError> {
+        let checked = match &first {
+            Some(upload) => Some(self.check_stored(&upload.file).await?),
+            None => None,
+        };
         let (mode, now) = self.time_of(scope, dispute).await?;
         let doc = NewDocument {
             id: id.unwrap_or_else(|| Id::generate(IdKind::Document, mode, now.timestamp())),
@@ -53,7 +59,7 @@ impl Core {
             tag,
             created_at: now,
         };
-        let page = first.map(|upload| upload.page(now));
+        let page = first.zip(checked).map(|(upload, c)| upload.page(now, c));
         let created = self
             .store
             .insert_document(scope, dispute, &doc, page.as_ref(), actor)
@@ -78,8 +84,9 @@ impl Core {
         upload: Upload,
         actor: &Actor,
     ) -> Result<Page, UploadError> {
+        let checked = self.check_stored(&upload.file).await?;
         let (_, now) = self.time_of(scope, dispute).await?;
-        let page = upload.page(now);
+        let page = upload.page(now, checked);
         match self
             .store
             .add_page(scope, dispute, document, &page, actor)

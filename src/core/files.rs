@@ -27,6 +27,9 @@ pub enum UploadError {
     Blob(#[from] object_store::Error),
     #[error(transparent)]
     Refused(#[from] Refusal),
+    /// The file is not one a card network accepts (FILES.md §2); the reason is the merchant's.
+    #[error("{0}")]
+    Unacceptable(#[from] crate::files::Refusal),
 }
 
 impl From<StoreError> for UploadError {

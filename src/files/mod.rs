@@ -92,6 +92,15 @@ impl Files {
         }
     }
 
+    /// A PDF's page count, read leniently within the bounds (`preview::page_count`).
+    pub async fn count_pages(&self, reservation: Reservation, bytes: Vec<u8>) -> Option<u32> {
+        self.checks
+            .run(reservation, move || preview::page_count(bytes))
+            .await
+            .ok()
+            .flatten()
+    }
+
     /// Waits for the memory to render a preview: all of the budget, as a page's images are
     /// decoded whole, so previews run one at a time and never beside a check.
     pub async fn reserve_preview(&self) -> Reservation {

@@ -41,6 +41,13 @@ pub fn render(
     }
 }
 
+/// How many pages a PDF has, read leniently (hayro repairs what it can): for files kept before
+/// the checks counted them. `None` when it cannot be read or has none.
+pub fn page_count(bytes: Vec<u8>) -> Option<u32> {
+    let pdf = Pdf::new(bytes).ok()?;
+    u32::try_from(pdf.pages().len()).ok().filter(|n| *n > 0)
+}
+
 fn render_pdf(bytes: Vec<u8>, page: u32, max_side: u32) -> Result<Vec<u8>, PreviewError> {
     let pdf = Pdf::new(bytes).map_err(|_| PreviewError::Unreadable)?;
     let index = usize::try_from(page.saturating_sub(1)).unwrap_or(usize::MAX);

@@ -158,8 +158,18 @@ impl MpError {
             UploadError::Body(detail) => MpError::param("File", detail),
             UploadError::Blob(e) => MpError::internal(e.into()),
             UploadError::Refused(r) => MpError::from_refusal(r, dispute, Some(document)),
+            UploadError::Unacceptable(reason) => MpError::param("File", sentence(&reason)),
         }
     }
+}
+
+/// A checks' reason as Mangopay words its `errors`: a sentence.
+fn sentence(reason: &crate::files::Refusal) -> String {
+    let text = reason.to_string();
+    let mut chars = text.chars();
+    chars.next().map_or(String::new(), |c| {
+        c.to_uppercase().collect::<String>() + chars.as_str()
+    })
 }
 
 impl From<StoreError> for MpError {

@@ -16,6 +16,10 @@ pub enum ApiError {
     /// 400: the uploaded bytes are not PNG, JPEG or PDF.
     #[error("invalid content-type")]
     InvalidFileType,
+    /// 400 `invalid_file_type` too: a PNG, JPEG or PDF a card network would refuse (FILES.md
+    /// §2), with the reason.
+    #[error("{0}")]
+    UnacceptableFile(String),
     /// 413: the upload passed the size limit while streaming.
     #[error("file is too large (the limit is 10485760 bytes)")]
     FileTooLarge,
@@ -76,7 +80,7 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::BadRequest(_) => "bad_request",
-            ApiError::InvalidFileType => "invalid_file_type",
+            ApiError::InvalidFileType | ApiError::UnacceptableFile(_) => "invalid_file_type",
             ApiError::FileTooLarge => "file_too_large",
             ApiError::Authentication(_) => "authentication_failure",
             ApiError::NotFound(_) => "not_found",
@@ -94,7 +98,9 @@ impl ApiError {
 
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::BadRequest(_) | ApiError::InvalidFileType => StatusCode::BAD_REQUEST,
+            ApiError::BadRequest(_) | ApiError::InvalidFileType | ApiError::UnacceptableFile(_) => {
+                StatusCode::BAD_REQUEST
+            }
             ApiError::FileTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Authentication(_) => StatusCode::UNAUTHORIZED,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -155,6 +161,7 @@ impl ApiError {
             }
             UploadError::Blob(e) => ApiError::Internal(e.into()),
             UploadError::Refused(r) => ApiError::from_refusal(r, dispute, None),
+            UploadError::Unacceptable(reason) => ApiError::UnacceptableFile(reason.to_string()),
         }
     }
 }

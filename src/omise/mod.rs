@@ -12,6 +12,7 @@ pub mod evidence_links;
 pub mod health;
 pub mod idempotency;
 pub mod input;
+pub mod previews;
 pub mod test_mode;
 
 pub use crate::wire::omise::{keys, openapi, render, version, vocab};
@@ -107,6 +108,7 @@ fn file_routes() -> OpenApiRouter<OmiseState> {
     OpenApiRouter::new()
         .routes(routes!(documents::upload))
         .routes(routes!(documents::download))
+        .routes(routes!(previews::preview))
 }
 
 /// Every annotated route, unlayered: what the OpenAPI document describes.

@@ -16,6 +16,7 @@ mod documents;
 mod event_rows;
 mod events;
 mod evidence_links;
+mod file_pages;
 mod history;
 mod pages;
 mod postgres;
@@ -41,6 +42,7 @@ use crate::domain::{
 pub use db::{Pool, PoolStats};
 pub use events::{AttemptRecord, EventFilter, Events, Outcome};
 pub use evidence_links::{NewEvidenceLink, Session, WebAccess};
+pub use file_pages::FilePages;
 
 /// A failure of the store itself (as opposed to a refused change).
 #[derive(Debug, thiserror::Error)]
@@ -508,7 +510,7 @@ pub trait Documents {
 /// The whole store. Callers bring the part they use into scope: `use crate::store::Disputes`.
 #[async_trait]
 pub trait Store:
-    Accounts + Disputes + Documents + Events + WebAccess + Send + Sync + 'static
+    Accounts + Disputes + Documents + Events + FilePages + WebAccess + Send + Sync + 'static
 {
     async fn migrate(&self) -> Result<(), StoreError>;
     async fn ping(&self) -> Result<(), StoreError>;

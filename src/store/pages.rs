@@ -31,6 +31,8 @@ pub(super) async fn insert_page(
         .bind(page.blob_key.as_str())
         .push(", ")
         .bind(page.created_at)
+        .push(", ")
+        .bind(page.file_pages)
         .push(")");
     tx.execute(&sql).await.map(|_| ())
 }
@@ -46,6 +48,7 @@ pub(super) fn stored_page(document: &Id, position: i64, page: &NewPage) -> Page 
         sha256: page.sha256.clone(),
         blob_key: page.blob_key.clone(),
         created_at: page.created_at,
+        file_pages: Some(page.file_pages),
     }
 }
 

@@ -21,13 +21,13 @@ pub const DISPUTE_COLUMNS: &str = "id, account_id, livemode, charge_id, amount, 
 pub const DOCUMENT_COLUMNS: &str = "d.id, d.dispute_id, d.account_id, d.livemode, d.kind, d.tag, d.status, \
      d.refused_reason, d.refused_message, d.processed_at, d.created_at, d.submitted_at, \
      d.page_count, p.position, p.filename, p.content_type, p.size, p.sha256, p.blob_key, \
-     p.created_at as page_created_at";
+     p.created_at as page_created_at, p.file_pages";
 
 pub const DOCUMENT_FROM: &str =
     "documents d left join pages p on p.document_id = d.id and p.position = 1";
 
 pub const PAGE_COLUMNS: &str =
-    "document_id, position, filename, content_type, size, sha256, blob_key, created_at";
+    "document_id, position, filename, content_type, size, sha256, blob_key, created_at, file_pages";
 
 fn parse<T: FromStr<Err = String>>(column: &str, value: &str) -> Result<T, StoreError> {
     value
@@ -139,6 +139,9 @@ pub struct DocumentRow {
     pub sha256: Option<String>,
     pub blob_key: Option<String>,
     pub page_created_at: Option<Ts>,
+    /// Absent from the snapshots of events recorded before files' pages were counted.
+    #[serde(default)]
+    pub file_pages: Option<i32>,
 }
 
 impl TryFrom<DocumentRow> for Document {
@@ -172,6 +175,7 @@ impl TryFrom<DocumentRow> for Document {
                 sha256,
                 blob_key,
                 created_at: at.0,
+                file_pages: r.file_pages.map(i64::from),
             }),
             (None, None, None, None, None, None, None) => None,
             _ => return Err(StoreError::Corrupt(format!("pages of {id}: a partial row"))),
@@ -211,6 +215,7 @@ pub struct PageFileRow {
     pub sha256: String,
     pub blob_key: String,
     pub created_at: Ts,
+    pub file_pages: Option<i32>,
 }
 
 impl From<PageFileRow> for Page {
@@ -224,6 +229,7 @@ impl From<PageFileRow> for Page {
             sha256: r.sha256,
             blob_key: r.blob_key,
             created_at: r.created_at.0,
+            file_pages: r.file_pages.map(i64::from),
         }
     }
 }

@@ -105,6 +105,11 @@ impl WebError {
             }
             UploadError::Blob(e) => WebError::Internal(e.into()),
             UploadError::Refused(r) => WebError::from_refusal(r, dispute, None),
+            UploadError::Unacceptable(reason) => WebError::refused(
+                StatusCode::BAD_REQUEST,
+                "invalid_file_type",
+                &reason.to_string(),
+            ),
         }
     }
 

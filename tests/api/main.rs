@@ -13,6 +13,7 @@ mod disputes;
 mod documents;
 mod events;
 mod evidence_links;
+mod files;
 mod history;
 mod idempotency;
 mod magic;

@@ -446,3 +446,37 @@ fn an_image_over_thirty_million_pixels_is_refused_from_its_header() {
         Err(Refusal::ImageTooLarge { .. } | Refusal::ImageDamaged)
     ));
 }
+
+#[test]
+fn sized_samples_are_real_files_of_the_size_asked() {
+    for file_type in [FileType::Pdf, FileType::Jpeg, FileType::Gif, FileType::Png] {
+        for len in [1100, 1200, 4096, 10_000, 65_600, 100_001] {
+            let bytes = samples::sized(file_type, "sized", len);
+            assert_eq!(bytes.len(), len);
+            assert_eq!(
+                check(file_type, &bytes, &Limits::default()).map(|c| c.page_count),
+                Ok(1),
+                "{file_type:?} of {len} bytes"
+            );
+        }
+    }
+    assert_ne!(
+        samples::sized(FileType::Pdf, "one", 2000),
+        samples::sized(FileType::Pdf, "two", 2000)
+    );
+}
+
+#[test]
+fn every_sample_refused_file_is_refused_for_its_reason() {
+    let refused = samples::refused();
+    assert_eq!(refused.len(), 11);
+    for file in refused {
+        assert!(file.bytes.len() > 2048, "{}", file.name);
+        assert_eq!(
+            check(file.file_type, &file.bytes, &Limits::default()),
+            Err(file.refusal),
+            "{}",
+            file.name
+        );
+    }
+}
