@@ -53,8 +53,8 @@ fn every_operation_is_unique_tagged_and_documents_its_errors() {
     }
     // 22 of the first service, 3 operator routes of the Mangopay issue, 3 event routes, 6
     // operator webhook routes, the account update, test mode's reset, clock and advance, and the
-    // two evidence link routes.
-    assert_eq!(operations, 40);
+    // two evidence link routes, and the previews (behind a signed link, and the operator's).
+    assert_eq!(operations, 42);
 }
 
 #[test]

@@ -73,9 +73,49 @@ pub fn save(mut doc: Document) -> Vec<u8> {
     out
 }
 
-/// The demo fixture's invoice (`fixtures/files/invoice.pdf`).
+/// The demo fixture's invoice (`fixtures/files/invoice.pdf`): one page of line items, left
+/// uncompressed so that it reads in a text editor (and is over Mangopay's 1 KB for a page).
 pub fn invoice_pdf() -> Vec<u8> {
-    pdf(1, "Invoice 1042 - THB 1,000.00")
+    let mut doc = pdf_document(1, "Invoice 1042 - THB 1,000.00");
+    let page = doc.page_iter().next().expect("one page");
+    let lines = [
+        "Sold to: Somchai P., 12 Sukhumvit Soi 4, Bangkok 10110",
+        "Order 1042, paid 2025-03-18 by card ending 4242",
+        "1 x Ceramic mug, blue          THB   450.00",
+        "1 x Ceramic mug, white         THB   450.00",
+        "Delivery (Kerry Express)       THB   100.00",
+        "Total                          THB 1,000.00",
+        "Delivered 2025-03-20, signed for by the cardholder",
+    ];
+    let mut operations = vec![
+        Operation::new("BT", vec![]),
+        Operation::new("Tf", vec!["F1".into(), 8.into()]),
+        Operation::new("Td", vec![20.into(), 220.into()]),
+        Operation::new("TL", vec![12.into()]),
+    ];
+    for line in lines {
+        operations.push(Operation::new("Tj", vec![Object::string_literal(line)]));
+        operations.push(Operation::new("T*", vec![]));
+    }
+    operations.push(Operation::new("ET", vec![]));
+    let items = doc.add_object(Stream::new(
+        dictionary! {},
+        Content { operations }
+            .encode()
+            .expect("a content stream encodes"),
+    ));
+    let first = doc
+        .get_object(page)
+        .and_then(Object::as_dict)
+        .and_then(|p| p.get(b"Contents"))
+        .cloned()
+        .expect("the page has its content");
+    if let Ok(page) = doc.get_object_mut(page).and_then(Object::as_dict_mut) {
+        page.set("Contents", vec![first, items.into()]);
+    }
+    let mut out = Vec::new();
+    doc.save_to(&mut out).expect("writing to memory succeeds");
+    out
 }
 
 /// A `width` × `height` RGB image with a gradient, so that a preview shows something.

@@ -247,7 +247,7 @@ pub fn dispute_page(
                             div class="preview" {
                                 @for n in 1..=shown {
                                     img src={ (base) "/documents/" (doc.id) "/pages/" (n) "/preview" }
-                                        alt={ "Page " (n) " of " (shown) " of " (file.filename) } loading="lazy";
+                                        alt={ "Preview of " (file.filename) @if shown > 1 { ", page " (n) " of " (shown) } } loading="lazy";
                                 }
                                 p { a href=(src) { "Open " (file.filename) } }
                             }
