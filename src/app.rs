@@ -71,6 +71,10 @@ impl AppState {
                 },
                 test_clocks: crate::core::test_clock::TestClocks::new(auth_cache_ttl),
                 tokens: crate::core::ttl_cache::TtlCache::new(auth_cache_ttl),
+                files: crate::files::Files::new(crate::files::Limits {
+                    max_pdf_pages: settings.max_pdf_pages,
+                    ..crate::files::Limits::default()
+                }),
                 ..crate::core::Parts::new(store, blobs, clock, signer)
             }),
             rate_limiter: std::num::NonZeroU32::new(settings.rate_limit).map(|per_minute| {
@@ -295,6 +299,15 @@ pub fn spawn_sweeper(state: &AppState) {
                     "blob sweep done"
                 ),
                 Err(e) => tracing::warn!(error = %e, "blob sweep failed"),
+            }
+            match core.count_stored_pages().await {
+                Ok(done) if done == crate::core::page_counts::Counted::default() => {}
+                Ok(done) => tracing::info!(
+                    counted = done.counted,
+                    unreadable = done.unreadable,
+                    "counted the pages of files stored before the checks"
+                ),
+                Err(e) => tracing::warn!(error = %e, "counting stored files' pages failed"),
             }
             if every == 0 {
                 break;

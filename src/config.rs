@@ -234,6 +234,12 @@ pub struct Settings {
     #[arg(long, env = "TEST_DECISION_DELAY", default_value_t = 0, global = true)]
     pub test_decision_delay: u32,
 
+    /// The most pages a PDF may have (FILES.md §2; Stripe's limit per file is 50). A longer
+    /// one is refused at upload, in every dialect, as `invalid_file_type`.
+    #[arg(long, env = "MAX_PDF_PAGES", default_value_t = 50, global = true,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_pdf_pages: u32,
+
     /// Seconds a request other than an upload or download may take.
     #[arg(long, env = "REQUEST_TIMEOUT", default_value_t = 30, global = true)]
     pub request_timeout: u32,
@@ -324,6 +330,7 @@ impl Settings {
             evidence_reminders: vec![72, 24],
             on_deadline: OnDeadline::Lose,
             test_decision_delay: 0,
+            max_pdf_pages: 50,
         }
     }
 }
@@ -348,6 +355,7 @@ impl fmt::Debug for Settings {
             .field("evidence_reminders", &self.evidence_reminders)
             .field("on_deadline", &self.on_deadline)
             .field("test_decision_delay", &self.test_decision_delay)
+            .field("max_pdf_pages", &self.max_pdf_pages)
             .field("auth_cache_ttl", &self.auth_cache_ttl)
             .field("rate_limit", &self.rate_limit)
             .field("redis_url", &self.redis_url)

@@ -172,6 +172,30 @@ pub async fn file_download(
     Ok(Some(response))
 }
 
+/// A preview (a PNG made from a stored file, which never changes for its URL): `ETag` and
+/// `Cache-Control` so that a browser asks once, and 304 to an `If-None-Match` that names it.
+pub fn png_preview(png: bytes::Bytes, etag: &str, request: &HeaderMap) -> Response {
+    let fresh = request
+        .get(axum::http::header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|tags| tags.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    let mut response = if fresh {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let length = png.len();
+        let mut response = Response::new(axum::body::Body::from(png));
+        let headers = response.headers_mut();
+        insert(headers, CONTENT_TYPE, "image/png");
+        headers.insert(CONTENT_LENGTH, HeaderValue::from(length));
+        response
+    };
+    let headers = response.headers_mut();
+    insert(headers, ETAG, etag);
+    insert(headers, "cache-control", "private, max-age=3600");
+    insert(headers, "x-content-type-options", "nosniff");
+    response
+}
+
 fn insert(headers: &mut HeaderMap, name: impl axum::http::header::IntoHeaderName, value: &str) {
     if let Ok(value) = HeaderValue::from_str(value) {
         headers.insert(name, value);

@@ -17,6 +17,8 @@
 //!   and `serve` (HTTP connections, for `app`) below it.
 //! - `blobs` (file bytes) and `rate_limit` (request budgets); below them `config`, `signing` and
 //!   `metrics`, which import nothing of this crate but the domain.
+//! - `files`: what a file goes through before it is kept (the checks card networks apply) and
+//!   the previews rendered of it; pure functions over bytes, run within time and memory bounds.
 //! - `domain`: plain types and rules in neutral words, the floor every layer stands on.
 
 pub mod app;
@@ -24,6 +26,7 @@ pub mod blobs;
 pub mod config;
 pub mod core;
 pub mod domain;
+pub mod files;
 pub mod http;
 pub mod mangopay;
 pub mod metrics;

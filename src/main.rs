@@ -286,6 +286,11 @@ async fn run() -> anyhow::Result<()> {
                 "removed {} orphaned blobs and {} partial uploads",
                 swept.orphans, swept.partial_uploads
             );
+            let done = core.count_stored_pages().await?;
+            println!(
+                "counted the pages of {} files stored before the checks ({} unreadable)",
+                done.counted, done.unreadable
+            );
         }
         Command::Account(AccountCommand::Create {
             name,

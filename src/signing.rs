@@ -45,6 +45,12 @@ impl Signer {
         self.sign_until(document.as_str(), (now + self.ttl).timestamp())
     }
 
+    /// A token for any `subject` (a document's previews), valid from `now` for the configured
+    /// time.
+    pub fn sign_subject(&self, subject: &str, now: DateTime<Utc>) -> String {
+        self.sign_until(subject, (now + self.ttl).timestamp())
+    }
+
     /// Whether `token` was signed here for `document` and has not expired at `now`.
     pub fn verify(&self, document: &Id, token: &str, now: DateTime<Utc>) -> bool {
         self.verify_subject(document.as_str(), token, now)

@@ -17,6 +17,8 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[(&str, u8)] = &[
     // the floor: plain types and rules
     ("domain", 0),
+    // what a file goes through (checks, previews): pure, over bytes and the domain's file types
+    ("files", 1),
     // infrastructure: settings, signing, metrics, the blob store, request budgets
     ("config", 1),
     ("signing", 1),

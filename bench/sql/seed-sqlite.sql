@@ -82,7 +82,7 @@ select 'docu_test_' || printf('%019d', m),
 from g join disputes d on d.id = 'dspt_test_' || printf('%019d', 1 + ((m - 1) / 5) * 17);
 
 with recursive g(m) as (select 1 union all select m + 1 from g where m < 20000)
-insert into pages (document_id, position, filename, content_type, size, sha256, blob_key, created_at)
+insert into pages (document_id, position, filename, content_type, size, sha256, blob_key, created_at, file_pages)
 select 'docu_test_' || printf('%019d', m),
        1,
        'evidence-' || m || '.pdf',
@@ -90,7 +90,8 @@ select 'docu_test_' || printf('%019d', m),
        case when m = 1 then :big_size else :small_size end,
        case when m = 1 then :big_sha else :small_sha end,
        case when m = 1 then 'documents/bench-1mb' else 'documents/bench-' || printf('%05d', m - 2) end,
-       1735689600000000
+       1735689600000000,
+       1
 from g;
 
 update disputes set document_count = (select count(*) from documents where dispute_id = disputes.id)

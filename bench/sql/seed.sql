@@ -97,7 +97,7 @@ select 'docu_test_' || lpad(m::text, 19, '0'),
 from generate_series(1, 20000) m
 join disputes d on d.id = 'dspt_test_' || lpad((1 + ((m - 1) / 5) * 17)::text, 19, '0');
 
-insert into pages (document_id, position, filename, content_type, size, sha256, blob_key, created_at)
+insert into pages (document_id, position, filename, content_type, size, sha256, blob_key, created_at, file_pages)
 select 'docu_test_' || lpad(m::text, 19, '0'),
        1,
        'evidence-' || m || '.pdf',
@@ -105,7 +105,8 @@ select 'docu_test_' || lpad(m::text, 19, '0'),
        case when m = 1 then :big_size else :small_size end,
        case when m = 1 then :'big_sha' else :'small_sha' end,
        case when m = 1 then 'documents/bench-1mb' else 'documents/bench-' || lpad((m - 2)::text, 5, '0') end,
-       timestamptz '2025-01-01 00:00:00+00'
+       timestamptz '2025-01-01 00:00:00+00',
+       1
 from generate_series(1, 20000) m;
 
 update disputes d set document_count = c.n

@@ -5,7 +5,7 @@
 -- their page inserts replaced by it.
 
 -- Inserts page p_position of p_document from p_page ({filename, content_type, size, sha256,
--- blob_key, created_at, scanned_at, scan_engine}; a column the JSON lacks is null).
+-- blob_key, created_at, file_pages, scanned_at, scan_engine}; a column the JSON lacks is null).
 create function dd_insert_page(p_document text, p_position integer, p_page jsonb) returns void
 language sql volatile as $$
     insert into pages

@@ -9,6 +9,7 @@ use crate::domain::document::{NewDocument, NewPage, PageScan, ReviewRefusal};
 use crate::domain::{
     Actor, Document, DocumentAction, DocumentKind, Id, IdKind, ListPage, ListQuery, Page, Scope,
 };
+use crate::files::Checked;
 use crate::store::{DocumentFilter, Refusal, StoreError};
 
 /// A file on its way to becoming a page.
@@ -20,17 +21,20 @@ pub struct Upload {
 }
 
 impl Upload {
-    /// The page it becomes at `now` (the mode's clock), scanned (if it was) at `real_now`.
+    /// The page it becomes at `now` (the mode's clock), scanned (if it was) at `real_now`, with
+    /// what the checks found.
     fn page(
         self,
         now: chrono::DateTime<chrono::Utc>,
         real_now: chrono::DateTime<chrono::Utc>,
+        checked: Checked,
     ) -> NewPage {
         let scan = self.file.scan_engine.map(|engine| PageScan {
             at: real_now,
             engine,
         });
         NewPage {
+            file_pages: i64::from(checked.page_count),
             filename: self.filename,
             file_type: self.file.file_type,
             size: self.file.size,
@@ -56,6 +60,10 @@ impl Core {
         first: Option<Upload>,
         actor: &Actor,
     ) -> Result<Document, UploadError> {
+        let checked = match &first {
+            Some(upload) => Some(self.check_stored(&upload.file).await?),
+            None => None,
+        };
         let (mode, now) = self.time_of(scope, dispute).await?;
         let doc = NewDocument {
             id: id.unwrap_or_else(|| Id::generate(IdKind::Document, mode, now.timestamp())),
@@ -63,7 +71,9 @@ impl Core {
             tag,
             created_at: now,
         };
-        let page = first.map(|upload| upload.page(now, self.clock.now()));
+        let page = first
+            .zip(checked)
+            .map(|(upload, c)| upload.page(now, self.clock.now(), c));
         let created = self
             .store
             .insert_document(scope, dispute, &doc, page.as_ref(), actor)
@@ -88,8 +98,9 @@ impl Core {
         upload: Upload,
         actor: &Actor,
     ) -> Result<Page, UploadError> {
+        let checked = self.check_stored(&upload.file).await?;
         let (_, now) = self.time_of(scope, dispute).await?;
-        let page = upload.page(now, self.clock.now());
+        let page = upload.page(now, self.clock.now(), checked);
         match self
             .store
             .add_page(scope, dispute, document, &page, actor)

@@ -37,6 +37,9 @@ pub enum UploadError {
     /// clamd is away, slow or erring: the file was not scanned, so it is not stored.
     #[error("the malware scanner is unavailable: {0}")]
     ScannerUnavailable(#[source] crate::scan::ScanError),
+    /// The file is not one a card network accepts (FILES.md §2); the reason is the merchant's.
+    #[error("{0}")]
+    Unacceptable(#[from] crate::files::Refusal),
 }
 
 impl From<StoreError> for UploadError {

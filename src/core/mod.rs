@@ -5,6 +5,7 @@
 //! never at an edge.
 
 pub mod accounts;
+pub mod checks;
 pub mod deadlines;
 pub mod disputes;
 pub mod documents;
@@ -13,6 +14,8 @@ pub mod evidence_links;
 pub mod files;
 pub mod idempotency;
 pub mod magic;
+pub mod page_counts;
+pub mod previews;
 pub mod scans;
 pub mod search;
 pub mod tee;
@@ -50,6 +53,8 @@ pub struct Parts {
     pub scanner: Option<std::sync::Arc<crate::scan::Scanner>>,
     /// What operators watch (off unless the application turns it on).
     pub metrics: crate::metrics::Metrics,
+    /// The checks a file passes before it is kept, and its previews, within their bounds.
+    pub files: crate::files::Files,
     /// Bearer tokens found lately (by their hash), with their key and expiry.
     pub tokens: ttl_cache::TtlCache<
         [u8; 32],
@@ -75,6 +80,7 @@ impl Parts {
             metrics: crate::metrics::Metrics::default(),
             scanner: None,
             tokens: ttl_cache::TtlCache::new(std::time::Duration::ZERO),
+            files: crate::files::Files::default(),
         }
     }
 }

@@ -328,6 +328,13 @@ impl FileType {
         }
     }
 
+    /// The type a stored content type names.
+    pub fn from_content_type(content_type: &str) -> Option<FileType> {
+        [FileType::Png, FileType::Jpeg, FileType::Pdf, FileType::Gif]
+            .into_iter()
+            .find(|t| t.content_type() == content_type)
+    }
+
     pub fn content_type(self) -> &'static str {
         match self {
             FileType::Png => "image/png",
@@ -371,6 +378,9 @@ pub struct Page {
     /// Where the bytes are in the blob store.
     pub blob_key: String,
     pub created_at: DateTime<Utc>,
+    /// How many pages the file has (a PDF's own count, 1 for a picture); `None` for a PDF
+    /// stored before the checks counted them, until the sweep does.
+    pub file_pages: Option<i64>,
     /// clamd's last scan of the bytes; `None` when stored unscanned.
     pub scan: Option<PageScan>,
     /// Set when a rescan found malware in it: no longer served, previewed or put in a packet.
@@ -435,6 +445,8 @@ pub struct NewPage {
     pub created_at: DateTime<Utc>,
     /// clamd's scan, when the file was scanned on its way in.
     pub scan: Option<PageScan>,
+    /// How many pages the checks counted in the file.
+    pub file_pages: i64,
 }
 
 #[cfg(test)]

@@ -325,7 +325,7 @@ fn decoded_chunks(text: &str) -> impl Iterator<Item = Result<Bytes, base64::Deco
     params(("ClientId" = String, Path), ("DisputeId" = String, Path), ("DocumentId" = String, Path)),
     request_body(content = super::openapi::PageBody, content_type = "application/json"),
     responses((status = 204, description = "The page was added"),
-        (status = 400, description = "Bad base64, under 1 KB, the document not CREATED, or malware found in it (errors.File names it)", body = super::openapi::Error),
+        (status = 400, description = "Bad base64, under 1 KB, the document not CREATED, malware found in it, or a file a card network would refuse (errors.File says why: malware by its name; a PDF password-protected, damaged, without pages, over MAX_PDF_PAGES pages or with JavaScript, a Launch action or embedded files; an image whose size cannot be read or over 30 million pixels)", body = super::openapi::Error),
         (status = 404, description = "No such dispute or document", body = super::openapi::Error),
         (status = 413, description = "Over 7 MB decoded, or more than clamd scans", body = super::openapi::Error),
         (status = 415, description = "Not a PDF, JPEG, GIF or PNG", body = super::openapi::Error),

@@ -180,8 +180,18 @@ impl MpError {
             }
             .with("File", e.to_string()),
             UploadError::ScannerUnavailable(cause) => MpError::unavailable(cause.into()),
+            UploadError::Unacceptable(reason) => MpError::param("File", sentence(&reason)),
         }
     }
+}
+
+/// A checks' reason as Mangopay words its `errors`: a sentence.
+fn sentence(reason: &crate::files::Refusal) -> String {
+    let text = reason.to_string();
+    let mut chars = text.chars();
+    chars.next().map_or(String::new(), |c| {
+        c.to_uppercase().collect::<String>() + chars.as_str()
+    })
 }
 
 impl From<StoreError> for MpError {

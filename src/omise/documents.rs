@@ -30,7 +30,10 @@ pub use crate::domain::document::MAX_FILENAME_CHARS;
 #[derive(utoipa::ToSchema)]
 #[allow(dead_code)] // Read field by field from the multipart stream; this is its shape.
 pub struct UploadDocument {
-    /// PNG, JPEG or PDF (told from the bytes), at most 10,485,760 bytes.
+    /// PNG, JPEG or PDF (told from the bytes), at most 10,485,760 bytes, that a card network
+    /// accepts: a PDF that is not password-protected or damaged, has pages but at most
+    /// `MAX_PDF_PAGES` (50), and carries no JavaScript, Launch action or embedded file; an
+    /// image whose size reads and is at most 30 million pixels.
     #[schema(value_type = String, format = Binary)]
     file: Vec<u8>,
     #[schema(schema_with = super::openapi::kind_schema)]
@@ -117,7 +120,7 @@ pub async fn destroy(
 #[utoipa::path(post, operation_id = "uploadDocument", path = "/disputes/{id}/documents", tag = "documents", params(DisputePath),
     request_body(content = UploadDocument, content_type = "multipart/form-data"),
     responses((status = 200, description = "The new document", body = DocumentJson),
-        (status = 400, description = "Not PNG, JPEG or PDF, or clamd found malware in it, named in the message (invalid_file_type), or a malformed upload (bad_request)", body = Error),
+        (status = 400, description = "Not PNG, JPEG or PDF, or one a card network would refuse, or clamd found malware in it, the message saying why (invalid_file_type), or a malformed upload (bad_request)", body = Error),
         (status = 413, description = "Larger than 10,485,760 bytes, or than clamd scans (file_too_large)", body = Error),
         (status = 422, description = "The dispute is not open (dispute_not_open)", body = Error),
         (status = 503, description = "The database or, with SCAN_URL, clamd is unavailable: nothing was stored; retry after Retry-After (service_unavailable)", body = Error)))]

@@ -28,6 +28,10 @@ pub enum ApiError {
     /// 413: the upload passed the size limit while streaming, or the scanner's; which.
     #[error("{0}")]
     FileTooLarge(String),
+    /// 400 `invalid_file_type` too: a PNG, JPEG or PDF a card network would refuse (FILES.md
+    /// §2), with the reason.
+    #[error("{0}")]
+    UnacceptableFile(String),
     /// 401, with a `WWW-Authenticate` challenge.
     #[error("{0}")]
     Authentication(&'static str),
@@ -91,7 +95,7 @@ impl ApiError {
             ApiError::InvalidScope(_) => "invalid_scope",
             ApiError::InvalidFilter(_) => "invalid_filter",
             ApiError::InvalidPage(_) => "invalid_page",
-            ApiError::InvalidFileType(_) => "invalid_file_type",
+            ApiError::InvalidFileType(_) | ApiError::UnacceptableFile(_) => "invalid_file_type",
             ApiError::FileTooLarge(_) => "file_too_large",
             ApiError::Authentication(_) => "authentication_failure",
             ApiError::NotFound(_) => "not_found",
@@ -113,7 +117,8 @@ impl ApiError {
             | ApiError::InvalidScope(_)
             | ApiError::InvalidFilter(_)
             | ApiError::InvalidPage(_)
-            | ApiError::InvalidFileType(_) => StatusCode::BAD_REQUEST,
+            | ApiError::InvalidFileType(_)
+            | ApiError::UnacceptableFile(_) => StatusCode::BAD_REQUEST,
             ApiError::FileTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Authentication(_) => StatusCode::UNAUTHORIZED,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -181,6 +186,7 @@ impl ApiError {
             }
             UploadError::Blob(e) => ApiError::Internal(e.into()),
             UploadError::Refused(r) => ApiError::from_refusal(r, dispute, None),
+            UploadError::Unacceptable(reason) => ApiError::UnacceptableFile(reason.to_string()),
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod evidence_links;
 pub mod health;
 pub mod idempotency;
 pub mod input;
+pub mod previews;
 pub mod search;
 pub mod test_mode;
 
@@ -109,6 +110,7 @@ fn file_routes() -> OpenApiRouter<OmiseState> {
     OpenApiRouter::new()
         .routes(routes!(documents::upload))
         .routes(routes!(documents::download))
+        .routes(routes!(previews::preview))
 }
 
 /// Every annotated route, unlayered: what the OpenAPI document describes.

@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod disputes;
 pub mod documents;
 pub mod error;
+pub mod previews;
 pub mod scans;
 pub mod webhooks;
 
@@ -57,6 +58,7 @@ fn own_routes() -> OpenApiRouter<OpsState> {
         .routes(routes!(disputes::http_escalate))
         .routes(routes!(documents::http_validate))
         .routes(routes!(documents::http_refuse))
+        .routes(routes!(previews::http_preview))
         .routes(routes!(webhooks::http_add, webhooks::http_list))
         .routes(routes!(webhooks::http_remove))
         .routes(routes!(webhooks::http_rotate))

@@ -70,6 +70,7 @@ fn page_json(page: &NewPage) -> Value {
         "sha256": page.sha256,
         "blob_key": page.blob_key,
         "created_at": at(page.created_at),
+        "file_pages": page.file_pages,
         "scanned_at": page.scan.as_ref().map(|s| at(s.at)),
         "scan_engine": page.scan.as_ref().map(|s| s.engine.as_str()),
     })

@@ -18,6 +18,7 @@ mod event_rows;
 mod events;
 mod events_lite;
 mod evidence_links;
+mod file_pages;
 mod history;
 mod pages;
 mod postgres;
@@ -45,6 +46,7 @@ use crate::domain::{
 pub use db::{Pool, PoolStats};
 pub use events::{AttemptRecord, EventFilter, Events, Outcome};
 pub use evidence_links::{NewEvidenceLink, Session, WebAccess};
+pub use file_pages::FilePages;
 pub use scans::{Cursor, Scans, StoredPage};
 pub use search::Search;
 
@@ -514,7 +516,17 @@ pub trait Documents {
 /// The whole store. Callers bring the part they use into scope: `use crate::store::Disputes`.
 #[async_trait]
 pub trait Store:
-    Accounts + Disputes + Documents + Events + Search + WebAccess + Scans + Send + Sync + 'static
+    Accounts
+    + Disputes
+    + Documents
+    + Events
+    + FilePages
+    + Search
+    + WebAccess
+    + Scans
+    + Send
+    + Sync
+    + 'static
 {
     async fn migrate(&self) -> Result<(), StoreError>;
     async fn ping(&self) -> Result<(), StoreError>;

@@ -32,6 +32,8 @@ pub(super) async fn insert_page(
         .push(", ")
         .bind(page.created_at)
         .push(", ")
+        .bind(page.file_pages)
+        .push(", ")
         .bind(page.scan.as_ref().map(|s| s.at))
         .push(", ")
         .bind(page.scan.as_ref().map(|s| s.engine.as_str()))
@@ -51,6 +53,7 @@ pub(super) fn stored_page(document: &Id, position: i64, page: &NewPage) -> Page 
         sha256: page.sha256.clone(),
         blob_key: page.blob_key.clone(),
         created_at: page.created_at,
+        file_pages: Some(page.file_pages),
         scan: page.scan.clone(),
         quarantine: None,
     }

@@ -21,14 +21,14 @@ pub const DISPUTE_COLUMNS: &str = "id, account_id, livemode, charge_id, amount, 
 pub const DOCUMENT_COLUMNS: &str = "d.id, d.dispute_id, d.account_id, d.livemode, d.kind, d.tag, d.status, \
      d.refused_reason, d.refused_message, d.processed_at, d.created_at, d.submitted_at, \
      d.page_count, p.position, p.filename, p.content_type, p.size, p.sha256, p.blob_key, \
-     p.created_at as page_created_at, p.scanned_at, p.scan_engine, p.quarantined_at, \
-     p.quarantine_signature";
+     p.created_at as page_created_at, p.file_pages, p.scanned_at, p.scan_engine, \
+     p.quarantined_at, p.quarantine_signature";
 
 pub const DOCUMENT_FROM: &str =
     "documents d left join pages p on p.document_id = d.id and p.position = 1";
 
 pub const PAGE_COLUMNS: &str = "document_id, position, filename, content_type, size, sha256, \
-     blob_key, created_at, scanned_at, scan_engine, quarantined_at, quarantine_signature";
+     blob_key, created_at, file_pages, scanned_at, scan_engine, quarantined_at, quarantine_signature";
 
 fn parse<T: FromStr<Err = String>>(column: &str, value: &str) -> Result<T, StoreError> {
     value
@@ -140,6 +140,9 @@ pub struct DocumentRow {
     pub sha256: Option<String>,
     pub blob_key: Option<String>,
     pub page_created_at: Option<Ts>,
+    /// Absent from the snapshots of events recorded before files' pages were counted.
+    #[serde(default)]
+    pub file_pages: Option<i32>,
     /// Absent from the snapshots of events recorded before pages were scanned.
     #[serde(default)]
     pub scanned_at: Option<Ts>,
@@ -182,6 +185,7 @@ impl TryFrom<DocumentRow> for Document {
                 sha256,
                 blob_key,
                 created_at: at.0,
+                file_pages: r.file_pages.map(i64::from),
                 scan: page_scan(r.scanned_at, r.scan_engine),
                 quarantine: quarantine(r.quarantined_at, r.quarantine_signature),
             }),
@@ -223,6 +227,7 @@ pub struct PageFileRow {
     pub sha256: String,
     pub blob_key: String,
     pub created_at: Ts,
+    pub file_pages: Option<i32>,
     pub scanned_at: Option<Ts>,
     pub scan_engine: Option<String>,
     pub quarantined_at: Option<Ts>,
@@ -254,6 +259,7 @@ impl From<PageFileRow> for Page {
             sha256: r.sha256,
             blob_key: r.blob_key,
             created_at: r.created_at.0,
+            file_pages: r.file_pages.map(i64::from),
             scan: page_scan(r.scanned_at, r.scan_engine),
             quarantine: quarantine(r.quarantined_at, r.quarantine_signature),
         }

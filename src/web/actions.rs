@@ -300,10 +300,14 @@ pub async fn delete(
     State(state): State<WebState>,
     viewer: Viewer,
     axum::extract::Path(params): axum::extract::Path<Vec<(String, String)>>,
-    Form(form): Form<Plain>,
+    Form(form): Form<Answer>,
 ) -> Response {
     if let Err(refused) = viewer.check_csrf(form.csrf.as_deref()) {
         return refused.into_response();
+    }
+    if form.confirm.as_deref() != Some("yes") {
+        let e = WebError::bad_request("tick the box to confirm that the document goes");
+        return refused(&state, &viewer, e, false).await;
     }
     let raw = params
         .iter()

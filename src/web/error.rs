@@ -124,6 +124,11 @@ impl WebError {
                      stored. Please try again in a moment",
                 )
             }
+            UploadError::Unacceptable(reason) => WebError::refused(
+                StatusCode::BAD_REQUEST,
+                "invalid_file_type",
+                &reason.to_string(),
+            ),
         }
     }
 

@@ -11,6 +11,7 @@ mod checklist;
 mod error;
 mod limits;
 mod pages;
+mod previews;
 mod words;
 
 use std::sync::Arc;
@@ -106,6 +107,10 @@ pub fn router(state: WebState, request_timeout: Duration) -> Router {
             .route(
                 &format!("{prefix}/documents/{{document}}/file"),
                 get(actions::file),
+            )
+            .route(
+                &format!("{prefix}/documents/{{document}}/pages/{{page}}/preview"),
+                get(previews::preview),
             );
     }
     let quick = quick.layer(middleware::from_fn_with_state(limit, time_limit));

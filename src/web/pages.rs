@@ -235,7 +235,12 @@ pub fn dispute_page(
                                 dt { "Size" } dd { (size(file.size)) " · " (file.content_type) }
                                 dt { "SHA-256" } dd class="hash" { (file.sha256) }
                                 dt { "Status" } dd { (document_status(doc.status)) }
-                                @if doc.page_count > 1 { dt { "Pages" } dd { (doc.page_count) } }
+                                @if file.content_type == "application/pdf" {
+                                    dt { "Pages" } dd {
+                                        @if let Some(n) = file.file_pages { (n) } @else { "not counted yet" }
+                                    }
+                                }
+                                @if doc.page_count > 1 { dt { "Files" } dd { (doc.page_count) } }
                             }
                             @let src = format!("{base}/documents/{}/file", doc.id);
                             @if let Some(quarantine) = &file.quarantine {
@@ -244,11 +249,11 @@ pub fn dispute_page(
                                     " in this file, so it is no longer shown, served or sent to the bank."
                                 }
                             } @else {
+                                @let shown = file.file_pages.unwrap_or(1).max(1);
                             div class="preview" {
-                                @if file.content_type == "application/pdf" {
-                                    iframe src=(src) title={ "Preview of " (file.filename) } {}
-                                } @else if file.content_type.starts_with("image/") {
-                                    img src=(src) alt={ "Preview of " (file.filename) };
+                                @for n in 1..=shown {
+                                    img src={ (base) "/documents/" (doc.id) "/pages/" (n) "/preview" }
+                                        alt={ "Preview of " (file.filename) @if shown > 1 { ", page " (n) " of " (shown) } } loading="lazy";
                                 }
                                 p { a href=(src) { "Open " (file.filename) } }
                             }
@@ -258,10 +263,17 @@ pub fn dispute_page(
                             p { (kind_label(doc)) " · " (document_status(doc.status)) }
                         }
                         @if open && doc.status == DocumentStatus::Draft {
-                            form method="post" action={ (base) "/documents/" (doc.id) "/delete" } {
-                                @if let Some(csrf) = csrf { input type="hidden" name="csrf" value=(csrf); }
-                                button type="submit" class="secondary" { "Delete "
-                                    @if let Some(file) = &doc.first_page { (file.filename) } @else { "this document" } }
+                            @let name = doc.first_page.as_ref().map_or("this document", |f| f.filename.as_str());
+                            details class="delete" {
+                                summary { "Delete " (name) "…" }
+                                form method="post" action={ (base) "/documents/" (doc.id) "/delete" } {
+                                    @if let Some(csrf) = csrf { input type="hidden" name="csrf" value=(csrf); }
+                                    label class="inline" {
+                                        input type="checkbox" name="confirm" value="yes" required;
+                                        span { "Yes, remove " (name) " from the evidence." }
+                                    }
+                                    button type="submit" class="danger" { "Delete " (name) }
+                                }
                             }
                         }
                     }

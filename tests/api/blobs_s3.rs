@@ -46,8 +46,7 @@ async fn on_s3_a_document_round_trips_under_the_prefix_and_leaves_no_upload_behi
 
     let dispute = app.open_dispute().await;
     // Ten megabytes: two parts of S3's minimum size.
-    let mut big = b"%PDF-1.4\n".to_vec();
-    big.resize(10 * 1024 * 1024, b'x');
+    let big = real(FileType::Pdf, "two parts", 10 * 1024 * 1024);
     let doc = app
         .upload(&dispute, "big.pdf", &big, None)
         .await
@@ -89,8 +88,7 @@ async fn on_s3_refused_uploads_leave_no_object_and_no_multipart_upload() {
     let app = s3_app(&moto, &bucket, "refusals").await;
     let before = moto.objects(&bucket).await;
     let dispute = app.open_dispute().await;
-    let mut huge = b"%PDF-1.4\n".to_vec();
-    huge.resize(11 * 1024 * 1024, b'x');
+    let huge = real(FileType::Pdf, "huge", 11 * 1024 * 1024);
     app.upload(&dispute, "huge.pdf", &huge, None)
         .await
         .expect_error(413, "file_too_large");

@@ -3,6 +3,7 @@
 //! per document, no staged file left on a local disk, no incomplete multipart upload on S3
 //! (moto's server). On Postgres.
 
+use crate::helpers::{FileType, real};
 use crate::moto::Moto;
 use crate::processes::*;
 use bytes::Bytes;
@@ -10,6 +11,10 @@ use futures::channel::mpsc;
 
 const UPLOADS: usize = 6;
 const FILE_SIZE: usize = 8 * 1024 * 1024;
+
+/// The real PDF the streamed uploads send: its first `SENT` bytes, then the rest.
+static IN_FLIGHT: std::sync::LazyLock<Vec<u8>> =
+    std::sync::LazyLock::new(|| real(FileType::Pdf, "in flight", FILE_SIZE));
 /// How much of each file is sent before the server is killed: more than an S3 part.
 const SENT: usize = 6 * 1024 * 1024;
 const BOUNDARY: &str = "crash-test-boundary";
@@ -35,8 +40,7 @@ impl Server {
              Content-Type: application/pdf\r\n\r\n"
         );
         let mut first = head.into_bytes();
-        first.extend_from_slice(b"%PDF-1.4\n");
-        first.resize(first.len() + SENT, b'x');
+        first.extend_from_slice(&IN_FLIGHT[..SENT]);
         tx.unbounded_send(Ok(Bytes::from(first))).unwrap();
         let request = self
             .post(&format!("/disputes/{dispute}/documents"))
@@ -54,8 +58,7 @@ async fn killed_mid_upload_then_swept(deployment: &Deployment, moto: Option<(&Mo
     deployment.run(&["seed"], &[]).await;
     let server = deployment.serve().await;
     let dispute = server.open_dispute().await;
-    let mut pdf = b"%PDF-1.4\n".to_vec();
-    pdf.resize(FILE_SIZE, b'x');
+    let pdf = real(FileType::Pdf, "before the kill", FILE_SIZE);
     for _ in 0..2 {
         server.upload(&dispute, &pdf).await;
     }
@@ -151,7 +154,7 @@ async fn on_s3_a_server_killed_mid_upload_leaves_no_multipart_upload_once_swept(
 
 /// The rest of a `begin_upload`: what it held back, and the closing boundary.
 fn finish_upload(tx: mpsc::UnboundedSender<Result<Bytes, std::io::Error>>) {
-    let mut rest = vec![b'x'; FILE_SIZE - SENT];
+    let mut rest = IN_FLIGHT[SENT..].to_vec();
     rest.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
     tx.unbounded_send(Ok(Bytes::from(rest))).unwrap();
 }

@@ -87,15 +87,13 @@ each_backend! {
     async fn an_upload_over_ten_megabytes_is_refused_and_leaves_no_row_and_no_blob(app) {
         let dispute = app.open_dispute().await;
         let blobs_before = app.blob_keys().await;
-        let mut big = b"%PDF-1.4\n".to_vec();
-        big.resize(11 * 1024 * 1024, b'x');
+        let big = real(FileType::Pdf, "huge", 11 * 1024 * 1024);
         app.upload(&dispute, "huge.pdf", &big, None).await.expect_error(413, "file_too_large");
-        let mut exact = b"%PDF-1.4\n".to_vec();
-        exact.resize(10 * 1024 * 1024 + 1, b'x');
-        app.upload(&dispute, "just-over.pdf", &exact, None).await.expect_error(413, "file_too_large");
+        let over = real(FileType::Pdf, "just over", 10 * 1024 * 1024 + 1);
+        app.upload(&dispute, "just-over.pdf", &over, None).await.expect_error(413, "file_too_large");
         assert_eq!(app.get(&format!("/disputes/{dispute}/documents")).await.expect(200)["total"], 0);
         assert_eq!(app.blob_keys().await, blobs_before);
-        exact.truncate(10 * 1024 * 1024);
+        let exact = real(FileType::Pdf, "at the limit", 10 * 1024 * 1024);
         let ok = app.upload(&dispute, "at-limit.pdf", &exact, None).await.expect(200);
         assert_eq!(ok["size"], 10 * 1024 * 1024);
     }

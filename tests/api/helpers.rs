@@ -23,6 +23,8 @@ pub const PENDING_DISPUTE: &str = "dspt_test_5demopend6000000000";
 pub const LIVE_DISPUTE: &str = "dspt_5demolive1000000000";
 pub const OTHER_ACCOUNT_DISPUTE: &str = "dspt_test_5otheracct100000000";
 
+pub use dispute_docs::domain::FileType;
+
 pub const PNG: &[u8] = include_bytes!("../../fixtures/files/receipt.png");
 pub const JPEG: &[u8] = include_bytes!("../../fixtures/files/delivery-slip.jpg");
 pub const PDF: &[u8] = include_bytes!("../../fixtures/files/invoice.pdf");
@@ -377,6 +379,31 @@ impl TestApp {
             .await
     }
 
+    /// Partial uploads left in a local blob directory (`<key>#<n>` files).
+    pub fn staged_files(&self) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(self._blob_dir.path().join("documents")) else {
+            return Vec::new();
+        };
+        entries
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains('#'))
+            .collect()
+    }
+
+    /// Runs a statement on the test's own database, bypassing the app.
+    pub async fn sql_execute(&self, sql: &str) {
+        let url = &self.database_url;
+        if url.starts_with("postgres") {
+            let pool = sqlx::PgPool::connect(url).await.unwrap();
+            sqlx::query(sql).execute(&pool).await.unwrap();
+            pool.close().await;
+        } else {
+            let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+            sqlx::query(sql).execute(&pool).await.unwrap();
+            pool.close().await;
+        }
+    }
+
     /// Runs a query returning one text column, on the test's own database, bypassing the app.
     pub async fn sql_strings(&self, sql: &str) -> Vec<String> {
         let url = &self.database_url;
@@ -475,14 +502,32 @@ pub fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-/// A file of exactly `len` bytes that starts with `magic` (a type's magic bytes), padded with
-/// a line of text that `tag` makes unique.
+/// A file of exactly `len` bytes of the type `magic` names, made unique by `tag`: for
+/// `PDF_MAGIC`, `GIF_MAGIC` and `GIF87a` a real PDF or GIF that passes the checks
+/// (`files::samples::sized`); for any other magic, bytes that only start with it, for the
+/// refusals.
 pub fn padded(magic: &[u8], tag: &str, len: usize) -> Vec<u8> {
+    use dispute_docs::domain::FileType;
+    match magic {
+        PDF_MAGIC => return real(FileType::Pdf, tag, len),
+        GIF_MAGIC => return real(FileType::Gif, tag, len),
+        b"GIF87a" => {
+            let mut gif = real(FileType::Gif, tag, len);
+            gif[..6].copy_from_slice(b"GIF87a");
+            return gif;
+        }
+        _ => {}
+    }
     let mut bytes = magic.to_vec();
     bytes.extend_from_slice(format!("\n% {tag}\n").as_bytes());
     assert!(bytes.len() <= len, "{len} bytes cannot hold the header");
     bytes.resize(len, b' ');
     bytes
+}
+
+/// A real file of `file_type` of exactly `len` bytes, made unique by `tag`.
+pub fn real(file_type: dispute_docs::domain::FileType, tag: &str, len: usize) -> Vec<u8> {
+    dispute_docs::files::samples::sized(file_type, tag, len)
 }
 
 pub const PDF_MAGIC: &[u8] = b"%PDF-1.4";

@@ -17,6 +17,7 @@ mod documents;
 mod durable;
 mod events;
 mod evidence_links;
+mod files;
 mod history;
 mod idempotency;
 mod limits;

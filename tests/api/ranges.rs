@@ -6,12 +6,10 @@ use crate::helpers::*;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-/// A PDF of `len` bytes whose every byte depends on where it is, so that a range taken from the
-/// wrong place shows.
+/// A real PDF of `len` bytes, nearly all of it a stream whose every byte depends on where it
+/// is, so that a range taken from the wrong place shows.
 pub fn pdf_of(len: usize) -> Vec<u8> {
-    let mut bytes = b"%PDF-1.4\n".to_vec();
-    bytes.extend((bytes.len()..len).map(|i| (i % 251) as u8));
-    bytes
+    real(dispute_docs::domain::FileType::Pdf, "ranges", len)
 }
 
 async fn get(uri: &str, headers: &[(&str, &str)]) -> reqwest::Response {

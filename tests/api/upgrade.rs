@@ -12,10 +12,11 @@ use sha2::Digest;
 const ACCOUNT: &str = "acct_5upgrade00000000000";
 const DISPUTE: &str = "dspt_test_5upgrade000000000000";
 const DOCUMENT: &str = "docu_test_5upgrade000000000000";
+const PICTURE: &str = "docu_test_5upgradepicture00000";
 const SECRET: &str = "skey_test_5upgradekey00000000";
 
 /// The first schema's rows: an account on the older API version, a key, a pending dispute and
-/// its submitted document. `t` is a time literal, `no` a false literal, `hash` a blob literal.
+/// its two submitted documents, a PDF and a picture. `t` is a time literal, `no` a false literal, `hash` a blob literal.
 fn old_rows(t: &str, no: &str, hash: &str) -> Vec<String> {
     vec![
         format!(
@@ -26,11 +27,15 @@ fn old_rows(t: &str, no: &str, hash: &str) -> Vec<String> {
         ),
         format!(
             "insert into disputes (id, account_id, livemode, charge_id, amount, currency, funding_amount, funding_currency, status, reason_code, message, metadata, debit_transaction_id, created_at, document_count) \
-                 values ('{DISPUTE}', '{ACCOUNT}', {no}, 'chrg_test_5upgrade0000000000', 500, 'THB', 500, 'THB', 'pending', 'unauthorized_charge', 'ours', '{{\"order\": \"A-1\"}}', 'trxn_test_5upgrade00000000000', {t}, 1)"
+                 values ('{DISPUTE}', '{ACCOUNT}', {no}, 'chrg_test_5upgrade0000000000', 500, 'THB', 500, 'THB', 'pending', 'unauthorized_charge', 'ours', '{{\"order\": \"A-1\"}}', 'trxn_test_5upgrade00000000000', {t}, 2)"
         ),
         format!(
             "insert into documents (id, dispute_id, filename, kind, content_type, size, sha256, blob_key, created_at, submitted_at) \
                  values ('{DOCUMENT}', '{DISPUTE}', 'slip.pdf', 'proof_of_receipt', 'application/pdf', 4, 'abcd', 'documents/old', {t}, {t})"
+        ),
+        format!(
+            "insert into documents (id, dispute_id, filename, kind, content_type, size, sha256, blob_key, created_at, submitted_at) \
+                 values ('{PICTURE}', '{DISPUTE}', 'porch.png', 'proof_of_receipt', 'image/png', 4, 'ef01', 'documents/old-picture', {t}, {t})"
         ),
         format!(
             "insert into dispute_counts (account_id, livemode, status, count) values ('{ACCOUNT}', {no}, 'pending', 1)"
@@ -85,7 +90,7 @@ async fn old_schema_then_upgrade(url: &str, postgres: bool) {
             dispute.document_count,
             dispute.mode
         ),
-        (Some("ours"), 1, Mode::Test)
+        (Some("ours"), 2, Mode::Test)
     );
     assert_eq!(dispute.metadata["order"], "A-1");
     let doc = store
@@ -116,6 +121,19 @@ async fn old_schema_then_upgrade(url: &str, postgres: bool) {
         ),
         ("slip.pdf", "documents/old", 4, 1)
     );
+    // A PDF stored before the checks has no page count until the sweep reads it; a picture's
+    // is 1 from the migration.
+    assert_eq!(page.file_pages, None);
+    let picture = store
+        .document(
+            None,
+            &dispute_id,
+            &Id::parse(IdKind::Document, PICTURE).unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(picture.first_page.unwrap().file_pages, Some(1));
     let key = store
         .find_key(&sha2::Sha256::digest(SECRET.as_bytes()).into())
         .await

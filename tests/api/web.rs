@@ -1,6 +1,7 @@
 //! The pages under /web, over HTTP as a browser without JavaScript uses them: an evidence link's
-//! dispute page (read, upload, refuse, delete, submit, then read-only), closed links, the file
-//! previews' headers, and the dashboard's session (sign in, list, CSRF, idle expiry, sign out).
+//! dispute page (read, upload, refuse, previews, delete after confirming, submit, then
+//! read-only), closed links, the files' and previews' headers, and the dashboard's session (sign
+//! in, list, CSRF, idle expiry, sign out).
 //! The browser suite (tests/browser) drives the same pages in Chromium.
 
 use crate::helpers::*;
@@ -162,9 +163,25 @@ each_backend! {
         let pdf = docs["data"][1]["id"].as_str().unwrap().to_owned();
         assert_eq!(docs["data"][0]["kind"], "proof_of_receipt");
         let body = app.web_get(&path, None).await.expect(200).to_owned();
-        assert!(body.contains(&format!("<img src=\"{path}/documents/{png}/file\"")), "{body}");
-        assert!(body.contains(&format!("<iframe src=\"{path}/documents/{pdf}/file\"")), "{body}");
+        // Previews rendered by the server, one per page, and no embedded viewer.
+        assert!(body.contains(&format!("<img src=\"{path}/documents/{png}/pages/1/preview\"")), "{body}");
+        assert!(body.contains(&format!("<img src=\"{path}/documents/{pdf}/pages/1/preview\"")), "{body}");
+        assert!(!body.contains(&format!("{path}/documents/{pdf}/pages/2/preview")), "the invoice has one page");
+        assert!(!body.contains("<iframe"));
+        assert!(body.contains("<dt>Pages</dt><dd>1</dd>"), "{body}");
+        assert!(body.contains(&format!("href=\"{path}/documents/{png}/file\"")), "the original, to open");
         assert!(body.contains(docs["data"][0]["sha256"].as_str().unwrap()));
+        let preview = browser().get(app.url(&format!("{path}/documents/{pdf}/pages/1/preview"))).send().await.unwrap();
+        assert_eq!(preview.status(), 200);
+        assert_eq!(preview.headers()["content-type"], "image/png");
+        assert_eq!(preview.headers()["cache-control"], "private, max-age=3600");
+        let etag = preview.headers()["etag"].to_str().unwrap().to_owned();
+        let png_bytes = preview.bytes().await.unwrap();
+        let picture = image::load_from_memory_with_format(&png_bytes, image::ImageFormat::Png).unwrap();
+        assert!(picture.width().max(picture.height()) <= 512);
+        let again = browser().get(app.url(&format!("{path}/documents/{pdf}/pages/1/preview"))).header("if-none-match", &etag).send().await.unwrap();
+        assert_eq!(again.status(), 304);
+        app.web_get(&format!("{path}/documents/{pdf}/pages/2/preview"), None).await.expect(404);
         // The bytes, inline, never sniffed, under a policy of their own.
         let file = browser().get(app.url(&format!("{path}/documents/{png}/file"))).send().await.unwrap();
         assert_eq!(file.status(), 200);
@@ -180,15 +197,16 @@ each_backend! {
         let refused = app.web_upload(&path, &[("notes.txt", b"just some text")], None, None, true).await;
         let answer: serde_json::Value = serde_json::from_str(refused.expect(400)).unwrap();
         assert_eq!(answer["code"], "invalid_file_type");
-        let big = vec![0u8; 10 * 1024 * 1024 + 1];
-        let mut big_png = PNG.to_vec();
-        big_png.extend_from_slice(&big);
+        let big_png = real(FileType::Png, "huge", 10 * 1024 * 1024 + 1);
         let refused = app.web_upload(&path, &[("huge.png", &big_png)], None, None, true).await;
         assert_eq!(serde_json::from_str::<serde_json::Value>(refused.expect(413)).unwrap()["code"], "file_too_large");
         assert_eq!(app.get(&format!("/disputes/{dispute}/documents")).await.expect(200)["total"], 2);
 
-        // Delete one.
-        let deleted = app.web_post(&format!("{path}/documents/{pdf}/delete"), &[], None).await;
+        // Delete one: not without the confirmation, then with it.
+        let unconfirmed = app.web_post(&format!("{path}/documents/{pdf}/delete"), &[], None).await;
+        assert!(unconfirmed.expect(400).contains("Tick the box to confirm"), "{}", unconfirmed.body);
+        assert_eq!(app.get(&format!("/disputes/{dispute}/documents")).await.expect(200)["total"], 2);
+        let deleted = app.web_post(&format!("{path}/documents/{pdf}/delete"), &[("confirm", "yes")], None).await;
         assert_eq!(deleted.status.as_u16(), 303, "{}", deleted.body);
         assert_eq!(app.get(&format!("/disputes/{dispute}/documents")).await.expect(200)["total"], 1);
 
@@ -206,7 +224,7 @@ each_backend! {
         let body = app.web_get(&path, None).await.expect(200).to_owned();
         assert!(!body.contains("<form") && body.contains("can no longer be changed"), "{body}");
         assert!(app.web_upload(&path, &[("late.png", PNG)], None, None, false).await.expect(422).contains("dispute_not_open"));
-        app.web_post(&format!("{path}/documents/{png}/delete"), &[], None).await.expect(422);
+        app.web_post(&format!("{path}/documents/{png}/delete"), &[("confirm", "yes")], None).await.expect(422);
         app.web_post(&format!("{path}/accept"), &[("confirm", "yes")], None).await.expect(422);
 
         // The history names the key that made the link, and the events went out as for the API.
@@ -217,6 +235,26 @@ each_backend! {
         assert_eq!(kinds, [Opened, EvidenceLinkCreated, DocumentAdded, PageAdded, DocumentAdded, PageAdded, DocumentRemoved, StatusChanged, DocumentStatusChanged]);
         assert!(history.iter().all(|e| matches!(e.actor, Actor::Key(_))));
         assert_eq!(app.event_keys(&dispute).await, ["dispute.create", "dispute.update", "dispute.update", "dispute.update", "dispute.update"]);
+    }
+
+    async fn the_page_refuses_what_the_checks_refuse_in_the_api_s_words_and_keeps_nothing(app) {
+        let dispute = app.open_dispute().await;
+        let path = app.link_page(&dispute).await;
+        let before = app.blob_keys().await;
+        for file in dispute_docs::files::samples::refused() {
+            let text = file.refusal.to_string();
+            let words = format!("{}{}", text[..1].to_uppercase(), &text[1..]);
+            let page = app.web_upload(&path, &[(file.name, &file.bytes)], None, None, false).await;
+            let body = page.expect(400);
+            assert!(body.contains(&format!("{words} (invalid_file_type)")), "{}: {body}", file.name);
+            let answer = app.web_upload(&path, &[(file.name, &file.bytes)], None, None, true).await;
+            let answer: serde_json::Value = serde_json::from_str(answer.expect(400)).unwrap();
+            assert_eq!((answer["code"].as_str(), answer["message"].as_str()), (Some("invalid_file_type"), Some(words.as_str())), "{}", file.name);
+        }
+        assert_eq!(app.get(&format!("/disputes/{dispute}/documents")).await.expect(200)["total"], 0);
+        assert_eq!(app.blob_keys().await, before);
+        assert_eq!(app.blob_keys().await, app.row_blob_keys().await);
+        assert!(app.staged_files().is_empty());
     }
 
     async fn accepting_from_the_page_loses_the_dispute(app) {

@@ -84,21 +84,27 @@ test('an evidence link: upload by the file input and by drag and drop, previews,
   const image = page.getByRole('img', { name: 'Preview of receipt.png' });
   await image.waitFor();
   assert.ok(await image.evaluate((img) => img.complete && img.naturalWidth > 0), 'the PNG is shown');
-  const frame = page.locator('iframe[title="Preview of invoice.pdf"]');
-  await frame.waitFor();
-  const pdf = await page.request.get(new URL(await frame.getAttribute('src'), BASE).href);
-  assert.equal(pdf.status(), 200);
-  assert.equal(pdf.headers()['content-type'], 'application/pdf');
-  assert.equal(pdf.headers()['x-content-type-options'], 'nosniff');
+  // The PDF's page, rendered by the server as a PNG (no embedded viewer, which paints nothing
+  // here), with its page count beside it.
+  const preview = page.getByRole('img', { name: 'Preview of invoice.pdf' });
+  await preview.waitFor();
+  assert.ok(await preview.evaluate((img) => img.complete && img.naturalWidth > 0 && img.naturalWidth <= 512), 'the PDF page is shown');
+  assert.equal(await page.locator('iframe').count(), 0);
+  assert.match(await page.textContent('main'), /Pages\s*1/);
+  const png = await page.request.get(new URL(await preview.getAttribute('src'), BASE).href);
+  assert.equal(png.status(), 200);
+  assert.equal(png.headers()['content-type'], 'image/png');
+  assert.equal(png.headers()['x-content-type-options'], 'nosniff');
+  assert.ok(png.headers()['etag'], 'an ETag');
 
   // Dropped on the drop zone.
-  const png = fs.readFileSync(path.join(FIXTURES, 'receipt.png')).toString('base64');
+  const dropped = fs.readFileSync(path.join(FIXTURES, 'receipt.png')).toString('base64');
   await Promise.all([page.waitForEvent('load'), page.evaluate((b64) => {
     const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
     const data = new DataTransfer();
     data.items.add(new File([bytes], 'dropped.png', { type: 'image/png' }));
     document.querySelector('.dropzone').dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
-  }, png)]);
+  }, dropped)]);
   await page.getByRole('img', { name: 'Preview of dropped.png' }).waitFor();
   assert.equal((await api('GET', `/disputes/${dispute}/documents`)).total, 3);
   await page.screenshot({ path: path.join(SCREENSHOTS, 'dispute-page.png'), fullPage: true });
@@ -115,9 +121,14 @@ test('an evidence link: upload by the file input and by drag and drop, previews,
   assert.match(await refusal.textContent(), /not a PNG, JPEG or PDF file \(invalid_file_type\)/);
   await scan(page, 'the dispute page after a refusal');
 
-  // Delete the PDF.
+  // Delete the PDF: the button asks first (a box to tick), then it goes.
+  await page.getByText('Delete invoice.pdf…').click();
+  await page.getByRole('button', { name: 'Delete invoice.pdf' }).click();
+  assert.equal(await page.getByRole('button', { name: 'Delete invoice.pdf' }).isVisible(), true, 'still asking');
+  assert.equal((await api('GET', `/disputes/${dispute}/documents`)).total, 3);
+  await page.getByLabel('Yes, remove invoice.pdf from the evidence.').check();
   await Promise.all([page.waitForEvent('load'), page.getByRole('button', { name: 'Delete invoice.pdf' }).click()]);
-  assert.equal(await page.locator('iframe[title="Preview of invoice.pdf"]').count(), 0);
+  assert.equal(await page.getByRole('img', { name: 'Preview of invoice.pdf' }).count(), 0);
   assert.equal((await api('GET', `/disputes/${dispute}/documents`)).total, 2);
 
   // The explanation, confirmed, submitted: the page turns read-only and the API says pending.

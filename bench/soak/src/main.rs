@@ -158,11 +158,11 @@ impl Shared {
     }
 }
 
-/// A PDF-looking body of `len` random bytes, and its SHA-256.
+/// A real PDF of `len` bytes that passes the server's checks (`files::samples`), made unique
+/// by a random tag, and its SHA-256.
 fn document(len: usize) -> (Vec<u8>, String) {
-    let mut bytes = b"%PDF-1.4\n".to_vec();
-    let mut rng = rand::rng();
-    bytes.extend((bytes.len()..len).map(|_| rng.random::<u8>()));
+    let tag = format!("soak {:016x}", rand::rng().random::<u64>());
+    let bytes = dispute_docs::files::samples::sized(dispute_docs::domain::FileType::Pdf, &tag, len);
     let sha = hex::encode(Sha256::digest(&bytes));
     (bytes, sha)
 }

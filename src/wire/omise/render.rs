@@ -212,7 +212,8 @@ pub struct TransactionJson<'a> {
     created_at: WireTime,
 }
 
-/// An evidence document. `content_type`, `size` and `sha256` go beyond Omise's shape.
+/// An evidence document. `content_type`, `size`, `sha256`, `page_count` and `preview_uri` go
+/// beyond Omise's shape.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct DocumentJson<'a> {
     object: &'static str,
@@ -230,12 +231,28 @@ pub struct DocumentJson<'a> {
     content_type: &'a str,
     size: i64,
     sha256: &'a str,
+    /// How many pages the file has: a PDF's own count (checked at upload: at most
+    /// `MAX_PDF_PAGES`), 1 for an image. Null for a PDF stored before pages were counted,
+    /// until the server counts it.
+    #[schema(required, minimum = 1)]
+    page_count: Option<i64>,
+    /// A signed link, like `download_uri`, to a PNG of the file's first page at most 512 pixels
+    /// on its long side, rendered by the server (orientation applied, no metadata); `?page=N`
+    /// gives page N. Null once deleted.
+    #[schema(required)]
+    preview_uri: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>, format = DateTime)]
     created_at: Option<WireTime>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>, format = DateTime)]
     created: Option<WireTime>,
+}
+
+/// What a preview link's token is signed for: the document's previews, not its bytes (a
+/// download token does not open a preview, nor the other way round).
+pub fn preview_subject(document: &Id) -> String {
+    format!("{document}/previews")
 }
 
 impl Renderer<'_> {
@@ -357,6 +374,14 @@ impl Renderer<'_> {
                 self.signer.sign(&doc.id, self.now)
             )
         });
+        let preview_uri = (!deleted && file.is_some()).then(|| {
+            format!(
+                "{}{location}/previews/{}",
+                self.base_url,
+                self.signer
+                    .sign_subject(&preview_subject(&doc.id), self.now)
+            )
+        });
         let (created_at, created) = self.created(doc.created_at);
         DocumentJson {
             object: "document",
@@ -370,6 +395,8 @@ impl Renderer<'_> {
             content_type: file.map_or("", |f| &f.content_type),
             size: file.map_or(0, |f| f.size),
             sha256: file.map_or("", |f| &f.sha256),
+            page_count: file.and_then(|f| f.file_pages),
+            preview_uri,
             created_at,
             created,
         }

@@ -7,6 +7,7 @@ dispute on a charge, resolve it as the bank) goes through plain HTTP with `reque
 """
 
 import os
+import pathlib
 import secrets
 import struct
 import zlib
@@ -46,17 +47,12 @@ def _png():
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
 
 
+# Files the server's checks accept (FILES.md §2): a PNG made here, and the demo fixture's JPEG
+# and PDF (fixtures/files, made by dispute_docs::files::samples and the image crate).
+FILES = pathlib.Path(__file__).resolve().parents[3] / "fixtures" / "files"
 PNG = _png()
-JPEG = (
-    b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
-    + b"\xff\xfe\x00\x09compat!"
-    + b"\xff\xd9"
-)
-PDF = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-    b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
-    b"trailer<</Root 1 0 R>>\n%%EOF\n"
-)
+JPEG = (FILES / "delivery-slip.jpg").read_bytes()
+PDF = (FILES / "invoice.pdf").read_bytes()
 TEXT = b"this is plain text, not evidence\n"
 
 
@@ -172,3 +168,6 @@ def assert_document_shape(doc, version, dispute_id):
         assert "created_at" in doc and "created" not in doc, sorted(doc)
         assert doc["deleted"] is False
         assert doc["download_uri"].startswith(BASE + "/"), doc["download_uri"]
+    # Beyond Omise, in both versions: the file's pages (checked at upload) and its preview.
+    assert isinstance(doc["page_count"], int) and doc["page_count"] >= 1, doc
+    assert doc["preview_uri"].startswith(BASE + "/disputes/%s/documents/" % dispute_id), doc

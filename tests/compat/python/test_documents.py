@@ -85,6 +85,30 @@ def test_upload_of_a_file_that_is_not_png_jpeg_or_pdf_is_refused(version):
     assert len(list(d.list_documents())) == 0
 
 
+def test_a_pdf_a_card_network_would_refuse_is_refused_with_the_reason(version):
+    # The demo invoice cut short: damaged, as a truncated download or a failed scan leaves it.
+    d = fresh_dispute()
+    with pytest.raises(errors.BaseError) as refused:
+        d.upload_document({"file": ("invoice.pdf", PDF[: len(PDF) // 2], "application/pdf")})
+    assert "damaged" in str(refused.value)
+    r = raw("POST", "/disputes/%s/documents" % d.id, files={"file": ("invoice.pdf", PDF[: len(PDF) // 2])})
+    assert error_of(r) == (400, "invalid_file_type")
+    assert r.json()["message"].startswith("the PDF is damaged or incomplete")
+    assert len(list(d.list_documents())) == 0
+
+
+def test_page_count_and_preview_uri_come_through_the_client(version):
+    d = fresh_dispute()
+    doc = d.upload_document({"file": ("invoice.pdf", PDF)})
+    assert doc.page_count == 1
+    again = omise.Document.retrieve(d.id, doc.id)
+    assert again.page_count == 1
+    preview = requests.get(again.preview_uri, timeout=30)
+    assert preview.status_code == 200
+    assert preview.headers["Content-Type"] == "image/png" and preview.content.startswith(b"\x89PNG")
+    assert preview.headers["ETag"] and "max-age" in preview.headers["Cache-Control"]
+
+
 def test_list_documents_iterates_the_uploaded_documents_in_order(version):
     d = fresh_dispute()
     uploaded = [

@@ -29,6 +29,7 @@ def test_the_readme_integration_test_recipe_runs_as_printed(monkeypatch, capsys)
     key = ops("/accounts/%s/keys" % account, {"mode": "test"})["secret"]
     monkeypatch.setenv("OMISE_SECRET_KEY", key)
     monkeypatch.setenv("OMISE_API_URL", BASE)
+    monkeypatch.setenv("EVIDENCE_FILE", str(README.parent / "fixtures" / "files" / "delivery-slip.jpg"))
     exec(compile(recipe(), "README.md (integration test recipe)", "exec"), {"__name__": "recipe"})
     out = capsys.readouterr().out
     assert "recipe passed" in out, out

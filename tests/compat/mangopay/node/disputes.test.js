@@ -73,7 +73,9 @@ function fixture(name) {
 }
 const PNG = fixture('receipt.png');
 const JPG = fixture('delivery-slip.jpg');
-const SMALL_PDF = fixture('invoice.pdf');
+const PDF = fixture('invoice.pdf');
+// The invoice's first half kilobyte: under a page's 1,024-byte minimum.
+const SMALL_PDF = PDF.subarray(0, 512);
 
 // Errors the SDK reports through its errorHandler (default: console.error) are kept here.
 const reported = [];
@@ -259,10 +261,11 @@ test('the SDK under test is mangopay4-nodejs-sdk 1.68.0', () => {
   assert.equal(SDK_VERSION, '1.68.0');
 });
 
-test('the page files are real PNG / JPEG / PDF, the first two over the 1,024-byte minimum', () => {
+test('the page files are real PNG / JPEG / PDF, over the 1,024-byte minimum, and a slice of the PDF under it', () => {
   assert.ok(PNG.length >= 1024, `receipt.png is ${PNG.length} bytes`);
   assert.ok(JPG.length >= 1024, `delivery-slip.jpg is ${JPG.length} bytes`);
-  assert.ok(SMALL_PDF.length < 1024, `invoice.pdf is ${SMALL_PDF.length} bytes`);
+  assert.ok(PDF.length >= 1024, `invoice.pdf is ${PDF.length} bytes`);
+  assert.ok(SMALL_PDF.length < 1024);
   assert.equal(PNG.subarray(0, 8).toString('latin1'), '\x89PNG\r\n\x1a\n');
   assert.equal(JPG.subarray(0, 3).toString('latin1'), '\xff\xd8\xff');
   assert.equal(SMALL_PDF.subarray(0, 5).toString('latin1'), '%PDF-');
@@ -828,7 +831,7 @@ test('createDisputeDocumentPage validates base64, then size, then type', async (
   const page = (file) => api.Disputes.createDisputeDocumentPage(id, doc.Id, {File: file}, full);
   let body = await httpError(page('this is not base64!!!'), 400, 'param_error');
   assert.ok('File' in body.errors, JSON.stringify(body));
-  body = await httpError(page(SMALL_PDF.toString('base64')), 400, 'param_error'); // 404 bytes: too small
+  body = await httpError(page(SMALL_PDF.toString('base64')), 400, 'param_error'); // 512 bytes: too small
   assert.ok('File' in body.errors, JSON.stringify(body));
   body = await httpError(page(Buffer.alloc(2048, 'plain text, not evidence. ').toString('base64')), 415, 'unsupported_media_type');
   assert.ok('File' in body.errors, JSON.stringify(body));

@@ -39,7 +39,7 @@ OMISE_KEY = "skey_test_4xs8breq3htbkj03d2x"
 FILES = pathlib.Path(__file__).resolve().parents[4] / "fixtures" / "files"
 PNG = (FILES / "receipt.png").read_bytes()
 JPG = (FILES / "delivery-slip.jpg").read_bytes()
-SMALL_PDF = (FILES / "invoice.pdf").read_bytes()  # under the 1,024-byte minimum of a page
+SMALL_PDF = (FILES / "invoice.pdf").read_bytes()[:512]  # under the 1,024-byte minimum of a page
 TEXT = b"plain text, not evidence. " * 80  # 2,080 bytes of no accepted type
 
 # The demo account's test-mode disputes (fixtures/demo.json) in Mangopay's words:

@@ -1,0 +1,50 @@
+//! The checks of FILES.md §2, as a step of its own between storing a file and writing its row:
+//! the bytes were streamed into the blob store, counted, hashed and sniffed (`files`); here they
+//! are read back within the process's memory budget and judged (`crate::files`), and a refused
+//! file's blob is removed before the refusal is answered, so nothing of it remains.
+
+use futures::TryStreamExt;
+
+use super::Core;
+use super::files::{StoredFile, UploadError, discard};
+use crate::blobs::Blobs;
+use crate::files::Checked;
+
+impl Core {
+    /// Checks a stored file before its row is written. A refused file's blob is removed; so is
+    /// one that cannot be read back.
+    pub async fn check_stored(&self, file: &StoredFile) -> Result<Checked, UploadError> {
+        let size = u64::try_from(file.size).unwrap_or_default();
+        // The share of the budget comes first: the bytes are read only once it is held.
+        let reservation = self.files.reserve_check(file.file_type, size).await;
+        let bytes = match read_whole(&self.blobs, &file.blob_key, size).await {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                discard(&self.blobs, &file.blob_key).await;
+                return Err(e.into());
+            }
+        };
+        match self.files.check(reservation, file.file_type, bytes).await {
+            Ok(checked) => Ok(checked),
+            Err(refusal) => {
+                tracing::info!(blob = %file.blob_key, reason = %refusal, "refused a file");
+                discard(&self.blobs, &file.blob_key).await;
+                Err(refusal.into())
+            }
+        }
+    }
+}
+
+/// The whole of a blob of `size` bytes, in memory.
+pub(crate) async fn read_whole(
+    blobs: &Blobs,
+    key: &str,
+    size: u64,
+) -> object_store::Result<Vec<u8>> {
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or_default());
+    let mut stream = blobs.get(key).await?;
+    while let Some(chunk) = stream.try_next().await? {
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
+}
