@@ -101,17 +101,18 @@ fn code(text: &str) -> String {
             }
             out.push(c as char);
             i += 1;
-        } else if text[i..].starts_with("//") {
+        } else if bytes[i..].starts_with(b"//") {
             while i < bytes.len() && bytes[i] != b'\n' {
                 i += 1;
             }
-        } else if text[i..].starts_with("/*") {
-            let end = text[i + 2..]
-                .find("*/")
+        } else if bytes[i..].starts_with(b"/*") {
+            let end = bytes[i + 2..]
+                .windows(2)
+                .position(|w| w == b"*/")
                 .map_or(bytes.len(), |e| i + 2 + e + 2);
             i = end;
         } else {
-            if c == b'"' && !text[..i].ends_with('\'') {
+            if c == b'"' && !(i > 0 && bytes[i - 1] == b'\'') {
                 in_string = true;
             }
             out.push(c as char);
@@ -382,7 +383,7 @@ fn no_source_file_is_over_600_lines() {
 
 #[test]
 fn the_reader_sees_grouped_inline_and_super_imports() {
-    let text = "use crate::{store::{a, b}, domain::Id};\nfn f() { crate::core::x(); }\n// crate::web\nuse super::db::Sql;";
+    let text = "use crate::{store::{a, b}, domain::Id};\nfn f() { let _ = '…'; crate::core::x(); }\n// crate::web\nuse super::db::Sql;";
     let found = imports(&code(text), &["store".into(), "events".into()]);
     let heads: Vec<&str> = found.iter().map(|p| p[0].as_str()).collect();
     assert_eq!(heads, ["store", "domain", "core", "store"]);
