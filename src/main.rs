@@ -287,10 +287,14 @@ async fn run() -> anyhow::Result<()> {
                 swept.orphans, swept.partial_uploads
             );
             let done = core.count_stored_pages().await?;
-            println!(
-                "counted the pages of {} files stored before the checks ({} unreadable)",
-                done.counted, done.unreadable
-            );
+            // Said only when there was something to count: once every file is counted, the
+            // sweep's report is its one line, as scripts that read it expect.
+            if done.counted > 0 || done.unreadable > 0 {
+                println!(
+                    "counted the pages of {} files stored before the checks ({} unreadable)",
+                    done.counted, done.unreadable
+                );
+            }
         }
         Command::Account(AccountCommand::Create {
             name,

@@ -69,3 +69,18 @@ begin
     perform dd_tell(p_dispute, p_told);
     return jsonb_build_object('position', v_position);
 end $$;
+
+-- The documents of an event's snapshot with every column of their first page, the file's page
+-- count and its scan included (store::rows::DOCUMENT_COLUMNS).
+create or replace function dd_documents_json(p_dispute text, p_document text, p_limit integer) returns jsonb
+language sql stable as $$
+    select coalesce(jsonb_agg(to_jsonb(r) order by r.created_at, r.id), '[]'::jsonb) from (
+        select d.id, d.dispute_id, d.account_id, d.livemode, d.kind, d.tag, d.status,
+               d.refused_reason, d.refused_message, d.processed_at, d.created_at,
+               d.submitted_at, d.page_count, p.position, p.filename, p.content_type, p.size,
+               p.sha256, p.blob_key, p.created_at as page_created_at, p.file_pages,
+               p.scanned_at, p.scan_engine, p.quarantined_at, p.quarantine_signature
+        from documents d left join pages p on p.document_id = d.id and p.position = 1
+        where d.dispute_id = p_dispute and (p_document is null or d.id = p_document)
+        order by d.created_at, d.id limit p_limit) r
+$$;

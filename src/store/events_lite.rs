@@ -42,7 +42,10 @@ fn snapshot(sql: &mut Sql) {
              'submitted_at', x.submitted_at, 'page_count', x.page_count, \
              'position', p.position, 'filename', p.filename, 'content_type', p.content_type, \
              'size', p.size, 'sha256', p.sha256, 'blob_key', p.blob_key, \
-             'page_created_at', p.created_at) as doc \
+             'page_created_at', p.created_at, 'file_pages', p.file_pages, \
+             'scanned_at', p.scanned_at, 'scan_engine', p.scan_engine, \
+             'quarantined_at', p.quarantined_at, \
+             'quarantine_signature', p.quarantine_signature) as doc \
              from documents x left join pages p on p.document_id = x.id and p.position = 1 \
              where x.dispute_id = d.id order by x.created_at, x.id limit ",
     )
