@@ -213,6 +213,10 @@ each_backend! {
                         let uri = doc["download_uri"].as_str().unwrap();
                         assert!(uri.starts_with(&app.base), "{uri}");
                         doc["download_uri"] = json!(uri.rsplit_once('/').unwrap().0);
+                        // So is a preview's, with its expiry: equal up to both.
+                        if let Some(uri) = doc["preview_uri"].as_str() {
+                            doc["preview_uri"] = json!(uri.rsplit_once('/').unwrap().0);
+                        }
                     }
                     d["documents"]["to"] = Value::Null;
                 }
