@@ -56,6 +56,17 @@ async function newPage(context) {
 }
 
 /** axe-core over the page as it is now: no serious or critical violation; no CSP violation. */
+// An image's natural width once it has loaded or failed (0 when it failed): waits for the
+// browser's own load or error event, not for a time.
+async function loadedWidth(img) {
+  return img.evaluate((el) => new Promise((resolve) => {
+    const done = () => resolve(el.naturalWidth);
+    if (el.complete) return done();
+    el.addEventListener('load', done, { once: true });
+    el.addEventListener('error', done, { once: true });
+  }));
+}
+
 async function scan(page, label) {
   await page.evaluate(AXE);
   const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
@@ -83,12 +94,13 @@ test('an evidence link: upload by the file input and by drag and drop, previews,
     page.setInputFiles('#file', [path.join(FIXTURES, 'receipt.png'), path.join(FIXTURES, 'invoice.pdf')])]);
   const image = page.getByRole('img', { name: 'Preview of receipt.png' });
   await image.waitFor();
-  assert.ok(await image.evaluate((img) => img.complete && img.naturalWidth > 0), 'the PNG is shown');
+  assert.ok(await loadedWidth(image) > 0, 'the PNG is shown');
   // The PDF's page, rendered by the server as a PNG (no embedded viewer, which paints nothing
   // here), with its page count beside it.
   const preview = page.getByRole('img', { name: 'Preview of invoice.pdf' });
   await preview.waitFor();
-  assert.ok(await preview.evaluate((img) => img.complete && img.naturalWidth > 0 && img.naturalWidth <= 512), 'the PDF page is shown');
+  const width = await loadedWidth(preview);
+  assert.ok(width > 0 && width <= 512, `the PDF page is shown (${width} px wide)`);
   assert.equal(await page.locator('iframe').count(), 0);
   assert.match(await page.textContent('main'), /Pages\s*1/);
   const png = await page.request.get(new URL(await preview.getAttribute('src'), BASE).href);
