@@ -240,7 +240,9 @@ fn tighten(doc: &mut Value) {
     }
     let error = &mut schemas["Error"]["properties"];
     let mut codes = ApiError::CODES.to_vec();
+    // the operator's own codes, beside the merchant's
     codes.push(crate::ops::OpsError::NotSubmitted(String::new()).code());
+    codes.push(crate::ops::OpsError::NotConfigured(String::new()).code());
     error["code"]["enum"] = json!(codes);
     error["location"]["pattern"] = "^https://www\\.omise\\.co/api-errors#[a-z-]+$".into();
     let open = &mut schemas["OpsOpenDispute"]["properties"];

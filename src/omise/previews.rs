@@ -20,7 +20,7 @@ use crate::wire::omise::render::preview_subject;
 #[into_params(parameter_in = Query)]
 pub struct PreviewParams {
     /// The page, from 1 (default 1, the first).
-    #[param(minimum = 1, value_type = Option<i64>)]
+    #[param(minimum = 1, maximum = 2147483647, value_type = Option<i64>)]
     #[serde(default, deserialize_with = "lenient::int")]
     page: Option<i64>,
 }
@@ -43,10 +43,9 @@ pub async fn preview(
     let gone = || ApiError::NotFound("the preview link is invalid or has expired".into());
     let number = match params.page {
         None => 1,
-        Some(n) => u32::try_from(n)
-            .ok()
-            .filter(|n| *n >= 1)
-            .ok_or_else(|| ApiError::bad_request("page must be a number from 1"))?,
+        // A page past any file's (past u32) is a page the document does not have: 404 below.
+        Some(n) if n >= 1 => u32::try_from(n).unwrap_or(u32::MAX),
+        Some(_) => return Err(ApiError::bad_request("page must be a number from 1")),
     };
     let (Ok(dispute), Ok(document)) = (
         Id::parse(IdKind::Dispute, &dispute),

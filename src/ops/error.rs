@@ -29,6 +29,9 @@ pub enum OpsError {
     /// A review of a document that is not submitted.
     #[error("{0}")]
     NotSubmitted(String),
+    /// A request for something this server is not set up to do (a rescan without SCAN_URL).
+    #[error("{0}")]
+    NotConfigured(String),
     #[error("service is temporarily unavailable, please retry")]
     Unavailable(#[source] anyhow::Error),
     #[error("an internal error occurred")]
@@ -51,6 +54,7 @@ impl OpsError {
             OpsError::NotPending(_) => "dispute_not_pending",
             OpsError::NotOpen(_) => "dispute_not_open",
             OpsError::NotSubmitted(_) => "document_not_submitted",
+            OpsError::NotConfigured(_) => "not_configured",
             OpsError::Unavailable(_) => "service_unavailable",
             OpsError::Internal(_) => "internal_error",
         }
@@ -65,6 +69,7 @@ impl OpsError {
             OpsError::NotPending(_) | OpsError::NotOpen(_) | OpsError::NotSubmitted(_) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
+            OpsError::NotConfigured(_) => StatusCode::CONFLICT,
             OpsError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             OpsError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -23,7 +23,7 @@ pub const MAX_BATCH: i64 = 1000;
 impl From<RescanError> for OpsError {
     fn from(e: RescanError) -> OpsError {
         match e {
-            RescanError::NoScanner => OpsError::bad_request(e.to_string()),
+            RescanError::NoScanner => OpsError::NotConfigured(e.to_string()),
             RescanError::Scanner(cause) => OpsError::Unavailable(cause.into()),
             RescanError::Store(e) => e.into(),
             RescanError::Blob(e) => OpsError::Internal(e.into()),
@@ -130,18 +130,22 @@ impl RescanJson {
 /// Where a rescan call starts.
 #[derive(Deserialize, ToSchema)]
 pub(super) struct RescanBody {
-    /// Rescan pages last scanned before this RFC 3339 time, or never (default: now)
+    /// Rescan pages last scanned before this RFC 3339 time, or never (default, or empty: now)
+    #[schema(format = DateTime)]
     before: Option<String>,
-    /// Go on after this page (`next` of the last call): `docu_…/2`
+    /// Go on after this page (`next` of the last call): `docu_…/2`; empty or absent: the first
+    #[schema(pattern = r"^(docu_(test_)?[0-9a-z]{1,64}/[0-9]{1,9})?$")]
     after: Option<String>,
     /// At most this many pages (default 100, at most 1000)
+    #[schema(minimum = 1, maximum = 1000)]
     limit: Option<i64>,
 }
 
 #[utoipa::path(post, operation_id = "rescan", path = "/scan", tag = "ops", security(("ops_token" = [])),
     request_body(content = RescanBody, content_type = "application/json"),
     responses((status = 200, description = "One batch rescanned by clamd; what it now finds is quarantined. Call again with `before` and `after` = `next` until `remaining` is 0", body = RescanJson),
-        (status = 400, description = "Bad input, or SCAN_URL is not set", body = Error),
+        (status = 400, description = "Bad input", body = Error),
+        (status = 409, description = "SCAN_URL is not set: no scanner to rescan with (not_configured)", body = Error),
         (status = 401, description = "No valid operator token", body = Error),
         (status = 503, description = "clamd gave no verdict: call again later with the same before and after", body = Error)))]
 pub(super) async fn http_rescan(
@@ -154,7 +158,10 @@ pub(super) async fn http_rescan(
             .map_err(|_| OpsError::bad_request("before must be an RFC 3339 time"))?
             .with_timezone(&Utc),
     };
-    let after = body.after.as_deref().map(parse_cursor).transpose()?;
+    let after = match body.after.as_deref() {
+        None | Some("") => None,
+        Some(text) => Some(parse_cursor(text)?),
+    };
     let limit = body.limit.unwrap_or(100);
     if !(1..=MAX_BATCH).contains(&limit) {
         return Err(OpsError::bad_request("limit must be between 1 and 1000"));

@@ -511,3 +511,29 @@ async fn the_scan_command_quarantines_prints_and_resumes() {
         "{stderr}"
     );
 }
+
+/// Without SCAN_URL a rescan cannot run: 409 not_configured (the request was well formed; the
+/// server is not set up for it), while a malformed cursor is still 400 and an empty one is the
+/// start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rescan_without_a_scanner_is_a_conflict_and_a_bad_cursor_a_bad_request() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let refused = app
+        .ops(
+            Method::POST,
+            "/ops/scan",
+            json!({"after": "", "before": "", "limit": null}),
+        )
+        .await
+        .expect_error(409, "not_configured");
+    assert!(
+        refused["message"].as_str().unwrap().contains("SCAN_URL"),
+        "{refused}"
+    );
+    app.ops(Method::POST, "/ops/scan", json!({"after": "docu_x"}))
+        .await
+        .expect_error(400, "bad_request");
+    app.ops(Method::POST, "/ops/scan", json!({"limit": 0}))
+        .await
+        .expect_error(400, "bad_request");
+}
