@@ -19,7 +19,7 @@ use crate::domain::FileType;
 
 /// The memory every check and preview of a process may hold at once, besides what uploads
 /// stream through: 32 concurrent 10 MB uploads stay within 64 MiB with this.
-pub const MEMORY_BUDGET: u64 = 32 * 1024 * 1024;
+pub const MEMORY_BUDGET: u64 = 24 * 1024 * 1024;
 /// How long a check may take.
 pub const CHECK_TIME: Duration = Duration::from_secs(10);
 /// How long a preview may take.

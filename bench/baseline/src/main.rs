@@ -221,7 +221,8 @@ const DISPUTE_COLUMNS: &str = "id, account_id, livemode, charge_id, amount, curr
 const DOCUMENT_COLUMNS: &str = "d.id, d.dispute_id, d.account_id, d.livemode, d.kind, d.tag, \
      d.status, d.refused_reason, d.refused_message, d.processed_at, d.created_at, d.submitted_at, \
      d.page_count, p.position, p.filename, p.content_type, p.size, p.sha256, p.blob_key, \
-     p.created_at as page_created_at";
+     p.created_at as page_created_at, p.file_pages, p.scanned_at, p.scan_engine, \
+     p.quarantined_at, p.quarantine_signature";
 
 const DOCUMENT_FROM: &str =
     "documents d left join pages p on p.document_id = d.id and p.position = 1";
@@ -283,6 +284,11 @@ struct DocumentRow {
     sha256: Option<String>,
     blob_key: Option<String>,
     page_created_at: Option<Ts>,
+    file_pages: Option<i32>,
+    scanned_at: Option<Ts>,
+    scan_engine: Option<String>,
+    quarantined_at: Option<Ts>,
+    quarantine_signature: Option<String>,
 }
 
 #[derive(FromRow)]
@@ -447,6 +453,8 @@ struct DocumentJson<'a> {
     content_type: &'a str,
     size: i64,
     sha256: &'a str,
+    page_count: Option<i64>,
+    preview_uri: Option<String>,
     created_at: WireTime,
 }
 
@@ -505,10 +513,10 @@ fn omise_kind(kind: Option<&str>) -> Option<&'static str> {
 
 impl App {
     /// `<expiry>.<base64url HMAC-SHA256 of "<document>.<expiry>">`, as src/signing.rs signs.
-    fn sign(&self, document: &str, now: DateTime<Utc>) -> String {
+    fn sign(&self, subject: &str, now: DateTime<Utc>) -> String {
         let expires = (now + chrono::TimeDelta::hours(1)).timestamp();
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("any key length");
-        mac.update(document.as_bytes());
+        mac.update(subject.as_bytes());
         mac.update(b".");
         mac.update(expires.to_string().as_bytes());
         let tag = mac.finalize().into_bytes();
@@ -524,6 +532,14 @@ impl App {
                 self.sign(&d.id, now)
             )
         });
+        // the server's preview link: signed for "<document>/previews"
+        let preview_uri = d.blob_key.as_ref().map(|_| {
+            format!(
+                "{}{location}/previews/{}",
+                self.base_url,
+                self.sign(&format!("{}/previews", d.id), now)
+            )
+        });
         DocumentJson {
             object: "document",
             id: &d.id,
@@ -536,6 +552,8 @@ impl App {
             content_type: d.content_type.as_deref().unwrap_or(""),
             size: d.size.unwrap_or(0),
             sha256: d.sha256.as_deref().unwrap_or(""),
+            page_count: d.file_pages.map(i64::from),
+            preview_uri,
             created_at: WireTime(d.created_at.0),
         }
     }
