@@ -146,6 +146,13 @@ enum AccountCommand {
         account: String,
         days: u32,
     },
+    /// Set the profile the account's evidence packets are built for by default.
+    PacketProfile {
+        #[arg(long)]
+        account: String,
+        #[arg(value_parser = ["generic", "visa", "mastercard", "amex", "stripe"])]
+        profile: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -315,6 +322,11 @@ async fn run() -> anyhow::Result<()> {
             let account = parse(IdKind::Account, &account)?;
             ops::set_evidence_days(&state.core, &account, days).await?;
             println!("{account} gives {days} days for evidence");
+        }
+        Command::Account(AccountCommand::PacketProfile { account, profile }) => {
+            let account = parse(IdKind::Account, &account)?;
+            ops::set_packet_profile(&state.core, &account, &profile).await?;
+            println!("{account} builds its evidence packets for {profile}");
         }
         Command::Key(KeyCommand::Issue {
             account,

@@ -29,6 +29,9 @@ pub enum OpsError {
     /// A review of a document that is not submitted.
     #[error("{0}")]
     NotSubmitted(String),
+    /// The evidence packet does not fit its profile's budget (or a file cannot go in it).
+    #[error("{0}")]
+    OverBudget(String),
     #[error("service is temporarily unavailable, please retry")]
     Unavailable(#[source] anyhow::Error),
     #[error("an internal error occurred")]
@@ -51,6 +54,7 @@ impl OpsError {
             OpsError::NotPending(_) => "dispute_not_pending",
             OpsError::NotOpen(_) => "dispute_not_open",
             OpsError::NotSubmitted(_) => "document_not_submitted",
+            OpsError::OverBudget(_) => "evidence_over_budget",
             OpsError::Unavailable(_) => "service_unavailable",
             OpsError::Internal(_) => "internal_error",
         }
@@ -62,9 +66,10 @@ impl OpsError {
             OpsError::Unauthorized => StatusCode::UNAUTHORIZED,
             OpsError::NotFound(_) => StatusCode::NOT_FOUND,
             OpsError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            OpsError::NotPending(_) | OpsError::NotOpen(_) | OpsError::NotSubmitted(_) => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            OpsError::NotPending(_)
+            | OpsError::NotOpen(_)
+            | OpsError::NotSubmitted(_)
+            | OpsError::OverBudget(_) => StatusCode::UNPROCESSABLE_ENTITY,
             OpsError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             OpsError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -7,7 +7,6 @@
 
 mod access;
 mod actions;
-mod checklist;
 mod error;
 mod limits;
 mod pages;

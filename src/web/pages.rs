@@ -7,9 +7,8 @@ use chrono::{DateTime, Utc};
 use maud::{DOCTYPE, Markup, html};
 
 use super::access::Viewer;
-use super::checklist;
 use super::words;
-use crate::domain::{Dispute, DisputeStatus, Document, DocumentStatus};
+use crate::domain::{Dispute, DisputeStatus, Document, DocumentStatus, evidence};
 use crate::wire::omise::vocab;
 
 /// A message shown above a page's content.
@@ -216,7 +215,17 @@ pub fn dispute_page(
                 h2 id="checklist" { "Evidence that usually wins" }
                 p class="hint" { "For a dispute of this reason, banks usually decide for the merchant who shows:" }
                 ul class="checklist" {
-                    @for item in checklist::for_reason(dispute.reason) { li { (item) } }
+                    @for c in checklist(dispute, documents) {
+                        li class=(if c.satisfied { "satisfied" } else { "missing" }) {
+                            (c.item.text)
+                            " "
+                            span class="hint" {
+                                "(" (if c.item.required { "required" } else { "optional" })
+                                @if c.satisfied { ", there" }
+                                ")"
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -444,4 +453,14 @@ mod tests {
         assert_eq!(countdown(in_(30), now), "1 minute left");
         assert_eq!(countdown(in_(-1), now), "the deadline has passed");
     }
+}
+
+/// The reason's checklist against the kinds of the documents there (refused ones do not count).
+fn checklist(dispute: &Dispute, documents: &[Document]) -> Vec<evidence::Checked> {
+    let kinds: Vec<_> = documents
+        .iter()
+        .filter(|d| d.status != DocumentStatus::Refused)
+        .map(|d| d.kind)
+        .collect();
+    evidence::checklist(dispute.reason, &kinds)
 }
