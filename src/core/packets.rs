@@ -373,7 +373,7 @@ impl Core {
 
     /// One pass of the worker over the disputes that left "awaiting evidence": each one's
     /// packet in its account's profile built, kept, and its SHA-256 written to the history
-    /// (with its event), or what did not fit. Returns how many it froze. A job that fails on the
+    /// (with its event), or what did not fit. Returns how many jobs it finished. A job that fails on the
     /// store stays for the next pass; nothing here stops the worker.
     pub async fn freeze_packets(&self) -> usize {
         let jobs = match self.store.packet_jobs(BATCH).await {
@@ -399,10 +399,10 @@ impl Core {
     async fn freeze(&self, job: &PacketJob) -> Result<bool, PacketError> {
         let Some((d, inputs)) = self.packet_inputs(None, &job.dispute).await? else {
             // Its dispute is gone (a test-mode reset).
-            self.store
+            return Ok(self
+                .store
                 .finish_packet_job(job, None, self.clock.now())
-                .await?;
-            return Ok(false);
+                .await?);
         };
         let profile = self
             .packet_profile(&d.account)
@@ -428,7 +428,14 @@ impl Core {
                 "fits": false,
                 "message": message,
             }),
-            Err(e @ (PacketError::Store(_) | PacketError::Blob(_))) => return Err(e),
+            // A file gone from the blob store will not come back: recorded as it is, so the
+            // job does not come round on every pass.
+            Err(PacketError::Blob(e)) => json!({
+                "profile": profile.as_str(),
+                "fits": false,
+                "message": format!("a file cannot be read ({e})"),
+            }),
+            Err(e @ PacketError::Store(_)) => return Err(e),
             Err(PacketError::NotFound) => return Ok(false),
         };
         let at = self.now_in(&d.account, d.mode).await?;
