@@ -146,11 +146,10 @@ enum AccountCommand {
         account: String,
         days: u32,
     },
-    /// Set the profile the account's evidence packets are built for by default.
+    /// Set the profile of the account's evidence packets: generic, visa, mastercard, amex, stripe.
     PacketProfile {
         #[arg(long)]
         account: String,
-        #[arg(value_parser = ["generic", "visa", "mastercard", "amex", "stripe"])]
         profile: String,
     },
 }
@@ -326,18 +325,15 @@ async fn run() -> anyhow::Result<()> {
         Command::Account(AccountCommand::PacketProfile { account, profile }) => {
             let account = parse(IdKind::Account, &account)?;
             ops::set_packet_profile(&state.core, &account, &profile).await?;
-            println!("{account} builds its evidence packets for {profile}");
         }
         Command::Key(KeyCommand::Issue {
             account,
             mode,
             dialect,
         }) => {
-            let mode = if mode == "live" {
-                Mode::Live
-            } else {
-                Mode::Test
-            };
+            let mode = Some(Mode::Live)
+                .filter(|_| mode == "live")
+                .unwrap_or(Mode::Test);
             let account = parse(IdKind::Account, &account)?;
             if dialect == "mangopay" {
                 let (id, key, client_id) = ops::issue_api_key(&state.core, &account, mode).await?;
@@ -396,11 +392,9 @@ async fn webhook(state: &AppState, cmd: WebhookCommand) -> anyhow::Result<()> {
     let core = &state.core;
     match cmd {
         WebhookCommand::Add { account, mode, url } => {
-            let mode = if mode == "live" {
-                Mode::Live
-            } else {
-                Mode::Test
-            };
+            let mode = Some(Mode::Live)
+                .filter(|_| mode == "live")
+                .unwrap_or(Mode::Test);
             let e =
                 ops::webhooks::add(core, &parse(IdKind::Account, &account)?, mode, &url).await?;
             let secret = e.secret.unwrap_or_default();

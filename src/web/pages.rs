@@ -429,6 +429,16 @@ pub fn dashboard_page(
     )
 }
 
+/// The reason's checklist against the kinds of the documents there (refused ones do not count).
+fn checklist(dispute: &Dispute, documents: &[Document]) -> Vec<evidence::Checked> {
+    let kinds: Vec<_> = documents
+        .iter()
+        .filter(|d| d.status != DocumentStatus::Refused)
+        .map(|d| d.kind)
+        .collect();
+    evidence::checklist(dispute.reason, &kinds)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -453,14 +463,4 @@ mod tests {
         assert_eq!(countdown(in_(30), now), "1 minute left");
         assert_eq!(countdown(in_(-1), now), "the deadline has passed");
     }
-}
-
-/// The reason's checklist against the kinds of the documents there (refused ones do not count).
-fn checklist(dispute: &Dispute, documents: &[Document]) -> Vec<evidence::Checked> {
-    let kinds: Vec<_> = documents
-        .iter()
-        .filter(|d| d.status != DocumentStatus::Refused)
-        .map(|d| d.kind)
-        .collect();
-    evidence::checklist(dispute.reason, &kinds)
 }
