@@ -286,6 +286,7 @@ mod tests {
             ApiError::DisputeNotOpen("x".into()),
             ApiError::DisputeNotPending("x".into()),
             ApiError::DocumentAlreadySubmitted("x".into()),
+            ApiError::EvidenceOverBudget("x".into()),
             ApiError::IdempotencyKeyInUse,
             ApiError::IdempotencyKeyReused,
             ApiError::TooManyRequests(1),
