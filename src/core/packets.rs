@@ -89,6 +89,14 @@ pub struct Readiness {
     pub checklist: Vec<evidence::Checked>,
 }
 
+/// A dispute and what its packet is made of, with where each source's bytes are.
+pub struct Gathered {
+    pub dispute: Dispute,
+    pub inputs: Inputs,
+    /// The blob of each of `inputs.sources`, in order.
+    pub blobs: Vec<String>,
+}
+
 /// The blob a packet of inputs with `digest` is kept under.
 pub fn packet_key(digest: &str) -> String {
     format!("{PACKETS_PREFIX}/{digest}.pdf")
@@ -194,7 +202,7 @@ impl Core {
         &self,
         scope: Option<&Scope>,
         dispute: &Id,
-    ) -> Result<Option<(Dispute, Inputs)>, PacketError> {
+    ) -> Result<Option<Gathered>, PacketError> {
         let Some(d) = self.store.dispute(scope, dispute).await? else {
             return Ok(None);
         };
@@ -213,7 +221,7 @@ impl Core {
             .await?
             .map(|page| page.items)
             .unwrap_or_default();
-        let (mut sources, mut left_out) = (Vec::new(), Vec::new());
+        let (mut sources, mut left_out, mut blobs) = (Vec::new(), Vec::new(), Vec::new());
         for (i, doc) in documents.iter().enumerate() {
             let letter = letter(i);
             let kind = kind_words(doc.kind);
@@ -251,7 +259,7 @@ impl Core {
                     continue;
                 };
                 let size = u64::try_from(page.size).unwrap_or_default();
-                let bytes = read_whole(&self.blobs, &page.blob_key, size).await?;
+                blobs.push(page.blob_key);
                 sources.push(Source {
                     label,
                     kind: kind.to_string(),
@@ -259,7 +267,7 @@ impl Core {
                     file_type,
                     size,
                     sha256: page.sha256,
-                    bytes: Arc::new(bytes),
+                    bytes: Arc::default(),
                 });
             }
         }
@@ -268,7 +276,11 @@ impl Core {
             sources,
             left_out,
         };
-        Ok(Some((d, inputs)))
+        Ok(Some(Gathered {
+            dispute: d,
+            inputs,
+            blobs,
+        }))
     }
 
     /// The packet of a dispute for `profile` (default: the account's): the frozen one once the
@@ -294,18 +306,26 @@ impl Core {
                 return frozen;
             }
         }
-        let (_, inputs) = self
+        let gathered = self
             .packet_inputs(scope, dispute)
             .await?
             .ok_or(PacketError::NotFound)?;
-        self.packet_of(inputs, profile).await
+        self.packet_of(&gathered, profile).await
     }
 
-    /// The packet of `inputs`: kept, or built now and kept.
-    pub async fn packet_of(&self, inputs: Inputs, profile: Profile) -> Result<Built, PacketError> {
-        let key = packet_key(&inputs.digest(profile));
+    /// The packet of what was gathered: kept, or built now (the files read only then) and kept.
+    pub async fn packet_of(
+        &self,
+        gathered: &Gathered,
+        profile: Profile,
+    ) -> Result<Built, PacketError> {
+        let key = packet_key(&gathered.inputs.digest(profile));
         if let Some(pdf) = self.kept_packet(&key).await {
             return Ok(built(pdf, profile, key, false));
+        }
+        let mut inputs = gathered.inputs.clone();
+        for (source, blob) in inputs.sources.iter_mut().zip(&gathered.blobs) {
+            source.bytes = Arc::new(read_whole(&self.blobs, blob, source.size).await?);
         }
         let packet = build_off_thread(inputs, profile).await?;
         let pdf = Bytes::from(packet.pdf);
@@ -322,10 +342,11 @@ impl Core {
         scope: Option<&Scope>,
         dispute: &Id,
     ) -> Result<Readiness, PacketError> {
-        let (d, inputs) = self
+        let gathered = self
             .packet_inputs(scope, dispute)
             .await?
             .ok_or(PacketError::NotFound)?;
+        let d = &gathered.dispute;
         let default_profile = self
             .packet_profile(&d.account)
             .await?
@@ -335,10 +356,10 @@ impl Core {
             let answer = if d.status != DisputeStatus::AwaitingEvidence {
                 match self.frozen(dispute, profile).await? {
                     Some(frozen) => frozen,
-                    None => self.packet_of(inputs.clone(), profile).await,
+                    None => self.packet_of(&gathered, profile).await,
                 }
             } else {
-                self.packet_of(inputs.clone(), profile).await
+                self.packet_of(&gathered, profile).await
             };
             profiles.push(fit(profile, answer));
         }
@@ -397,18 +418,19 @@ impl Core {
     }
 
     async fn freeze(&self, job: &PacketJob) -> Result<bool, PacketError> {
-        let Some((d, inputs)) = self.packet_inputs(None, &job.dispute).await? else {
+        let Some(gathered) = self.packet_inputs(None, &job.dispute).await? else {
             // Its dispute is gone (a test-mode reset).
             return Ok(self
                 .store
                 .finish_packet_job(job, None, self.clock.now())
                 .await?);
         };
+        let d = &gathered.dispute;
         let profile = self
             .packet_profile(&d.account)
             .await?
             .unwrap_or(Profile::Generic);
-        let detail = match self.packet_of(inputs, profile).await {
+        let detail = match self.packet_of(&gathered, profile).await {
             Ok(b) => json!({
                 "profile": profile.as_str(),
                 "fits": true,

@@ -65,6 +65,8 @@ pub struct Source {
     pub file_type: FileType,
     pub size: u64,
     pub sha256: String,
+    /// The file; the digest does not read it (its SHA-256 stands for it), so a caller may
+    /// leave it empty until a packet is to be built.
     pub bytes: Arc<Vec<u8>>,
 }
 

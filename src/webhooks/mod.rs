@@ -124,13 +124,10 @@ impl Worker {
         TimeDelta::from_std(longest).unwrap_or(TimeDelta::MAX) + TimeDelta::seconds(60)
     }
 
-    /// One pass: the deadlines now due and the packets to freeze (whose events join this
-    /// pass), then claims what is due
+    /// One pass: the deadlines now due (whose events join this pass), then claims what is due
     /// and sends it. Returns how many attempts were made.
     pub async fn run_once(&self) -> anyhow::Result<usize> {
         self.core.run_deadlines(&self.settings.deadlines).await?;
-        // The packets of disputes that left "awaiting evidence" (their events join this pass).
-        self.core.freeze_packets().await;
         let now = self.core.clock.now();
         let claimed = self
             .core

@@ -338,4 +338,19 @@ each_backend! {
         let profiles: BTreeMap<String, Value> = serde_json::from_value(readiness["profiles"].clone()).unwrap();
         assert_eq!(profiles.len(), 5);
     }
+
+    async fn the_web_page_shows_readiness_beside_the_documents_and_downloads_the_packet(app) {
+        let (dispute, _) = app.dispute_with_evidence().await;
+        let link = app.send(app.request(Method::POST, &format!("/disputes/{dispute}/evidence_links")).json(&json!({}))).await.expect(200);
+        let path = link["url"].as_str().unwrap().strip_prefix(&app.base).unwrap().to_owned();
+        let page = reqwest::get(app.url(&path)).await.unwrap().text().await.unwrap();
+        assert!(page.contains("The evidence packet"), "{page}");
+        assert!(page.contains(&format!("href=\"{path}/packet\"")), "{page}");
+        assert!(page.contains("mastercard"), "every profile's fit: {page}");
+        let (status, headers, pdf) = get_bytes(app.client.get(app.url(&format!("{path}/packet")))).await;
+        assert_eq!(status, 200);
+        assert_eq!(headers["content-type"], "application/pdf");
+        let (_, _, api) = app.packet(&dispute, "").await;
+        assert_eq!(pdf, api, "the page's packet is the API's");
+    }
 }
