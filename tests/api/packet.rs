@@ -198,6 +198,15 @@ each_backend! {
         app.restart().await;
         let (_, headers, restarted) = app.packet(&dispute, "").await;
         assert_eq!(restarted, pdf);
+        // Built anew, without the kept blob: still the same bytes.
+        let id = dispute_docs::domain::Id::parse(dispute_docs::domain::IdKind::Dispute, &dispute).unwrap();
+        let gathered = app.state.core.packet_inputs(None, &id).await.unwrap().unwrap();
+        let profile = dispute_docs::packet::Profile::Generic;
+        let key = dispute_docs::core::packets::packet_key(&gathered.inputs.digest(profile));
+        app.state.core.blobs.delete(&key).await.unwrap();
+        assert!(app.state.core.blobs.get(&key).await.is_err(), "the kept packet is gone");
+        let (_, _, rebuilt) = app.packet(&dispute, "").await;
+        assert_eq!(rebuilt, pdf);
         // A 304 for the same ETag.
         let (status, _, _) = get_bytes(
             app.request(Method::GET, &format!("/disputes/{dispute}/packet"))

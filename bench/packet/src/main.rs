@@ -144,7 +144,7 @@ async fn main() {
     let inputs = if mode == "large" { large() } else { five() };
     let profile = Profile::Generic;
     let mut times = Vec::with_capacity(n);
-    let (mut bytes, mut pages) = (0, 0);
+    let (mut bytes, mut pages, mut digest) = (0, 0, String::new());
     match mode {
         "cold" | "large" => {
             for _ in 0..n {
@@ -153,6 +153,7 @@ async fn main() {
                 times.push(start.elapsed().as_secs_f64() * 1000.0);
                 bytes = built.pdf.len();
                 pages = built.pages;
+                digest = hex::encode(Sha256::digest(&built.pdf));
             }
         }
         "kept" => {
@@ -174,7 +175,7 @@ async fn main() {
                 while let Some(chunk) = stream.try_next().await.unwrap() {
                     pdf.extend_from_slice(&chunk);
                 }
-                let _etag = hex::encode(Sha256::digest(&pdf));
+                digest = hex::encode(Sha256::digest(&pdf));
                 times.push(start.elapsed().as_secs_f64() * 1000.0);
                 bytes = pdf.len();
             }
@@ -184,7 +185,7 @@ async fn main() {
     }
     times.sort_by(f64::total_cmp);
     println!(
-        "{{\"mode\":\"{mode}\",\"runs\":{n},\"p50_ms\":{:.2},\"p99_ms\":{:.2},\"bytes\":{bytes},\"pages\":{pages},\"documents\":{},\"peak_rss_kib\":{}}}",
+        "{{\"mode\":\"{mode}\",\"runs\":{n},\"p50_ms\":{:.2},\"p99_ms\":{:.2},\"bytes\":{bytes},\"pages\":{pages},\"documents\":{},\"peak_rss_kib\":{},\"sha256\":\"{digest}\"}}",
         percentile(&times, 0.5),
         percentile(&times, 0.99),
         inputs.sources.len(),
