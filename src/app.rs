@@ -278,9 +278,20 @@ pub async fn shutdown_signal() {
 }
 
 /// Starts the webhook delivery worker; it runs as long as the process. A delivery it was sending
-/// when the process stopped is sent again once its lease ends (at least once).
+/// when the process stopped is sent again once its lease ends (at least once). Beside it, the
+/// packet freezer: the packets of disputes that left "awaiting evidence" (queued in the
+/// transaction that moved them), built off the requests, every `WEBHOOK_POLL_MS` while idle.
 pub fn spawn_webhook_worker(state: &AppState) {
     tokio::spawn(state.worker().run(std::future::pending()));
+    let core = state.core.clone();
+    let poll = Duration::from_millis(state.settings.webhook_poll_ms.into());
+    tokio::spawn(async move {
+        loop {
+            if core.freeze_packets().await == 0 {
+                tokio::time::sleep(poll).await;
+            }
+        }
+    });
 }
 
 /// Sweeps orphaned blobs and partial uploads older than `SWEEP_GRACE` now and then every

@@ -196,6 +196,43 @@ pub fn png_preview(png: bytes::Bytes, etag: &str, request: &HeaderMap) -> Respon
     response
 }
 
+/// A built document (the evidence packet) as an attachment: its SHA-256 as the ETag and in
+/// `Repr-Digest`, 304 to an `If-None-Match` that names it. `filename` is plain ASCII.
+pub fn pdf_attachment(
+    pdf: bytes::Bytes,
+    sha256_hex: &str,
+    filename: &str,
+    request: &HeaderMap,
+) -> Response {
+    use base64::Engine;
+    let etag = format!("\"{sha256_hex}\"");
+    let fresh = request
+        .get(axum::http::header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|tags| tags.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    let mut response = if fresh {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let length = pdf.len();
+        let mut response = Response::new(axum::body::Body::from(pdf));
+        let headers = response.headers_mut();
+        insert(headers, CONTENT_TYPE, "application/pdf");
+        headers.insert(CONTENT_LENGTH, HeaderValue::from(length));
+        let attachment = format!("attachment; filename=\"{filename}\"");
+        insert(headers, CONTENT_DISPOSITION, &attachment);
+        response
+    };
+    let headers = response.headers_mut();
+    if let Ok(digest) = hex::decode(sha256_hex) {
+        let digest = base64::engine::general_purpose::STANDARD.encode(digest);
+        insert(headers, "repr-digest", &format!("sha-256=:{digest}:"));
+    }
+    insert(headers, ETAG, &etag);
+    insert(headers, "cache-control", "private, no-cache");
+    insert(headers, "x-content-type-options", "nosniff");
+    response
+}
+
 fn insert(headers: &mut HeaderMap, name: impl axum::http::header::IntoHeaderName, value: &str) {
     if let Ok(value) = HeaderValue::from_str(value) {
         headers.insert(name, value);

@@ -19,6 +19,8 @@
 //!   `metrics`, which import nothing of this crate but the domain.
 //! - `files`: what a file goes through before it is kept (the checks card networks apply) and
 //!   the previews rendered of it; pure functions over bytes, run within time and memory bounds.
+//! - `packet`: the evidence packet, one PDF a card network takes as it is, built from the files
+//!   (pure, over bytes; FILES.md §5).
 //! - `domain`: plain types and rules in neutral words, the floor every layer stands on.
 
 pub mod app;
@@ -33,6 +35,7 @@ pub mod metrics;
 pub mod omise;
 pub mod openapi;
 pub mod ops;
+pub mod packet;
 pub mod rate_limit;
 pub mod scan;
 pub mod seed;

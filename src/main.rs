@@ -146,6 +146,12 @@ enum AccountCommand {
         account: String,
         days: u32,
     },
+    /// Set the profile of the account's evidence packets: generic, visa, mastercard, amex, stripe.
+    PacketProfile {
+        #[arg(long)]
+        account: String,
+        profile: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -341,16 +347,18 @@ async fn run() -> anyhow::Result<()> {
             ops::set_evidence_days(&state.core, &account, days).await?;
             println!("{account} gives {days} days for evidence");
         }
+        Command::Account(AccountCommand::PacketProfile { account, profile }) => {
+            let account = parse(IdKind::Account, &account)?;
+            ops::set_packet_profile(&state.core, &account, &profile).await?;
+        }
         Command::Key(KeyCommand::Issue {
             account,
             mode,
             dialect,
         }) => {
-            let mode = if mode == "live" {
-                Mode::Live
-            } else {
-                Mode::Test
-            };
+            let mode = Some(Mode::Live)
+                .filter(|_| mode == "live")
+                .unwrap_or(Mode::Test);
             let account = parse(IdKind::Account, &account)?;
             if dialect == "mangopay" {
                 let (id, key, client_id) = ops::issue_api_key(&state.core, &account, mode).await?;
@@ -409,11 +417,9 @@ async fn webhook(state: &AppState, cmd: WebhookCommand) -> anyhow::Result<()> {
     let core = &state.core;
     match cmd {
         WebhookCommand::Add { account, mode, url } => {
-            let mode = if mode == "live" {
-                Mode::Live
-            } else {
-                Mode::Test
-            };
+            let mode = Some(Mode::Live)
+                .filter(|_| mode == "live")
+                .unwrap_or(Mode::Test);
             let e =
                 ops::webhooks::add(core, &parse(IdKind::Account, &account)?, mode, &url).await?;
             let secret = e.secret.unwrap_or_default();

@@ -24,6 +24,8 @@ const LAYERS: &[(&str, u8)] = &[
     ("signing", 1),
     ("metrics", 1),
     ("blobs", 2),
+    // the evidence packet: one PDF built from the files (pure, over bytes)
+    ("packet", 2),
     ("rate_limit", 2),
     // clamd, which scans what comes in
     ("scan", 2),

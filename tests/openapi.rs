@@ -54,8 +54,9 @@ fn every_operation_is_unique_tagged_and_documents_its_errors() {
     // 22 of the first service, 3 operator routes of the Mangopay issue, 3 event routes, 6
     // operator webhook routes, the account update, test mode's reset, clock and advance, the
     // two evidence link routes, the operator's rescan and quarantine list, the search, and the
-    // previews (behind a signed link, and the operator's two).
-    assert_eq!(operations, 45);
+    // previews (behind a signed link, and the operator's two), and the evidence packet and its
+    // readiness (the merchant's and the operator's).
+    assert_eq!(operations, 49);
 }
 
 #[test]

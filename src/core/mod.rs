@@ -14,6 +14,8 @@ pub mod evidence_links;
 pub mod files;
 pub mod idempotency;
 pub mod magic;
+pub mod packet_freeze;
+pub mod packets;
 pub mod page_counts;
 pub mod previews;
 pub mod scans;

@@ -41,10 +41,12 @@ pub enum Topic {
     DocumentExpired,
     /// A rescan found malware in one of its pages, now quarantined.
     DocumentQuarantined,
+    /// Its evidence packet was frozen at submission (or found not to fit).
+    DisputePacketFrozen,
 }
 
 impl Topic {
-    pub const ALL: [Topic; 15] = [
+    pub const ALL: [Topic; 16] = [
         Self::DisputeOpened,
         Self::DisputeActionRequired,
         Self::DisputeUpdated,
@@ -60,6 +62,7 @@ impl Topic {
         Self::DocumentRefused,
         Self::DocumentExpired,
         Self::DocumentQuarantined,
+        Self::DisputePacketFrozen,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -79,6 +82,7 @@ impl Topic {
             Self::DocumentRefused => "document_refused",
             Self::DocumentExpired => "document_expired",
             Self::DocumentQuarantined => "document_quarantined",
+            Self::DisputePacketFrozen => "dispute_packet_frozen",
         }
     }
 
@@ -106,6 +110,7 @@ impl Topic {
             | HistoryKind::EvidenceLinkRevoked
             | HistoryKind::FileRefused => None,
             HistoryKind::PageQuarantined => Some(Self::DocumentQuarantined),
+            HistoryKind::PacketFrozen => Some(Self::DisputePacketFrozen),
             HistoryKind::DeadlineNear => Some(Self::DisputeDeadlineNear),
             HistoryKind::StatusChanged => {
                 action
@@ -302,6 +307,11 @@ mod tests {
                 K::PageQuarantined,
                 none.clone(),
                 vec![Topic::DocumentQuarantined],
+            ),
+            (
+                K::PacketFrozen,
+                none.clone(),
+                vec![Topic::DisputePacketFrozen],
             ),
             (
                 K::DeadlineNear,

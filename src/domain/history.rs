@@ -37,10 +37,13 @@ pub enum HistoryKind {
     /// A rescan found malware in a stored page, which is quarantined (`detail`: position,
     /// filename, sha256, signature, engine).
     PageQuarantined,
+    /// The evidence packet was frozen as the dispute left "awaiting evidence" (`detail`:
+    /// profile, fits, and its sha256, blob, pages and bytes, or what was over).
+    PacketFrozen,
 }
 
 impl HistoryKind {
-    pub const ALL: [HistoryKind; 12] = [
+    pub const ALL: [HistoryKind; 13] = [
         Self::Opened,
         Self::StatusChanged,
         Self::Updated,
@@ -53,6 +56,7 @@ impl HistoryKind {
         Self::EvidenceLinkRevoked,
         Self::FileRefused,
         Self::PageQuarantined,
+        Self::PacketFrozen,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -69,6 +73,7 @@ impl HistoryKind {
             Self::EvidenceLinkRevoked => "evidence_link_revoked",
             Self::FileRefused => "file_refused",
             Self::PageQuarantined => "page_quarantined",
+            Self::PacketFrozen => "packet_frozen",
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod clock;
 pub mod dispute;
 pub mod document;
 pub mod event;
+pub mod evidence;
 pub mod evidence_link;
 pub mod history;
 pub mod ids;

@@ -28,13 +28,15 @@ pub const SCHEME: &str = "mangopay";
 pub const EVENT_WINDOW: TimeDelta = TimeDelta::days(45);
 
 /// The dispute and dispute-document EventTypes, and the topics each is (a type may be several).
-pub const EVENT_TYPES: [(&str, Topic); 11] = [
+pub const EVENT_TYPES: [(&str, Topic); 12] = [
     ("DISPUTE_CREATED", Topic::DisputeOpened),
     ("DISPUTE_ACTION_REQUIRED", Topic::DisputeActionRequired),
     ("DISPUTE_SUBMITTED", Topic::DisputeSubmitted),
     ("DISPUTE_SENT_TO_BANK", Topic::DisputeEscalated),
     ("DISPUTE_FURTHER_ACTION_REQUIRED", Topic::DisputeReopened),
     ("DISPUTE_CLOSED", Topic::DisputeClosed),
+    // Ours: Mangopay has no packet; its platforms read the one frozen at submission.
+    ("DISPUTE_PACKET_FROZEN", Topic::DisputePacketFrozen),
     ("DISPUTE_DOCUMENT_CREATED", Topic::DocumentAdded),
     (
         "DISPUTE_DOCUMENT_VALIDATION_ASKED",

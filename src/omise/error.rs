@@ -50,6 +50,10 @@ pub enum ApiError {
     /// 422: the document went to the bank already.
     #[error("{0}")]
     DocumentAlreadySubmitted(String),
+    /// 422: the evidence packet does not fit its profile's budget (or a file cannot go in it);
+    /// the budget, what the packet would be, and what weighs most.
+    #[error("{0}")]
+    EvidenceOverBudget(String),
     /// 409: a request with this idempotency key is still running.
     #[error("a request with this Idempotency-Key is still in progress; retry it later")]
     IdempotencyKeyInUse,
@@ -69,7 +73,7 @@ pub enum ApiError {
 
 impl ApiError {
     /// Every code an error can carry.
-    pub const CODES: [&'static str; 17] = [
+    pub const CODES: [&'static str; 18] = [
         "bad_request",
         "invalid_scope",
         "invalid_filter",
@@ -82,6 +86,7 @@ impl ApiError {
         "dispute_not_open",
         "dispute_not_pending",
         "document_already_submitted",
+        "evidence_over_budget",
         "idempotency_key_in_use",
         "idempotency_key_reused",
         "too_many_requests",
@@ -103,6 +108,7 @@ impl ApiError {
             ApiError::DisputeNotOpen(_) => "dispute_not_open",
             ApiError::DisputeNotPending(_) => "dispute_not_pending",
             ApiError::DocumentAlreadySubmitted(_) => "document_already_submitted",
+            ApiError::EvidenceOverBudget(_) => "evidence_over_budget",
             ApiError::IdempotencyKeyInUse => "idempotency_key_in_use",
             ApiError::IdempotencyKeyReused => "idempotency_key_reused",
             ApiError::TooManyRequests(_) => "too_many_requests",
@@ -126,6 +132,7 @@ impl ApiError {
             ApiError::DisputeNotOpen(_)
             | ApiError::DisputeNotPending(_)
             | ApiError::DocumentAlreadySubmitted(_)
+            | ApiError::EvidenceOverBudget(_)
             | ApiError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::IdempotencyKeyInUse => StatusCode::CONFLICT,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -279,6 +286,7 @@ mod tests {
             ApiError::DisputeNotOpen("x".into()),
             ApiError::DisputeNotPending("x".into()),
             ApiError::DocumentAlreadySubmitted("x".into()),
+            ApiError::EvidenceOverBudget("x".into()),
             ApiError::IdempotencyKeyInUse,
             ApiError::IdempotencyKeyReused,
             ApiError::TooManyRequests(1),

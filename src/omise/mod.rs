@@ -12,6 +12,7 @@ pub mod evidence_links;
 pub mod health;
 pub mod idempotency;
 pub mod input;
+pub mod packets;
 pub mod previews;
 pub mod search;
 pub mod test_mode;
@@ -111,6 +112,8 @@ fn file_routes() -> OpenApiRouter<OmiseState> {
         .routes(routes!(documents::upload))
         .routes(routes!(documents::download))
         .routes(routes!(previews::preview))
+        .routes(routes!(packets::packet))
+        .routes(routes!(packets::packet_readiness))
 }
 
 /// Every annotated route, unlayered: what the OpenAPI document describes.

@@ -5,6 +5,7 @@ use super::{Body, OpsError, OpsResult, OpsState, PathParam, parse_id, parse_mode
 use crate::core::Core;
 use crate::domain::{Id, IdKind, Mode};
 use crate::http::{json, lenient};
+use crate::packet::Profile;
 use crate::wire::omise::keys::SecretKey;
 use crate::wire::omise::openapi::Error;
 use crate::wire::omise::version::ApiVersion;
@@ -177,12 +178,28 @@ pub async fn set_evidence_days(core: &Core, account: &Id, days: u32) -> OpsResul
     }
 }
 
+/// Sets the profile an account's evidence packets are built for by default.
+pub async fn set_packet_profile(core: &Core, account: &Id, profile: &str) -> OpsResult<()> {
+    let profile: Profile = profile.parse().map_err(OpsError::BadRequest)?;
+    match core.set_packet_profile(account, profile).await? {
+        true => Ok(()),
+        false => Err(OpsError::NotFound(format!(
+            "account {account} was not found"
+        ))),
+    }
+}
+
 #[derive(Deserialize, ToSchema)]
 pub struct AccountUpdate {
     /// Days a merchant has to answer a dispute opened without a deadline (1 to 3650).
     #[schema(value_type = Option<i64>, minimum = 1, maximum = 3650)]
     #[serde(default, deserialize_with = "lenient::int")]
     evidence_days: Option<i64>,
+    /// The profile the account's evidence packets are built for by default: generic, visa,
+    /// mastercard, amex or stripe.
+    #[schema(value_type = Option<String>, pattern = "^(generic|visa|mastercard|amex|stripe)$")]
+    #[serde(default, deserialize_with = "lenient::text")]
+    packet_profile: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -190,6 +207,8 @@ pub(super) struct AccountSettingsJson {
     object: &'static str,
     id: String,
     evidence_days: Option<u32>,
+    /// The profile its evidence packets are built for by default.
+    packet_profile: &'static str,
 }
 
 #[utoipa::path(patch, operation_id = "updateAccount", path = "/accounts/{account}", tag = "ops", security(("ops_token" = [])),
@@ -208,6 +227,14 @@ pub(super) async fn http_update_account(
             .map_err(|_| OpsError::bad_request("evidence_days must be between 1 and 3650"))?;
         set_evidence_days(&state.core, &account, days).await?;
     }
+    if let Some(profile) = &body.packet_profile {
+        set_packet_profile(&state.core, &account, profile).await?;
+    }
+    let packet_profile = state
+        .core
+        .packet_profile(&account)
+        .await?
+        .unwrap_or(Profile::Generic);
     let evidence_days = state
         .core
         .evidence_days(&account)
@@ -217,6 +244,7 @@ pub(super) async fn http_update_account(
         object: "account",
         id: account.into_string(),
         evidence_days,
+        packet_profile: packet_profile.as_str(),
     }))
 }
 

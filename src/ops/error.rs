@@ -32,6 +32,9 @@ pub enum OpsError {
     /// A request for something this server is not set up to do (a rescan without SCAN_URL).
     #[error("{0}")]
     NotConfigured(String),
+    /// The evidence packet does not fit its profile's budget (or a file cannot go in it).
+    #[error("{0}")]
+    OverBudget(String),
     #[error("service is temporarily unavailable, please retry")]
     Unavailable(#[source] anyhow::Error),
     #[error("an internal error occurred")]
@@ -55,6 +58,7 @@ impl OpsError {
             OpsError::NotOpen(_) => "dispute_not_open",
             OpsError::NotSubmitted(_) => "document_not_submitted",
             OpsError::NotConfigured(_) => "not_configured",
+            OpsError::OverBudget(_) => "evidence_over_budget",
             OpsError::Unavailable(_) => "service_unavailable",
             OpsError::Internal(_) => "internal_error",
         }
@@ -66,9 +70,10 @@ impl OpsError {
             OpsError::Unauthorized => StatusCode::UNAUTHORIZED,
             OpsError::NotFound(_) => StatusCode::NOT_FOUND,
             OpsError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            OpsError::NotPending(_) | OpsError::NotOpen(_) | OpsError::NotSubmitted(_) => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            OpsError::NotPending(_)
+            | OpsError::NotOpen(_)
+            | OpsError::NotSubmitted(_)
+            | OpsError::OverBudget(_) => StatusCode::UNPROCESSABLE_ENTITY,
             OpsError::NotConfigured(_) => StatusCode::CONFLICT,
             OpsError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             OpsError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

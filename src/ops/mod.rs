@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod disputes;
 pub mod documents;
 pub mod error;
+pub mod packets;
 pub mod previews;
 pub mod scans;
 pub mod webhooks;
@@ -29,6 +30,7 @@ use crate::domain::{Id, IdKind, Mode};
 use crate::http::{TimeLimit, time_limit};
 pub use accounts::{
     create_account, issue_api_key, issue_key, revoke_key, set_client_id, set_evidence_days,
+    set_packet_profile,
 };
 pub use disputes::{deadline_from_unix, decide, open_dispute};
 pub use documents::review;
@@ -59,6 +61,8 @@ fn own_routes() -> OpenApiRouter<OpsState> {
         .routes(routes!(documents::http_validate))
         .routes(routes!(documents::http_refuse))
         .routes(routes!(previews::http_preview))
+        .routes(routes!(packets::http_packet))
+        .routes(routes!(packets::http_readiness))
         .routes(routes!(webhooks::http_add, webhooks::http_list))
         .routes(routes!(webhooks::http_remove))
         .routes(routes!(webhooks::http_rotate))

@@ -20,6 +20,7 @@ mod events_lite;
 mod evidence_links;
 mod file_pages;
 mod history;
+mod packets;
 mod pages;
 mod postgres;
 mod rows;
@@ -47,6 +48,7 @@ pub use db::{Pool, PoolStats};
 pub use events::{AttemptRecord, EventFilter, Events, Outcome};
 pub use evidence_links::{NewEvidenceLink, Session, WebAccess};
 pub use file_pages::FilePages;
+pub use packets::{PacketJob, PacketJobs};
 pub use scans::{Cursor, Scans, StoredPage};
 pub use search::Search;
 
@@ -524,6 +526,7 @@ pub trait Store:
     + Search
     + WebAccess
     + Scans
+    + PacketJobs
     + Send
     + Sync
     + 'static

@@ -64,7 +64,8 @@ async fn render(
         Ok(None) => return dispute_not_found(),
         Err(e) => return failure(e),
     };
-    let markup = pages::dispute_page(viewer, &dispute, &documents, notices, now);
+    let packet = super::packet::readiness(state, viewer).await;
+    let markup = pages::dispute_page(viewer, &dispute, &documents, packet.as_ref(), notices, now);
     pages::page(status, markup)
 }
 

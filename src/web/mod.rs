@@ -7,9 +7,9 @@
 
 mod access;
 mod actions;
-mod checklist;
 mod error;
 mod limits;
+mod packet;
 mod pages;
 mod previews;
 mod words;
@@ -111,7 +111,8 @@ pub fn router(state: WebState, request_timeout: Duration) -> Router {
             .route(
                 &format!("{prefix}/documents/{{document}}/pages/{{page}}/preview"),
                 get(previews::preview),
-            );
+            )
+            .route(&format!("{prefix}/packet"), get(packet::download));
     }
     let quick = quick.layer(middleware::from_fn_with_state(limit, time_limit));
     Router::new()

@@ -7,9 +7,10 @@ use chrono::{DateTime, Utc};
 use maud::{DOCTYPE, Markup, html};
 
 use super::access::Viewer;
-use super::checklist;
 use super::words;
-use crate::domain::{Dispute, DisputeStatus, Document, DocumentStatus};
+use crate::core::packets::Readiness;
+use crate::domain::{Dispute, DisputeStatus, Document, DocumentStatus, evidence};
+use crate::packet::bytes_in_words;
 use crate::wire::omise::vocab;
 
 /// A message shown above a page's content.
@@ -173,6 +174,7 @@ pub fn dispute_page(
     viewer: &Viewer,
     dispute: &Dispute,
     documents: &[Document],
+    packet: Option<&Readiness>,
     notices: &[Notice],
     now: DateTime<Utc>,
 ) -> Markup {
@@ -216,10 +218,21 @@ pub fn dispute_page(
                 h2 id="checklist" { "Evidence that usually wins" }
                 p class="hint" { "For a dispute of this reason, banks usually decide for the merchant who shows:" }
                 ul class="checklist" {
-                    @for item in checklist::for_reason(dispute.reason) { li { (item) } }
+                    @for c in checklist(dispute, documents) {
+                        li class=(if c.satisfied { "satisfied" } else { "missing" }) {
+                            (c.item.text)
+                            " "
+                            span class="hint" {
+                                "(" (if c.item.required { "required" } else { "optional" })
+                                @if c.satisfied { ", there" }
+                                ")"
+                            }
+                        }
+                    }
                 }
             }
         }
+        @if let Some(r) = packet { (packet_section(base, r)) }
         section aria-labelledby="documents" {
             h2 id="documents" { "Documents (" (documents.len()) ")" }
             @if documents.is_empty() {
@@ -418,6 +431,43 @@ pub fn dashboard_page(
             }
         },
     )
+}
+
+/// The evidence packet: whether it fits each profile, and its download.
+fn packet_section(base: &str, r: &Readiness) -> Markup {
+    html! {
+        section aria-labelledby="packet" {
+            h2 id="packet" { "The evidence packet" }
+            p class="hint" { "One PDF of the evidence, as a card network takes it: a cover with an index, then every document's pages." }
+            p { a href={ (base) "/packet" } download { "Download the packet (" (r.default_profile.as_str()) ")" } }
+            table class="readiness" {
+                thead { tr { th { "Profile" } th { "Pages" } th { "Size" } th { "Fits" } } }
+                tbody {
+                    @for fit in &r.profiles {
+                        tr class=(if fit.fits { "fits" } else { "over" }) {
+                            td { (fit.profile.as_str()) }
+                            td { (fit.pages) }
+                            td { (bytes_in_words(fit.bytes)) }
+                            td {
+                                @if fit.fits { "yes" }
+                                @else { "no: " (fit.message.as_deref().unwrap_or("over its budget")) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The reason's checklist against the kinds of the documents there (refused ones do not count).
+fn checklist(dispute: &Dispute, documents: &[Document]) -> Vec<evidence::Checked> {
+    let kinds: Vec<_> = documents
+        .iter()
+        .filter(|d| d.status != DocumentStatus::Refused)
+        .map(|d| d.kind)
+        .collect();
+    evidence::checklist(dispute.reason, &kinds)
 }
 
 #[cfg(test)]

@@ -27,6 +27,7 @@ mod metrics;
 mod moto;
 mod multi;
 mod operator;
+mod packet;
 mod params;
 mod pool;
 mod processes;

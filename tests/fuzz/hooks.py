@@ -249,6 +249,7 @@ ERROR_STATUS = {
     "dispute_not_pending": 422,
     "document_already_submitted": 422,
     "document_not_submitted": 422,  # the operator reviews only submitted documents
+    "evidence_over_budget": 422,  # the packet does not fit its profile (README, the evidence packet)
     "not_configured": 409,  # the operator asked for a rescan on a server without SCAN_URL
     "idempotency_key_in_use": 409,  # beyond Omise: Idempotency-Key (README, safe retries)
     "idempotency_key_reused": 422,

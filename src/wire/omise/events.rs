@@ -13,6 +13,7 @@ pub fn event_key(topic: Topic) -> Option<&'static str> {
         Topic::DisputeClosed => "dispute.close",
         // Ours: Omise has no reminder.
         Topic::DisputeDeadlineNear => "dispute.deadline_near",
+        Topic::DisputePacketFrozen => "dispute.packet_frozen",
         Topic::DisputeUpdated
         | Topic::DisputeSubmitted
         | Topic::DisputeEscalated

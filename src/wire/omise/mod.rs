@@ -7,6 +7,7 @@ pub mod events;
 pub mod keys;
 pub mod openapi;
 pub mod opening;
+pub mod packet;
 pub mod render;
 pub mod version;
 pub mod vocab;
