@@ -36,6 +36,7 @@ pub mod omise;
 pub mod openapi;
 pub mod ops;
 pub mod packet;
+pub mod process;
 pub mod rate_limit;
 pub mod scan;
 pub mod seed;

@@ -21,6 +21,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("files", 1),
     // infrastructure: settings, signing, metrics, the blob store, request budgets
     ("config", 1),
+    ("process", 1),
     ("signing", 1),
     ("metrics", 1),
     ("blobs", 2),
