@@ -196,6 +196,10 @@ async fn seed(
             }
         }
     }
+    // The seeded disputes that no longer await evidence have their packets frozen here, as the
+    // history they were given says they were submitted: a server started afterwards finds no
+    // job left, and so announces nothing of the seed's past to endpoints added since.
+    while core.freeze_packets().await > 0 {}
     Ok(seeded)
 }
 

@@ -13,8 +13,10 @@ pub fn event_key(topic: Topic) -> Option<&'static str> {
         Topic::DisputeClosed => "dispute.close",
         // Ours: Omise has no reminder.
         Topic::DisputeDeadlineNear => "dispute.deadline_near",
-        Topic::DisputePacketFrozen => "dispute.packet_frozen",
         Topic::DisputeUpdated
+        // In Omise's words a frozen packet is a change to the dispute; its digest is in the
+        // history and the readiness (Mangopay: DISPUTE_PACKET_FROZEN, a hook of its own).
+        | Topic::DisputePacketFrozen
         | Topic::DisputeSubmitted
         | Topic::DisputeEscalated
         | Topic::DisputeReopened
