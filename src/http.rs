@@ -175,10 +175,7 @@ pub async fn file_download(
 /// A preview (a PNG made from a stored file, which never changes for its URL): `ETag` and
 /// `Cache-Control` so that a browser asks once, and 304 to an `If-None-Match` that names it.
 pub fn png_preview(png: bytes::Bytes, etag: &str, request: &HeaderMap) -> Response {
-    let fresh = request
-        .get(axum::http::header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|tags| tags.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    let fresh = names_etag(request, etag);
     let mut response = if fresh {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
@@ -206,10 +203,7 @@ pub fn pdf_attachment(
 ) -> Response {
     use base64::Engine;
     let etag = format!("\"{sha256_hex}\"");
-    let fresh = request
-        .get(axum::http::header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|tags| tags.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    let fresh = names_etag(request, &etag);
     let mut response = if fresh {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
@@ -231,6 +225,14 @@ pub fn pdf_attachment(
     insert(headers, "cache-control", "private, no-cache");
     insert(headers, "x-content-type-options", "nosniff");
     response
+}
+
+/// Whether the request's `If-None-Match` names `etag` (or `*`): the client has these bytes.
+fn names_etag(request: &HeaderMap, etag: &str) -> bool {
+    request
+        .get(axum::http::header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|tags| tags.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
 }
 
 fn insert(headers: &mut HeaderMap, name: impl axum::http::header::IntoHeaderName, value: &str) {

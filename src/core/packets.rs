@@ -40,6 +40,13 @@ pub struct Built {
     pub frozen: bool,
 }
 
+impl Built {
+    /// The name it is downloaded as: `<dispute>-<profile>.pdf`.
+    pub fn filename(&self, dispute: &Id) -> String {
+        format!("{dispute}-{}.pdf", self.profile.as_str())
+    }
+}
+
 /// Why there is no packet.
 #[derive(Debug, thiserror::Error)]
 pub enum PacketError {

@@ -64,7 +64,7 @@ pub async fn packet(
         .packet(Some(&caller.scope), &dispute, profile)
         .await
         .map_err(|e| packet_error(e, &id))?;
-    let filename = format!("{}-{}.pdf", dispute.as_str(), built.profile.as_str());
+    let filename = built.filename(&dispute);
     Ok(crate::http::pdf_attachment(
         built.pdf,
         &built.sha256,

@@ -50,7 +50,7 @@ pub(super) async fn http_packet(
         .packet(None, &dispute, profile)
         .await
         .map_err(|e| packet_error(e, &id))?;
-    let filename = format!("{}-{}.pdf", dispute.as_str(), built.profile.as_str());
+    let filename = built.filename(&dispute);
     Ok(crate::http::pdf_attachment(
         built.pdf,
         &built.sha256,

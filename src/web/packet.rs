@@ -37,7 +37,7 @@ pub async fn download(
         .await
     {
         Ok(built) => {
-            let filename = format!("{}-{}.pdf", viewer.dispute, built.profile.as_str());
+            let filename = built.filename(&viewer.dispute);
             crate::http::pdf_attachment(built.pdf, &built.sha256, &filename, &request)
         }
         Err(PacketError::NotFound) => pages::error_page(

@@ -19,7 +19,7 @@ fn sentence(reason: &dispute_docs::files::Refusal) -> String {
 }
 
 /// EXIF with where the photo was taken, and orientation 6 (turn 90° clockwise to show).
-fn gps_exif() -> Vec<u8> {
+pub(crate) fn gps_exif() -> Vec<u8> {
     let rationals = |values: [(u32, u32); 3]| {
         Value::Rational(
             values

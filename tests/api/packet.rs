@@ -10,44 +10,8 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::files::gps_exif;
 use crate::helpers::*;
-
-/// EXIF with GPS tags and an orientation of 6 (turn 90° clockwise to show).
-fn gps_exif() -> Vec<u8> {
-    use exif::experimental::Writer;
-    use exif::{Field, In, Rational, Tag, Value};
-    let fields = [
-        Field {
-            tag: Tag::Orientation,
-            ifd_num: In::PRIMARY,
-            value: Value::Short(vec![6]),
-        },
-        Field {
-            tag: Tag::GPSLatitudeRef,
-            ifd_num: In::PRIMARY,
-            value: Value::Ascii(vec![b"N".to_vec()]),
-        },
-        Field {
-            tag: Tag::GPSLatitude,
-            ifd_num: In::PRIMARY,
-            value: Value::Rational(vec![
-                Rational { num: 13, denom: 1 },
-                Rational { num: 45, denom: 1 },
-                Rational {
-                    num: 1234,
-                    denom: 100,
-                },
-            ]),
-        },
-    ];
-    let mut writer = Writer::new();
-    for field in &fields {
-        writer.push_field(field);
-    }
-    let mut out = std::io::Cursor::new(Vec::new());
-    writer.write(&mut out, false).unwrap();
-    out.into_inner()
-}
 
 /// A photo that compresses badly (every pixel differs), as a JPEG of `quality`.
 fn noisy_jpeg(w: u32, h: u32, seed: u32, quality: u8) -> Vec<u8> {
