@@ -15,6 +15,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use tower_http::compression::predicate::{DefaultPredicate, Predicate};
 
 use crate::blobs::Blobs;
 use crate::domain::Page;
@@ -191,6 +192,18 @@ pub fn png_preview(png: bytes::Bytes, etag: &str, request: &HeaderMap) -> Respon
     insert(headers, "cache-control", "private, max-age=3600");
     insert(headers, "x-content-type-options", "nosniff");
     response
+}
+
+/// gzip when the client asks, for everything but what describes its own bytes: a response with
+/// `Repr-Digest` (a download, a packet) keeps its `Content-Length` and digest of what is sent
+/// (RFC 9530); images and small bodies stay as they are too (tower-http's default predicate).
+pub fn compression() -> tower_http::compression::CompressionLayer<impl Predicate> {
+    let undigested = |_: StatusCode, _: axum::http::Version, headers: &HeaderMap, _: &_| {
+        !headers.contains_key("repr-digest")
+    };
+    tower_http::compression::CompressionLayer::new()
+        .gzip(true)
+        .compress_when(DefaultPredicate::new().and(undigested))
 }
 
 /// A built document (the evidence packet) as an attachment: its SHA-256 as the ETag and in

@@ -26,7 +26,6 @@ use axum::Router;
 use axum::middleware;
 use axum::response::IntoResponse;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::compression::CompressionLayer;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -140,7 +139,7 @@ pub fn router(state: OmiseState, request_timeout: Duration) -> Router {
     let quick = quick
         .layer(middleware::from_fn_with_state(limit, time_limit))
         .layer(idempotent.clone())
-        .layer(CompressionLayer::new().gzip(true));
+        .layer(crate::http::compression());
     let (files, _) = file_routes().split_for_parts();
     let files = files.layer(idempotent);
     Router::new()

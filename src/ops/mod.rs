@@ -20,7 +20,6 @@ use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::compression::CompressionLayer;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -93,7 +92,7 @@ pub fn router(state: OpsState, request_timeout: std::time::Duration) -> Router {
         .fallback(|| async { OpsError::NotFound("the requested resource was not found".into()) })
         .method_not_allowed_fallback(|| async { OpsError::MethodNotAllowed })
         .layer(middleware::from_fn_with_state(limit, time_limit))
-        .layer(CompressionLayer::new().gzip(true))
+        .layer(crate::http::compression())
         .layer(CatchPanicLayer::custom(|_| {
             OpsError::Internal(anyhow::anyhow!("handler panicked")).into_response()
         }))

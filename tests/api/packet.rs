@@ -306,10 +306,15 @@ each_backend! {
         let (status, _, _) = get_bytes(app.client.get(app.url(&format!("/disputes/{OPEN_DISPUTE}/packet"))).basic_auth(OTHER_ACCOUNT_KEY, Some(""))).await;
         assert_eq!(status, 404);
         app.get_as(OTHER_ACCOUNT_KEY, &format!("/disputes/{OPEN_DISPUTE}/packet/readiness")).await.expect_error(404, "not_found");
-        // The operator sees any dispute's packet, the same as its merchant's.
-        let (_, _, merchant) = app.packet(OPEN_DISPUTE, "").await;
-        let (status, _, bank) = get_bytes(app.client.get(app.url(&format!("/ops/disputes/{OPEN_DISPUTE}/packet"))).bearer_auth(OPS_TOKEN)).await;
+        // The operator sees any dispute's packet, the same as its merchant's; asked for gzip,
+        // neither compresses it (its Content-Length and Repr-Digest are of the PDF's bytes).
+        let gzip = |request: reqwest::RequestBuilder| request.header("accept-encoding", "gzip");
+        let (_, headers, merchant) = get_bytes(gzip(app.request(Method::GET, &format!("/disputes/{OPEN_DISPUTE}/packet")))).await;
+        assert!(headers.get("content-encoding").is_none(), "{headers:?}");
+        let (status, headers, bank) = get_bytes(gzip(app.client.get(app.url(&format!("/ops/disputes/{OPEN_DISPUTE}/packet"))).bearer_auth(OPS_TOKEN))).await;
         assert_eq!(status, 200);
+        assert!(headers.get("content-encoding").is_none(), "{headers:?}");
+        assert_eq!(headers["content-length"], bank.len().to_string().as_str());
         assert_eq!(bank, merchant);
         let readiness = app.ops(Method::GET, &format!("/ops/disputes/{OPEN_DISPUTE}/packet/readiness"), Value::Null).await.expect(200);
         let profiles: BTreeMap<String, Value> = serde_json::from_value(readiness["profiles"].clone()).unwrap();

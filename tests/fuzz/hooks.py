@@ -310,14 +310,32 @@ def _check_download(response, content_type):
             raise AssertionError(f"Repr-Digest {digest!r}, the bytes sent hash to {expected!r}")
 
 
+def _check_preview(response, content_type):
+    """FILES.md §4: a page's preview is a PNG, kept and revalidated by its ETag."""
+    if content_type != "image/png":
+        raise AssertionError(f"a preview answered 200 with Content-Type {content_type!r}")
+    if not _header(response, "etag"):
+        raise AssertionError("a preview has no ETag (FILES.md §4)")
+    if _header(response, "x-content-type-options") != "nosniff":
+        raise AssertionError("a preview lacks X-Content-Type-Options: nosniff")
+    if response.request.method != "HEAD" and not response.content.startswith(b"\x89PNG\r\n\x1a\n"):
+        raise AssertionError("a preview's body is not a PNG")
+
+
 @schemathesis.check
 def omise_wire(ctx, response, case):
     """Omise wire contract: JSON content type, error objects, codes that match statuses."""
     status = response.status_code
     content_type = _header(response, "content-type") or ""
-    is_download = case.operation.path.endswith("/downloads/{token}")
+    path = case.operation.path
+    # A document's stored bytes and a built packet (README, the evidence packet) are downloads
+    # alike: an attachment with its length and its digest.
+    is_download = path.endswith("/downloads/{token}") or path.endswith("/packet")
     if status == 200 and is_download:
         _check_download(response, content_type)
+        return None
+    if status == 200 and (path.endswith("/previews/{token}") or path.endswith("/preview")):
+        _check_preview(response, content_type)
         return None
     if content_type != JSON_CONTENT_TYPE:
         raise AssertionError(
