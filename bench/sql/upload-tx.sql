@@ -1,21 +1,22 @@
--- pgbench script: the database work of one document upload, statement for statement as the
--- server sends it (bench/run measures it with `pgbench -M prepared`, the protocol sqlx uses):
--- the status check before the bytes are stored, then one transaction that counts the document
--- on its dispute, inserts the document, its first page and two history entries, reads the
--- dispute and its first documents for the event's snapshot, records the event and fans it out
--- to the account's webhook endpoints. No file, no HTTP: the database's share of an upload.
--- Variables: :acct, the account; :targets, how many rows bench_upload_targets (i, id) has: the
--- open disputes it uploads to.
+-- pgbench script: the database work of one document upload, as the server sends it (bench/run
+-- measures it with `pgbench -M prepared`, the protocol sqlx uses): the status check before the
+-- bytes are stored, then one call of dd_insert_document (migrations/postgres/…_changes_in_one_call
+-- and …_pages_from_json), the whole transaction in the server: the status guard (an
+-- `update … returning` that counts the document on its dispute), the document, its first page,
+-- two history entries, the event with its snapshot (the dispute and its first 20 documents) and
+-- its deliveries to the account's webhook endpoints. No file, no HTTP: the database's share of an
+-- upload. Variables: :acct, the account; :targets, how many rows bench_upload_targets (i, id) has:
+-- the open disputes it uploads to.
 \set i random(0, :targets - 1)
 \set n random(1, 1000000000000000)
 select status from disputes where id = (select id from bench_upload_targets where i = :i) and account_id = :acct and livemode = false;
-begin;
-update disputes set document_count = document_count + 1 where id = (select id from bench_upload_targets where i = :i) and status = 'awaiting_evidence' and account_id = :acct and livemode = false returning livemode, account_id;
-insert into documents (id, dispute_id, account_id, livemode, kind, tag, status, created_at, page_count) values ('docu_test_pgb' || :n, (select id from bench_upload_targets where i = :i), :acct, false, 'delivery_proof', null, 'draft', now(), 1);
-insert into pages (document_id, position, filename, content_type, size, sha256, blob_key, created_at, file_pages) values ('docu_test_pgb' || :n, 1, 'receipt.pdf', 'application/pdf', 102400, 'c2d08753039ead781b539096f01534b82aeed3997cc931b979807604b36fc9c1', 'documents/pgb' || :n, now(), 1);
-insert into dispute_history (dispute_id, document_id, kind, actor_kind, actor_id, detail, created_at) values ((select id from bench_upload_targets where i = :i), 'docu_test_pgb' || :n, 'document_added', 'key', 'key_test_bench', '{"kind": "delivery_proof"}', now()), ((select id from bench_upload_targets where i = :i), 'docu_test_pgb' || :n, 'page_added', 'key', 'key_test_bench', '{"position": 1, "size": 102400}', now());
-select id, account_id, livemode, charge_id, amount, currency, funding_amount, funding_currency, status, reason, message, admin_message, metadata, tag, debit_transaction_id, credit_transaction_id, created_at, closed_at, document_count, dispute_kind, evidence_due_at, contested_amount from disputes where id = (select id from bench_upload_targets where i = :i);
-select d.id, d.dispute_id, d.account_id, d.livemode, d.kind, d.tag, d.status, d.refused_reason, d.refused_message, d.processed_at, d.created_at, d.submitted_at, d.page_count, p.position, p.filename, p.content_type, p.size, p.sha256, p.blob_key, p.created_at as page_created_at, p.file_pages from documents d left join pages p on p.document_id = d.id and p.position = 1 where d.dispute_id = (select id from bench_upload_targets where i = :i) order by d.created_at, d.id limit 20;
-insert into events (id, account_id, livemode, dispute_id, document_id, topic, snapshot, preferences, created_at) select 'evnt_test_pgb' || :n, id, false, (select id from bench_upload_targets where i = :i), 'docu_test_pgb' || :n, 'dispute.update', '{"dispute": {"id": "dspt_test_0000000000000000001", "account_id": "acct_bench00000000000003", "livemode": false, "charge_id": "chrg_test_0000000000000000001", "amount": 100000, "currency": "THB", "funding_amount": 100000, "funding_currency": "THB", "status": "awaiting_evidence", "reason": "not_received", "message": null, "admin_message": null, "metadata": {}, "tag": null, "debit_transaction_id": "trxn_test_0000000000000000001", "credit_transaction_id": null, "created_at": 1733011200000000, "closed_at": null, "document_count": 1, "dispute_kind": "chargeback", "evidence_due_at": null, "contested_amount": null}, "documents": [{"id": "docu_test_0000000000000000001", "kind": "delivery_proof", "status": "draft", "page_count": 1, "filename": "receipt.pdf", "content_type": "application/pdf", "size": 102400, "sha256": "c2d08753039ead781b539096f01534b82aeed3997cc931b979807604b36fc9c1", "file_pages": 1}]}', preferences, now() from accounts where id = :acct;
-insert into webhook_deliveries (event_id, endpoint_id, state, next_attempt_at, created_at) select 'evnt_test_pgb' || :n, id, 'pending', now(), now() from webhook_endpoints where account_id = :acct and livemode = false and enabled and valid and topics like '%';
-commit;
+select dd_insert_document((select id from bench_upload_targets where i = :i), :acct, false, 'awaiting_evidence',
+  'docu_test_pgb' || :n, 'delivery_proof', null, 'draft', now(),
+  jsonb_build_object('filename', 'receipt.pdf', 'content_type', 'application/pdf', 'size', 102400,
+    'sha256', 'c2d08753039ead781b539096f01534b82aeed3997cc931b979807604b36fc9c1',
+    'blob_key', 'documents/pgb' || :n, 'created_at', now(), 'file_pages', 1),
+  'key', 'key_test_bench',
+  jsonb_build_array(
+    jsonb_build_object('document', 'docu_test_pgb' || :n, 'kind', 'document_added', 'detail', '{"kind": "delivery_proof"}'::jsonb, 'at', now()),
+    jsonb_build_object('document', 'docu_test_pgb' || :n, 'kind', 'page_added', 'detail', '{"position": 1, "size": 102400}'::jsonb, 'at', now())),
+  jsonb_build_array(jsonb_build_object('topic', 'dispute.update', 'document', 'docu_test_pgb' || :n, 'at', now())));
