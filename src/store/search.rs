@@ -1,7 +1,8 @@
 //! Searching an account's disputes (`DisputeSearch`): one statement for the page and its total,
 //! like a list. Free text goes through each backend's trigram index over the searchable text
 //! (id, charge id, message, metadata values): on Postgres `search_text ilike '%…%'`, served by
-//! the account-led pg_trgm index; on SQLite an FTS5 trigram phrase, whose matches are then
+//! the text-led pg_trgm index, asked for the query's longer words and checked for the whole
+//! query on what they find (`index_words`); on SQLite an FTS5 trigram phrase, whose matches are then
 //! looked up by id (the migrations keep both indexes for every row written, however). A search
 //! by status alone takes its total from the kept counts, as a list does.
 
@@ -43,6 +44,18 @@ fn like_escaped(text: &str) -> String {
     out
 }
 
+/// The words of a query that the trigram index is asked for on Postgres: its runs of letters and
+/// digits of at least four characters. A shorter run gives one trigram, or none, and often a
+/// common one (`ord` of every order id and of every "order"), which the index would walk nearly
+/// whole for nothing: a query's rarest trigram finds its candidates, and the others are then
+/// looked up for each candidate all over their own lists. None when no run is that long: the
+/// whole query is asked for then, as it is.
+fn index_words(text: &str) -> Vec<&str> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|word| word.chars().count() >= 4)
+        .collect()
+}
+
 /// An FTS5 phrase of `text`: everything between the quotes is literal but `"`, written twice.
 fn fts_phrase(text: &str) -> String {
     format!("\"{}\"", text.replace('"', "\"\""))
@@ -71,8 +84,23 @@ fn push_text(sql: &mut Sql, scope: &Scope, flavour: Flavour, text: &SearchText) 
     };
     match flavour {
         Flavour::Postgres => {
-            sql.push(" and (search_text ilike ")
-                .bind(format!("%{}%", like_escaped(&text.text)));
+            let whole = format!("%{}%", like_escaped(&text.text));
+            let words = index_words(&text.text);
+            sql.push(" and ((");
+            if words.is_empty() || words == [text.text.as_str()] {
+                sql.push("search_text ilike ").bind(whole);
+            } else {
+                // The index finds the rows that hold every longer word; the whole query, its
+                // short words and separators in order, is checked on those rows alone (the
+                // expression is not the indexed column's, so it stays a check).
+                for word in words {
+                    sql.push("search_text ilike ")
+                        .bind(format!("%{}%", like_escaped(word)))
+                        .push(" and ");
+                }
+                sql.push("(search_text || '') ilike ").bind(whole);
+            }
+            sql.push(")");
             if !text.reasons.is_empty() {
                 sql.push(" or reason in ");
                 reasons(sql);
@@ -262,6 +290,15 @@ mod tests {
     #[test]
     fn like_patterns_take_every_character_literally() {
         assert_eq!(like_escaped(r"50% off_now \o/"), r"50\% off\_now \\o/");
+    }
+
+    #[test]
+    fn the_index_is_asked_for_the_longer_words_only() {
+        assert_eq!(index_words("ord_203450"), ["203450"]);
+        assert_eq!(index_words("chrg_test_5xyz9"), ["chrg", "test", "5xyz9"]);
+        assert_eq!(index_words("Évidence à 50% off"), ["Évidence"]);
+        assert!(index_words("50% of 12").is_empty());
+        assert_eq!(index_words("delivered"), ["delivered"]);
     }
 
     #[test]

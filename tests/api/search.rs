@@ -328,6 +328,10 @@ each_backend! {
             ("credit+not", vec![d2]),
             ("+++bad+charge+++", vec![d1]),
             ("nothing+like+it", vec![]),
+            // Every longer word is there, but not the query as a whole: not found.
+            ("promised+refund", vec![]),
+            ("charge+bad", vec![]),
+            ("Refund+of+50", vec![d2]),
         ] {
             let found = shop.found(&app, &format!("?scope=dispute&query={query}")).await;
             assert_eq!(found, expected, "{query}");

@@ -26,6 +26,10 @@
 //! - `GET /c/mp/disputes/{id}`: a Mangopay dispute: the row and its marks.
 //! - `POST /c/mp/pages`: a Mangopay page (`{"File": base64}`): decoded, written to a file and
 //!   hashed; answers 204.
+//! - `POST /c/durable/upload` and `POST /c/durable/mp/pages`: the same two, durable: the file
+//!   synced (fdatasync, as the server's local blob store does), then its directory (fsync), then
+//!   one row inserted into `bench_ceiling_uploads` in a transaction of its own (created at start)
+//!   — the least an upload needs before it may be acknowledged.
 //!
 //! Uploaded files are kept, as the server keeps its own: a file removed at once would never be
 //! written back to disk, which made the 10 MB upload ceiling half again as fast as the same work
@@ -805,13 +809,58 @@ async fn download(State(app): State<App>, Path(name): Path<String>) -> Answer {
         .into_response())
 }
 
-/// A new file of the upload directory, kept (bench/run removes the directory at its end).
-async fn upload_file(app: &App) -> Result<tokio::fs::File, (StatusCode, String)> {
+/// A new file of the upload directory, kept (bench/run removes the directory at its end), and
+/// its name.
+async fn upload_file(app: &App) -> Result<(tokio::fs::File, String), (StatusCode, String)> {
     let n = app.uploaded.fetch_add(1, Ordering::Relaxed);
-    let path = app
-        .uploads
-        .join(format!("ceiling-{}-{n}", std::process::id()));
-    tokio::fs::File::create(&path).await.map_err(failed)
+    let name = format!("ceiling-{}-{n}", std::process::id());
+    let file = tokio::fs::File::create(app.uploads.join(&name))
+        .await
+        .map_err(failed)?;
+    Ok((file, name))
+}
+
+/// The durable end of an upload: the file's data on stable storage, then the directory entry
+/// naming it, then its row, committed.
+async fn make_durable(
+    app: &App,
+    file: &tokio::fs::File,
+    name: &str,
+    size: u64,
+    sha256: &str,
+) -> Result<(), (StatusCode, String)> {
+    file.sync_data().await.map_err(failed)?;
+    tokio::fs::File::open(app.uploads.as_ref())
+        .await
+        .map_err(failed)?
+        .sync_all()
+        .await
+        .map_err(failed)?;
+    let size = size as i64;
+    let now = Utc::now();
+    match &app.db {
+        Db::Pg(pool) => sqlx::query(
+            "insert into bench_ceiling_uploads (name, size, sha256, created_at) values ($1, $2, $3, $4)",
+        )
+        .bind(name)
+        .bind(size)
+        .bind(sha256)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(drop),
+        Db::Lite(pool) => sqlx::query(
+            "insert into bench_ceiling_uploads (name, size, sha256, created_at) values (?, ?, ?, ?)",
+        )
+        .bind(name)
+        .bind(size)
+        .bind(sha256)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(drop),
+    }
+    .map_err(failed)
 }
 
 #[derive(Serialize)]
@@ -822,6 +871,14 @@ struct Stored {
 }
 
 async fn upload(State(app): State<App>, headers: HeaderMap, request: Request) -> Answer {
+    store_upload(&app, &headers, request, false).await
+}
+
+async fn durable_upload(State(app): State<App>, headers: HeaderMap, request: Request) -> Answer {
+    store_upload(&app, &headers, request, true).await
+}
+
+async fn store_upload(app: &App, headers: &HeaderMap, request: Request, durable: bool) -> Answer {
     let boundary = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -838,7 +895,7 @@ async fn upload(State(app): State<App>, headers: HeaderMap, request: Request) ->
             while field.chunk().await.map_err(failed)?.is_some() {}
             continue;
         }
-        let mut file = upload_file(&app).await?;
+        let (mut file, name) = upload_file(app).await?;
         let mut hasher = Sha256::new();
         let mut size = 0u64;
         let written = async {
@@ -850,12 +907,16 @@ async fn upload(State(app): State<App>, headers: HeaderMap, request: Request) ->
             file.flush().await.map_err(failed)
         }
         .await;
-        drop(file);
         written?;
+        let sha256 = hex::encode(hasher.finalize());
+        if durable {
+            make_durable(app, &file, &name, size, &sha256).await?;
+        }
+        drop(file);
         stored = Some(Stored {
             object: "upload",
             size,
-            sha256: hex::encode(hasher.finalize()),
+            sha256,
         });
     }
     match stored {
@@ -1086,6 +1147,14 @@ struct PageBody {
 }
 
 async fn mp_page(State(app): State<App>, request: Request) -> Answer {
+    store_page(&app, request, false).await
+}
+
+async fn durable_mp_page(State(app): State<App>, request: Request) -> Answer {
+    store_page(&app, request, true).await
+}
+
+async fn store_page(app: &App, request: Request, durable: bool) -> Answer {
     let bytes = axum::body::to_bytes(request.into_body(), 11 * 1024 * 1024)
         .await
         .map_err(|e| (StatusCode::PAYLOAD_TOO_LARGE, e.to_string()))?;
@@ -1094,16 +1163,21 @@ async fn mp_page(State(app): State<App>, request: Request) -> Answer {
     let decoded = STANDARD
         .decode(body.file.as_bytes())
         .map_err(|e| (StatusCode::BAD_REQUEST, e.to_string()))?;
-    let mut file = upload_file(&app).await?;
+    let (mut file, name) = upload_file(app).await?;
     let sha256 = Sha256::digest(&decoded);
     let written = async {
         file.write_all(&decoded).await?;
         file.flush().await
     }
     .await;
-    drop(file);
     written.map_err(failed)?;
-    std::hint::black_box(sha256);
+    if durable {
+        let hex = hex::encode(sha256);
+        make_durable(app, &file, &name, decoded.len() as u64, &hex).await?;
+    } else {
+        std::hint::black_box(sha256);
+    }
+    drop(file);
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -1145,8 +1219,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(n) => n.parse()?,
         None => 16,
     };
+    let db = connect(&database_url, max_connections).await?;
+    // the durable ceilings' rows, kept with the rest of the database
+    let table = "create table if not exists bench_ceiling_uploads (name text primary key, \
+                 size bigint not null, sha256 text not null, created_at timestamptz not null)";
+    match &db {
+        Db::Pg(pool) => sqlx::query(table).execute(pool).await.map(drop)?,
+        Db::Lite(pool) => sqlx::query(table).execute(pool).await.map(drop)?,
+    }
     let app = App {
-        db: connect(&database_url, max_connections).await?,
+        db,
         base_url: env("PUBLIC_BASE_URL")
             .unwrap_or_else(|| format!("http://{listen_addr}"))
             .trim_end_matches('/')
@@ -1183,6 +1265,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .route("/c/mp/{account}/disputes", get(mp_list))
         .route("/c/mp/disputes/{id}", get(mp_view))
         .route("/c/mp/pages", post(mp_page))
+        .route("/c/durable/upload", post(durable_upload))
+        .route("/c/durable/mp/pages", post(durable_mp_page))
         .with_state(app);
     let listener = tokio::net::TcpListener::bind(&listen_addr).await?;
     axum::serve(listener, router).await?;

@@ -58,24 +58,46 @@ fn like_escaped(text: &str) -> String {
     out
 }
 
-/// The server's free-text condition with its two parameters numbered from `n`.
-fn text_condition(db: &Db, n: usize) -> String {
-    match db {
-        Db::Pg(_) => format!(
-            "account_id = ${} and livemode = ${} and (search_text ilike ${})",
-            n,
-            n + 1,
-            n + 2
-        ),
-        Db::Lite(_) => format!(
-            "+account_id = ${} and +livemode = ${} and id in (select s.dispute_id from \
-             dispute_search_index f join dispute_search s on s.n = f.rowid where \
-             dispute_search_index match ${})",
-            n,
-            n + 1,
-            n + 2
-        ),
+/// The words the server asks the trigram index for (src/store/search.rs, `index_words`).
+fn index_words(text: &str) -> Vec<&str> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|word| word.chars().count() >= 4)
+        .collect()
+}
+
+/// The server's free-text condition on Postgres, its account and mode `$1` and `$2`, its
+/// patterns from `$5` on (`patterns`, bound in that order).
+fn pg_text_condition(text: &str) -> (String, Vec<String>) {
+    let whole = format!("%{}%", like_escaped(text));
+    let words = index_words(text);
+    let mut sql = String::from("account_id = $1 and livemode = $2 and ((");
+    if words.is_empty() || words == [text] {
+        sql.push_str("search_text ilike $5");
+        return (sql + "))", vec![whole]);
     }
+    let mut patterns = Vec::new();
+    for word in words {
+        patterns.push(format!("%{}%", like_escaped(word)));
+        sql.push_str(&format!("search_text ilike ${} and ", 4 + patterns.len()));
+    }
+    patterns.push(whole);
+    sql.push_str(&format!(
+        "(search_text || '') ilike ${}))",
+        4 + patterns.len()
+    ));
+    (sql, patterns)
+}
+
+/// The server's free-text condition on SQLite with its two parameters numbered from `n`.
+fn lite_text_condition(n: usize) -> String {
+    format!(
+        "+account_id = ${} and +livemode = ${} and id in (select s.dispute_id from \
+         dispute_search_index f join dispute_search s on s.n = f.rowid where \
+         dispute_search_index match ${})",
+        n,
+        n + 1,
+        n + 2
+    )
 }
 
 fn time(s: Option<&str>) -> Result<Ts, (axum::http::StatusCode, String)> {
@@ -93,22 +115,28 @@ pub async fn search(
     let account = account.as_str();
     let mut filters = std::collections::BTreeMap::new();
     let rows: Vec<PageRow> = if let Some(text) = &params.query {
-        let value = match app.db {
-            Db::Pg(_) => format!("%{}%", like_escaped(text)),
-            Db::Lite(_) => format!("\"{}\"", text.replace('"', "\"\"")),
-        };
-        let sql = format!(
-            "select {DISPUTE_COLUMNS}, (select count(*) from disputes where {}) as total from \
-             disputes where {}{ORDER}$7 offset $8",
-            text_condition(&app.db, 1),
-            text_condition(&app.db, 4)
-        );
-        all!(
-            app.db,
-            PageRow,
-            &sql,
-            [account, false, &value, account, false, &value, PER_PAGE, 0_i64]
-        )
+        if let Db::Pg(_) = app.db {
+            let (condition, patterns) = pg_text_condition(text);
+            let sql = format!(
+                "select {DISPUTE_COLUMNS}, (select count(*) from disputes where {condition}) as \
+                 total from disputes where {condition}{ORDER}$3 offset $4"
+            );
+            all!(app.db, PageRow, &sql, [account, false, PER_PAGE, 0_i64], list patterns)
+        } else {
+            let value = format!("\"{}\"", text.replace('"', "\"\""));
+            let sql = format!(
+                "select {DISPUTE_COLUMNS}, (select count(*) from disputes where {}) as total from \
+                 disputes where {}{ORDER}$7 offset $8",
+                lite_text_condition(1),
+                lite_text_condition(4)
+            );
+            all!(
+                app.db,
+                PageRow,
+                &sql,
+                [account, false, &value, account, false, &value, PER_PAGE, 0_i64]
+            )
+        }
     } else if let Some(status) = &params.status {
         filters.insert("status", params.status_echo.as_deref().unwrap_or(""));
         let sql = format!(
