@@ -1,24 +1,21 @@
 //! Settings of the process itself, made once at start, before any other thread exists.
 
-/// glibc's allocator keeps what a thread frees in that thread's arena, and raises its mmap
-/// threshold to the largest block freed, so that the 10 MB buffers of checks and scans, once
-/// freed on one of many blocking threads, stay in the process for good: 32 concurrent 10 MB
-/// uploads kept about 170 MiB. A fixed threshold (blocks of 128 KiB or more are mapped and
-/// unmapped, never kept) and an arena per core (not eight) keep them within 64 MiB
-/// (bench/RESULTS.md, "Memory"). `MALLOC_ARENA_MAX` and `MALLOC_MMAP_THRESHOLD_` in the
-/// environment still win: this runs only when they are unset.
+/// glibc's allocator raises its mmap threshold to the largest block freed, so that the 10 MB
+/// buffers of checks and scans, once freed, were kept in the process for good: 32 concurrent
+/// 10 MB uploads kept about 170 MiB. A fixed threshold (blocks of 128 KiB or more are mapped and
+/// unmapped, never kept) keeps them within 64 MiB (bench/RESULTS.md, "Memory"). The arenas stay
+/// glibc's (eight per core): one per core kept no less memory over 32 uploads (49 to 62 MiB
+/// either way) and cost SQLite's reads, whose connections each run on a thread of their own, a
+/// fifth to a third of their throughput. `MALLOC_MMAP_THRESHOLD_` in the environment still wins:
+/// this runs only when it is unset.
 pub fn return_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         // SAFETY: mallopt only sets the allocator's parameters; it is called before any other
         // thread exists.
         unsafe {
             if std::env::var_os("MALLOC_MMAP_THRESHOLD_").is_none() {
                 libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
-            }
-            if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
-                libc::mallopt(libc::M_ARENA_MAX, i32::try_from(cores).unwrap_or(2));
             }
         }
     }
