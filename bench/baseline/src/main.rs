@@ -99,6 +99,16 @@ macro_rules! all {
     };
 }
 
+/// A statement run for its effect on whichever backend `db` holds; `$N` placeholders work on both.
+macro_rules! execute {
+    ($db:expr, $sql:expr, [$($arg:expr),*]) => {
+        match &$db {
+            Db::Pg(p) => sqlx::query($sql)$(.bind($arg))*.execute(p).await.map(drop),
+            Db::Lite(p) => sqlx::query($sql)$(.bind($arg))*.execute(p).await.map(drop),
+        }
+    };
+}
+
 /// A UTC time as each backend keeps it: `timestamptz`, or integer microseconds in SQLite.
 #[derive(Debug, Clone, Copy, Serialize)]
 #[serde(transparent)]
@@ -836,30 +846,11 @@ async fn make_durable(
         .sync_all()
         .await
         .map_err(failed)?;
-    let size = size as i64;
-    let now = Utc::now();
-    match &app.db {
-        Db::Pg(pool) => sqlx::query(
-            "insert into bench_ceiling_uploads (name, size, sha256, created_at) values ($1, $2, $3, $4)",
-        )
-        .bind(name)
-        .bind(size)
-        .bind(sha256)
-        .bind(now)
-        .execute(pool)
-        .await
-        .map(drop),
-        Db::Lite(pool) => sqlx::query(
-            "insert into bench_ceiling_uploads (name, size, sha256, created_at) values (?, ?, ?, ?)",
-        )
-        .bind(name)
-        .bind(size)
-        .bind(sha256)
-        .bind(now)
-        .execute(pool)
-        .await
-        .map(drop),
-    }
+    execute!(
+        app.db,
+        "insert into bench_ceiling_uploads (name, size, sha256, created_at) values ($1, $2, $3, $4)",
+        [name, size as i64, sha256, Utc::now()]
+    )
     .map_err(failed)
 }
 
@@ -1223,10 +1214,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // the durable ceilings' rows, kept with the rest of the database
     let table = "create table if not exists bench_ceiling_uploads (name text primary key, \
                  size bigint not null, sha256 text not null, created_at timestamptz not null)";
-    match &db {
-        Db::Pg(pool) => sqlx::query(table).execute(pool).await.map(drop)?,
-        Db::Lite(pool) => sqlx::query(table).execute(pool).await.map(drop)?,
-    }
+    execute!(db, table, [])?;
     let app = App {
         db,
         base_url: env("PUBLIC_BASE_URL")
