@@ -10,8 +10,8 @@ use serde_json::json;
 
 use super::changes_pg;
 use super::db::{Sql, Tx};
-use super::history::{Entry, append, append_all};
-use super::pages::{insert_page, page_detail, stored_page};
+use super::history::{Entry, append, append_all_after};
+use super::pages::{page_detail, push_page_insert, stored_page};
 use super::rows::{
     DOCUMENT_COLUMNS, DOCUMENT_FROM, DocumentPageRow, DocumentRow, PAGE_COLUMNS, PageFileRow,
 };
@@ -191,7 +191,6 @@ impl Documents for SqlStore {
             .push(", ")
             .bind(i64::from(page.is_some()))
             .push(")");
-        tx.execute(&insert).await?;
         let added = Entry {
             dispute,
             document: Some(&doc.id),
@@ -200,9 +199,11 @@ impl Documents for SqlStore {
             detail: json!({"kind": doc.kind.map(|k| k.as_str())}),
             at: doc.created_at,
         };
+        // The document, its page, the history and the events: one batch on SQLite.
         let first_page = match page {
             Some(page) => {
-                insert_page(&mut tx, &doc.id, 1, page).await?;
+                insert.push("; ");
+                push_page_insert(&mut insert, &doc.id, 1, page);
                 let page_added = Entry {
                     dispute,
                     document: Some(&doc.id),
@@ -211,11 +212,11 @@ impl Documents for SqlStore {
                     detail: page_detail(1, page),
                     at: page.created_at,
                 };
-                append_all(&mut tx, [added, page_added]).await?;
+                append_all_after(&mut tx, Some(insert), [added, page_added]).await?;
                 Some(stored_page(&doc.id, 1, page))
             }
             None => {
-                append(&mut tx, added).await?;
+                append_all_after(&mut tx, Some(insert), [added]).await?;
                 None
             }
         };
@@ -260,20 +261,19 @@ impl Documents for SqlStore {
         count.bind(document).push(" returning page_count");
         let (position,): (i32,) = tx.optional(&count).await?.unwrap_or_default();
         let position = i64::from(position);
-        insert_page(&mut tx, document, position, page).await?;
+        let mut insert = Sql::default();
+        push_page_insert(&mut insert, document, position, page);
         let detail = page_detail(position, page);
-        append(
-            &mut tx,
-            Entry {
-                dispute,
-                document: Some(document),
-                kind: HistoryKind::PageAdded,
-                actor,
-                detail,
-                at: page.created_at,
-            },
-        )
-        .await?;
+        let added = Entry {
+            dispute,
+            document: Some(document),
+            kind: HistoryKind::PageAdded,
+            actor,
+            detail,
+            at: page.created_at,
+        };
+        // The page, its history entry and its events: one batch on SQLite.
+        append_all_after(&mut tx, Some(insert), [added]).await?;
         tx.commit().await?;
         Ok(stored_page(document, position, page))
     }

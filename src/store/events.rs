@@ -1,5 +1,6 @@
 //! Events, webhook endpoints and deliveries. `record` runs inside the transaction of every
-//! change (from `history::append_all`; on SQLite `events_lite::record` does its work): it writes
+//! change (from `history::append_all`; on SQLite `events_lite::push_record` puts its statements
+//! in the change's batch): it writes
 //! the change's events, each with a snapshot of the dispute and its documents as the change left
 //! them, and one pending delivery for every enabled endpoint listening for the topic — an
 //! outbox, so a change and its deliveries commit or roll back together. The delivery worker

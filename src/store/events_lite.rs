@@ -2,10 +2,11 @@
 //! takes its dispute, account and snapshot from the rows themselves (the snapshot built by
 //! SQLite's JSON functions, as the store's rows: `event_rows::Snapshot`), and fanned out by one
 //! more. A change holds the database's write lock from its first statement to its commit, and
-//! every statement is a trip to SQLite's thread and back, so the two reads of the dispute and its
-//! documents that the snapshot took before are gone from inside the lock.
+//! every trip to SQLite's thread and back is time inside it: so the snapshot takes no reads of
+//! its own, and the statements go in the change's batch (`history::append_all_after`), one trip
+//! for the change's rows, its history and its events.
 
-use super::db::{Sql, Tx};
+use super::db::Sql;
 use super::events::{Happened, SNAPSHOT_DOCUMENTS};
 use crate::domain::{DeliveryState, Id, IdKind, Mode};
 
@@ -53,18 +54,21 @@ fn snapshot(sql: &mut Sql) {
     .push("))))");
 }
 
-/// Writes the events of one change, and their deliveries, inside its transaction.
-pub async fn record(tx: &mut Tx, happened: &[Happened<'_>]) -> Result<(), sqlx::Error> {
+/// Adds the events of one change, and their deliveries, to `batch`: two statements an event,
+/// each after a `;`, so that the change sends them to SQLite's thread with its other statements
+/// in one trip (`history::append_all_after`). An event whose dispute is gone is not written, and its
+/// deliveries, selected by its ids, are none.
+pub fn push_record(batch: &mut Sql, happened: &[Happened<'_>]) {
     for h in happened {
         // Its id as its mode has it: the dispute's row says which.
         let second = h.at.timestamp();
         let test = Id::generate(IdKind::Event, Mode::Test, second);
         let live = Id::generate(IdKind::Event, Mode::Live, second);
-        let mut event = Sql::new(
-            "insert into events (id, account_id, livemode, dispute_id, document_id, topic, snapshot, preferences, created_at) \
-             select case when d.livemode then ",
-        );
-        event
+        batch
+            .push(
+                "; insert into events (id, account_id, livemode, dispute_id, document_id, topic, snapshot, preferences, created_at) \
+                 select case when d.livemode then ",
+            )
             .bind(&live)
             .push(" else ")
             .bind(&test)
@@ -73,20 +77,17 @@ pub async fn record(tx: &mut Tx, happened: &[Happened<'_>]) -> Result<(), sqlx::
             .push(", ")
             .bind(h.topic.as_str())
             .push(", ");
-        snapshot(&mut event);
-        event
+        snapshot(batch);
+        batch
             .push(", a.preferences, ")
             .bind(h.at)
             .push(" from disputes d join accounts a on a.id = d.account_id where d.id = ")
             .bind(h.dispute);
-        if tx.execute(&event).await? == 0 {
-            continue;
-        }
-        let mut fan_out = Sql::new(
-            "insert into webhook_deliveries (event_id, endpoint_id, state, next_attempt_at, created_at) \
-             select e.id, w.id, ",
-        );
-        fan_out
+        batch
+            .push(
+                "; insert into webhook_deliveries (event_id, endpoint_id, state, next_attempt_at, created_at) \
+                 select e.id, w.id, ",
+            )
             .bind(DeliveryState::Pending.as_str())
             .push(
                 ", e.created_at, e.created_at from events e join webhook_endpoints w \
@@ -97,7 +98,5 @@ pub async fn record(tx: &mut Tx, happened: &[Happened<'_>]) -> Result<(), sqlx::
             .push(", ")
             .bind(&test)
             .push(")");
-        tx.execute(&fan_out).await?;
     }
-    Ok(())
 }

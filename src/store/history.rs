@@ -1,5 +1,5 @@
 //! Appending to a dispute's history, inside the transaction of the change it records, with the
-//! events it makes (`events::record`; on SQLite `events_lite::record`).
+//! events it makes (`events::record`; on SQLite `events_lite::push_record`, in one batch with them).
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -27,6 +27,18 @@ pub async fn append_all<'a>(
     tx: &mut Tx,
     entries: impl IntoIterator<Item = Entry<'a>>,
 ) -> Result<(), sqlx::Error> {
+    append_all_after(tx, None, entries).await
+}
+
+/// `append_all`, after the statements of `before` (the change's own rows). On SQLite they, the
+/// entries and their events go to SQLite's thread as one batch: every trip there and back is
+/// time the change holds the database's write lock. Postgres takes no batch of statements with
+/// arguments, so there each is sent as before.
+pub async fn append_all_after<'a>(
+    tx: &mut Tx,
+    before: Option<Sql>,
+    entries: impl IntoIterator<Item = Entry<'a>>,
+) -> Result<(), sqlx::Error> {
     let entries: Vec<Entry<'a>> = entries.into_iter().collect();
     let happened: Vec<Happened<'_>> = entries
         .iter()
@@ -41,7 +53,19 @@ pub async fn append_all<'a>(
                 })
         })
         .collect();
-    let mut sql = Sql::new(
+    let lite = tx.is_lite();
+    let mut sql = match before {
+        Some(before) if lite => before,
+        Some(before) => {
+            tx.execute(&before).await?;
+            Sql::default()
+        }
+        None => Sql::default(),
+    };
+    if !sql.text().is_empty() {
+        sql.push("; ");
+    }
+    sql.push(
         "insert into dispute_history (dispute_id, document_id, kind, actor_kind, actor_id, detail, created_at) values ",
     );
     for (i, entry) in entries.iter().enumerate() {
@@ -61,10 +85,11 @@ pub async fn append_all<'a>(
             .bind(entry.at)
             .push(")");
     }
-    tx.execute(&sql).await?;
-    if tx.is_lite() {
-        super::events_lite::record(tx, &happened).await
+    if lite {
+        super::events_lite::push_record(&mut sql, &happened);
+        tx.execute(&sql).await.map(|_| ())
     } else {
+        tx.execute(&sql).await?;
         record(tx, &happened).await
     }
 }

@@ -2,19 +2,15 @@
 
 use serde_json::json;
 
-use super::db::{Sql, Tx};
+use super::db::Sql;
 use super::rows::PAGE_COLUMNS;
 use crate::domain::document::NewPage;
 use crate::domain::{Id, Page};
 
-pub(super) async fn insert_page(
-    tx: &mut Tx,
-    document: &Id,
-    position: i64,
-    page: &NewPage,
-) -> Result<(), sqlx::Error> {
-    let mut sql = Sql::new("insert into pages (");
-    sql.push(PAGE_COLUMNS)
+/// The statement that inserts page `position` of `document`, added to `sql`.
+pub(super) fn push_page_insert(sql: &mut Sql, document: &Id, position: i64, page: &NewPage) {
+    sql.push("insert into pages (")
+        .push(PAGE_COLUMNS)
         .push(") values (")
         .bind(document)
         .push(", ")
@@ -39,7 +35,6 @@ pub(super) async fn insert_page(
         .bind(page.scan.as_ref().map(|s| s.engine.as_str()))
         // Never quarantined on the way in: an infected file is not stored at all.
         .push(", null, null)");
-    tx.execute(&sql).await.map(|_| ())
 }
 
 /// The page a `NewPage` becomes at `position`.
