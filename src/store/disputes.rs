@@ -398,6 +398,17 @@ impl Disputes for SqlStore {
         let scoped = |sql: &mut Sql| {
             sql.bind(account).push(" and livemode = ").bind(false);
         };
+        if !tx.is_lite() {
+            // Every change to a dispute holds its row, and every row written for it (a packet's
+            // history entry, say) shares it: held here first, those in flight finish before the
+            // rows go, and those after wait and then find no dispute. Without it a history entry
+            // committed between the deletes below broke the last one's reference (a 500). On
+            // SQLite the write lock already keeps every other writer out.
+            let mut hold = Sql::new("select id from disputes where account_id = ");
+            scoped(&mut hold);
+            hold.push(" order by id for update");
+            tx.all::<(String,)>(&hold).await?;
+        }
         let mut keys = Sql::new(
             "select p.blob_key from pages p join documents d on d.id = p.document_id where d.account_id = ",
         );

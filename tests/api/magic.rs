@@ -94,3 +94,39 @@ each_backend! {
         app.send(app.client.post(app.url("/test/reset")).basic_auth(LIVE_KEY, Some(""))).await.expect_error(404, "not_found");
     }
 }
+
+/// A row written for a test dispute while a reset runs (the packet worker's history entry, say)
+/// either lands before the reset holds the dispute and goes with it, or waits and then finds no
+/// dispute: the reset never fails on it. Here the entry is in flight (uncommitted) when the reset
+/// starts, and commits once the reset waits for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reset_waits_for_a_history_entry_in_flight_and_removes_it_too() {
+    let app = TestApp::spawn(Backend::Postgres).await;
+    let dispute = app.open_dispute().await;
+    let pool = sqlx::PgPool::connect(&app.database_url).await.unwrap();
+    let mut writer = pool.begin().await.unwrap();
+    sqlx::query(
+        "insert into dispute_history (dispute_id, kind, actor_kind, detail, created_at) \
+         values ($1, 'packet_frozen', 'system', '{}', now())",
+    )
+    .bind(&dispute)
+    .execute(&mut *writer)
+    .await
+    .unwrap();
+    let reset = tokio::spawn(app.request(reqwest::Method::POST, "/test/reset").send());
+    let waiting = "select pid::text from pg_stat_activity where datname = current_database() \
+                   and wait_event_type = 'Lock'";
+    crate::processes::until("the reset to wait for the entry's lock", || async {
+        !app.sql_strings(waiting).await.is_empty()
+    })
+    .await;
+    writer.commit().await.unwrap();
+    let reset = reset.await.unwrap().unwrap();
+    assert_eq!(reset.status(), 200, "{:?}", reset.text().await);
+    let history = format!("select kind from dispute_history where dispute_id = '{dispute}'");
+    assert_eq!(app.sql_strings(&history).await, Vec::<String>::new());
+    app.get(&format!("/disputes/{dispute}"))
+        .await
+        .expect_error(404, "not_found");
+    pool.close().await;
+}
