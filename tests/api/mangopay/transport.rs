@@ -176,3 +176,57 @@ each_backend! {
         }
     }
 }
+
+/// A PUT whose handler has no use for its body (a close) still reads it before answering, so the
+/// keep-alive connection stays usable for the SDK's next request. Here the body comes after the
+/// headers: no answer may come before it (hyper would then close the connection rather than
+/// wait for a body nobody reads), and once it is sent the next request on the same connection is
+/// answered too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_put_body_the_handler_ignores_is_read_and_the_connection_serves_the_next_request() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let token = app.mp_token().await;
+    let address = app
+        .base
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let path = app.mp_path("/disputes/dspt_test_1111111111111111111/close");
+    let head = format!(
+        "PUT {path} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: 2\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut buffer = vec![0u8; 64 * 1024];
+    // Nothing is answered while the body is owed (a bounded wait for what must not come).
+    let early = tokio::time::timeout(
+        std::time::Duration::from_millis(300),
+        stream.read(&mut buffer),
+    )
+    .await;
+    assert!(
+        early.is_err(),
+        "answered before the body arrived: {early:?}"
+    );
+    let next = format!(
+        "GET {} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\n\r\n",
+        app.mp_path("/disputes?per_page=1")
+    );
+    stream
+        .write_all(format!("{{}}{next}").as_bytes())
+        .await
+        .unwrap();
+    let mut answers = String::new();
+    while answers.matches("HTTP/1.1 ").count() < 2 {
+        let n = stream.read(&mut buffer).await.unwrap();
+        assert!(n > 0, "the connection closed after: {answers}");
+        answers.push_str(&String::from_utf8_lossy(&buffer[..n]));
+    }
+    let statuses: Vec<&str> = answers
+        .match_indices("HTTP/1.1 ")
+        .map(|(i, _)| &answers[i + 9..i + 12])
+        .collect();
+    assert_eq!(statuses, ["404", "200"], "{answers}");
+}
