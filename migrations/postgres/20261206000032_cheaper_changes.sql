@@ -46,16 +46,6 @@ drop function dd_documents_json(text, text, integer);
 create function dd_documents_json(p_dispute text, p_document text, p_limit integer) returns json
 language plpgsql stable as $$
 begin
-    if p_document is not null then
-        return (select coalesce(json_agg(r), '[]'::json) from (
-            select d.id, d.dispute_id, d.account_id, d.livemode, d.kind, d.tag, d.status,
-                   d.refused_reason, d.refused_message, d.processed_at, d.created_at,
-                   d.submitted_at, d.page_count, p.position, p.filename, p.content_type, p.size,
-                   p.sha256, p.blob_key, p.created_at as page_created_at, p.file_pages,
-                   p.scanned_at, p.scan_engine, p.quarantined_at, p.quarantine_signature
-            from documents d left join pages p on p.document_id = d.id and p.position = 1
-            where d.dispute_id = p_dispute and d.id = p_document) r);
-    end if;
     return (select coalesce(json_agg(r), '[]'::json) from (
         select d.id, d.dispute_id, d.account_id, d.livemode, d.kind, d.tag, d.status,
                d.refused_reason, d.refused_message, d.processed_at, d.created_at,
@@ -63,7 +53,7 @@ begin
                p.sha256, p.blob_key, p.created_at as page_created_at, p.file_pages,
                p.scanned_at, p.scan_engine, p.quarantined_at, p.quarantine_signature
         from documents d left join pages p on p.document_id = d.id and p.position = 1
-        where d.dispute_id = p_dispute
+        where d.dispute_id = p_dispute and (p_document is null or d.id = p_document)
         order by d.created_at, d.id limit p_limit) r);
 end $$;
 

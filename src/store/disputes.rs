@@ -404,10 +404,11 @@ impl Disputes for SqlStore {
             // rows go, and those after wait and then find no dispute. Without it a history entry
             // committed between the deletes below broke the last one's reference (a 500). On
             // SQLite the write lock already keeps every other writer out.
-            let mut hold = Sql::new("select id from disputes where account_id = ");
+            let mut hold =
+                Sql::new("select count(*) from (select 1 from disputes where account_id = ");
             scoped(&mut hold);
-            hold.push(" order by id for update");
-            tx.all::<(String,)>(&hold).await?;
+            hold.push(" order by id for update) held");
+            tx.all::<(i64,)>(&hold).await?;
         }
         let mut keys = Sql::new(
             "select p.blob_key from pages p join documents d on d.id = p.document_id where d.account_id = ",
