@@ -129,9 +129,7 @@ pub fn router(state: MangopayState, request_timeout: Duration) -> Router {
         },
     };
     let (quick, _) = quick_routes().split_for_parts();
-    let quick = quick
-        .layer(middleware::from_fn(read_ahead))
-        .layer(middleware::from_fn_with_state(limit, time_limit));
+    let quick = quick.layer(middleware::from_fn_with_state(limit, time_limit));
     let (files, _) = OpenApiRouter::new()
         .routes(routes!(documents::add_page))
         .routes(routes!(documents::page))
@@ -177,19 +175,6 @@ pub fn rewrite_path(path: &str) -> Option<String> {
         let trailing = if path.ends_with('/') { "/" } else { "" };
         format!("/v2.01/{}{trailing}", segments.join("/"))
     })
-}
-
-/// Reads the body (a JSON object at most, `MAX_BODY`) before the handler runs, whether it uses it
-/// or not. The SDKs send one with every PUT, `close` included, which has no use for it; hyper
-/// closes a keep-alive connection whose request body is left unread and not yet arrived when the
-/// answer goes out, and the SDK's next request on that connection then fails without an answer
-/// (found by the compatibility suite: `RemoteDisconnected` on the PUT after a close).
-async fn read_ahead(request: Request, next: Next) -> Response {
-    let (parts, body) = request.into_parts();
-    match axum::body::to_bytes(body, MAX_BODY).await {
-        Ok(bytes) => next.run(Request::from_parts(parts, bytes.into())).await,
-        Err(_) => MpError::param("body", "the body is too large or unreadable").into_response(),
-    }
 }
 
 /// `Idempotency-Key` on a POST (MANGOPAY.md §8): the first use of a key runs and its answer is

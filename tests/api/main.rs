@@ -10,6 +10,7 @@ mod blobs_s3;
 mod changes;
 mod clamd;
 mod concurrency;
+mod connections;
 mod crash;
 mod deadlines;
 mod disputes;
