@@ -196,6 +196,56 @@ each_backend! {
         app.get("/events/nonsense").await.expect_error(400, "bad_request");
     }
 
+    async fn an_event_shows_the_first_twenty_documents_as_they_are_when_the_dispute_has_more(app) {
+        // Postgres keeps a full list of twenty between events (migrations/postgres/
+        // …_snapshot_documents.sql): each change that touches it must show in the next event.
+        let dispute = app.open_dispute().await;
+        let mut ids = Vec::new();
+        for i in 0..22 {
+            let doc = app.upload(&dispute, &format!("slip-{i}.pdf"), PDF, Some("proof_of_receipt")).await.expect(200);
+            ids.push(doc["id"].as_str().unwrap().to_owned());
+        }
+        let last_event = || async { events_of(&app, &dispute).await.pop().unwrap() };
+        let shown = |event: &Value| -> Vec<String> {
+            event["data"]["documents"]["data"].as_array().unwrap().iter()
+                .map(|d| d["id"].as_str().unwrap().to_owned()).collect()
+        };
+        let pages_of = |event: &Value, id: &str| -> Value {
+            event["data"]["documents"]["data"].as_array().unwrap().iter()
+                .find(|d| d["id"] == id).map(|d| d["page_count"].clone()).unwrap()
+        };
+        let event = last_event().await;
+        assert_eq!(event["data"]["documents"]["total"], 22);
+        assert_eq!(shown(&event), ids[..20]);
+        assert_eq!(pages_of(&event, &ids[3]), 1);
+
+        // A listed document's first page changed the way the page counter does it, without
+        // holding the dispute: the next event shows the change.
+        app.sql_execute(&format!("update pages set file_pages = 7 where document_id = '{}' and position = 1", ids[3])).await;
+        app.upload(&dispute, "slip-22.pdf", PDF, Some("proof_of_receipt")).await.expect(200);
+        let event = last_event().await;
+        assert_eq!(event["data"]["documents"]["total"], 23);
+        assert_eq!(shown(&event), ids[..20]);
+        assert_eq!(pages_of(&event, &ids[3]), 7);
+
+        // A listed document removed: its own event and the next show the twenty-first in the list.
+        app.delete_document(&dispute, &ids[1]).await.expect(200);
+        let mut expected: Vec<String> = ids[..21].to_vec();
+        expected.remove(1);
+        assert_eq!(shown(&last_event().await), expected);
+        app.upload(&dispute, "slip-23.pdf", PDF, Some("proof_of_receipt")).await.expect(200);
+        let event = last_event().await;
+        assert_eq!(event["data"]["documents"]["total"], 23);
+        assert_eq!(shown(&event), expected);
+
+        // The earlier events still show the lists they were written with.
+        let events = events_of(&app, &dispute).await;
+        let counts: Vec<i64> = events.iter().map(|e| e["data"]["documents"]["total"].as_i64().unwrap()).collect();
+        assert_eq!(counts[counts.len() - 4..], [22, 23, 22, 23]);
+        assert_eq!(shown(&events[events.len() - 4]), ids[..20]);
+        assert_eq!(pages_of(&events[events.len() - 4], &ids[3]), 1);
+    }
+
     async fn a_registered_endpoint_receives_signed_events_once(app) {
         let receiver = Receiver::start().await;
         let (_, secret) = add_endpoint(&app, &receiver.url()).await;
@@ -361,4 +411,91 @@ each_backend! {
         let pending = app.ops(Method::GET, "/ops/deliveries?state=pending", json!({})).await.expect(200);
         assert_eq!(pending["data"], json!([]));
     }
+}
+
+/// A page worker's change (it does not hold the dispute) in flight while an upload builds the
+/// list of twenty that Postgres then keeps: the list read before the change commits is not kept
+/// after it, so the next event shows the change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_list_of_twenty_read_before_a_page_worker_commits_is_not_kept() {
+    let app = TestApp::spawn(Backend::Postgres).await;
+    let dispute = app.open_dispute().await;
+    let mut ids = Vec::new();
+    for i in 0..19 {
+        let doc = app
+            .upload(
+                &dispute,
+                &format!("slip-{i}.pdf"),
+                PDF,
+                Some("proof_of_receipt"),
+            )
+            .await
+            .expect(200);
+        ids.push(doc["id"].as_str().unwrap().to_owned());
+    }
+    let pool = sqlx::PgPool::connect(&app.database_url).await.unwrap();
+    let mut worker = pool.begin().await.unwrap();
+    sqlx::query("update pages set file_pages = 5 where document_id = $1 and position = 1")
+        .bind(&ids[3])
+        .execute(&mut *worker)
+        .await
+        .unwrap();
+    // The twentieth upload fills the list while the worker's change is uncommitted.
+    let upload = {
+        let request = app
+            .request(Method::POST, &format!("/disputes/{dispute}/documents"))
+            .multipart(reqwest::multipart::Form::new().part(
+                "file",
+                reqwest::multipart::Part::bytes(PDF.to_vec()).file_name("slip-19.pdf"),
+            ));
+        tokio::spawn(request.send())
+    };
+    let waiting = "select pid::text from pg_stat_activity where datname = current_database() \
+                   and wait_event_type = 'Lock'";
+    crate::processes::until("the upload to wait for the worker's change", || async {
+        !app.sql_strings(waiting).await.is_empty()
+    })
+    .await;
+    worker.commit().await.unwrap();
+    let upload = upload.await.unwrap().unwrap();
+    assert_eq!(upload.status(), 200, "{:?}", upload.text().await);
+    let page_counts = |event: &Value| -> Vec<i64> {
+        event["data"]["documents"]["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["page_count"].as_i64().unwrap())
+            .collect()
+    };
+    // The twentieth upload's event was written before the change committed.
+    let events = events_of(&app, &dispute).await;
+    assert_eq!(page_counts(events.last().unwrap())[3], 1);
+    let after = app
+        .upload(&dispute, "slip-20.pdf", PDF, Some("proof_of_receipt"))
+        .await
+        .expect(200);
+    let events = events_of(&app, &dispute).await;
+    let last = events.last().unwrap();
+    assert_eq!(last["data"]["documents"]["total"], 21);
+    assert_eq!(page_counts(last)[3], 5);
+    // A page of a document after the twenty changes (a scan does it after every upload): the
+    // kept list stays. One in the list changes: it goes.
+    let kept = format!(
+        "select generation::text from snapshot_documents where dispute_id = '{dispute}' and documents is not null"
+    );
+    let before = app.sql_strings(&kept).await;
+    assert_eq!(before.len(), 1);
+    app.sql_execute(&format!(
+        "update pages set file_pages = 2 where document_id = '{}' and position = 1",
+        after["id"].as_str().unwrap()
+    ))
+    .await;
+    assert_eq!(app.sql_strings(&kept).await, before);
+    app.sql_execute(&format!(
+        "update pages set file_pages = 3 where document_id = '{}' and position = 1",
+        ids[0]
+    ))
+    .await;
+    assert_eq!(app.sql_strings(&kept).await, Vec::<String>::new());
+    pool.close().await;
 }
