@@ -450,12 +450,8 @@ async fn a_list_of_twenty_read_before_a_page_worker_commits_is_not_kept() {
             ));
         tokio::spawn(request.send())
     };
-    let waiting = "select pid::text from pg_stat_activity where datname = current_database() \
-                   and wait_event_type = 'Lock'";
-    crate::processes::until("the upload to wait for the worker's change", || async {
-        !app.sql_strings(waiting).await.is_empty()
-    })
-    .await;
+    app.until_a_session_waits_for_a_lock("the upload to wait for the worker's change")
+        .await;
     worker.commit().await.unwrap();
     let upload = upload.await.unwrap().unwrap();
     assert_eq!(upload.status(), 200, "{:?}", upload.text().await);

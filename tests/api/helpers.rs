@@ -422,6 +422,17 @@ impl TestApp {
 }
 
 impl TestApp {
+    /// Waits until some session of the test's Postgres database waits for a lock (a request
+    /// the test has sent, queued behind a transaction the test holds open).
+    pub async fn until_a_session_waits_for_a_lock(&self, what: &str) {
+        let waiting = "select pid::text from pg_stat_activity where datname = current_database() \
+                       and wait_event_type = 'Lock'";
+        crate::processes::until(what, || async {
+            !self.sql_strings(waiting).await.is_empty()
+        })
+        .await;
+    }
+
     /// Drops a Postgres test database now, cutting the server's connections.
     pub async fn drop_database(&self) {
         use sqlx::Connection;
@@ -915,4 +926,20 @@ impl TestApp {
         let path = format!("/ops/accounts/{account}/keys");
         self.ops(Method::POST, &path, body).await.expect(200)
     }
+}
+
+/// Asserts that nothing is answered on `stream` while a request's body is owed: a bounded wait
+/// (300 ms) for what must not come.
+pub async fn assert_no_answer_yet(stream: &mut tokio::net::TcpStream) {
+    use tokio::io::AsyncReadExt;
+    let mut buffer = vec![0u8; 1024];
+    let early = tokio::time::timeout(
+        std::time::Duration::from_millis(300),
+        stream.read(&mut buffer),
+    )
+    .await;
+    assert!(
+        early.is_err(),
+        "answered before the body arrived: {early:?}"
+    );
 }

@@ -114,12 +114,8 @@ async fn a_reset_waits_for_a_history_entry_in_flight_and_removes_it_too() {
     .await
     .unwrap();
     let reset = tokio::spawn(app.request(reqwest::Method::POST, "/test/reset").send());
-    let waiting = "select pid::text from pg_stat_activity where datname = current_database() \
-                   and wait_event_type = 'Lock'";
-    crate::processes::until("the reset to wait for the entry's lock", || async {
-        !app.sql_strings(waiting).await.is_empty()
-    })
-    .await;
+    app.until_a_session_waits_for_a_lock("the reset to wait for the entry's lock")
+        .await;
     writer.commit().await.unwrap();
     let reset = reset.await.unwrap().unwrap();
     assert_eq!(reset.status(), 200, "{:?}", reset.text().await);

@@ -199,17 +199,8 @@ async fn a_put_body_the_handler_ignores_is_read_and_the_connection_serves_the_ne
          Content-Type: application/json\r\nContent-Length: 2\r\n\r\n"
     );
     stream.write_all(head.as_bytes()).await.unwrap();
+    assert_no_answer_yet(&mut stream).await;
     let mut buffer = vec![0u8; 64 * 1024];
-    // Nothing is answered while the body is owed (a bounded wait for what must not come).
-    let early = tokio::time::timeout(
-        std::time::Duration::from_millis(300),
-        stream.read(&mut buffer),
-    )
-    .await;
-    assert!(
-        early.is_err(),
-        "answered before the body arrived: {early:?}"
-    );
     let next = format!(
         "GET {} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\n\r\n",
         app.mp_path("/disputes?per_page=1")
