@@ -227,6 +227,11 @@ pub struct Pool {
     /// write's p99 half a second under 8 concurrent writers. Other processes on the same file
     /// still meet the busy handler.
     writers: Arc<Mutex<()>>,
+    /// SQLite: the one connection write transactions run on. SQLite empties a connection's
+    /// page cache whenever another connection has written since its last transaction, so with
+    /// writes spread over the pool every one began cold, reading its pages again under the
+    /// write lock; on a connection of their own they find the pages the last write left.
+    lite_writer: Option<SqlitePool>,
 }
 
 pub use crate::metrics::PoolStats;
@@ -258,6 +263,15 @@ impl Pool {
             backend,
             waiting: AtomicUsize::new(0),
             writers: Arc::default(),
+            lite_writer: None,
+        }
+    }
+
+    /// SQLite: write transactions go to `writer`, a pool of one connection to the same file.
+    pub fn with_lite_writer(self, writer: SqlitePool) -> Pool {
+        Pool {
+            lite_writer: Some(writer),
+            ..self
         }
     }
 
@@ -328,7 +342,7 @@ impl Pool {
             Backend::Pg(p) => Tx::Pg(Transaction::begin(self.acquire(p).await?, None).await?),
             Backend::Lite(p) => {
                 let turn = self.writers.clone().lock_owned().await;
-                let conn = self.acquire(p).await?;
+                let conn = self.acquire(self.lite_writer.as_ref().unwrap_or(p)).await?;
                 // sqlx's SQLite worker runs the BEGIN on its own thread: a caller dropped while
                 // waiting for it (a client that hung up) would leave the connection in the
                 // pool inside a transaction that holds the write lock, and every later begin
@@ -458,5 +472,41 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(n, 1);
+    }
+
+    /// SQLite's write transactions all run on one connection of their own (whose page cache
+    /// no other connection's write empties), and reads on the others: a temporary table, which
+    /// only its own connection sees, made in one write is there in the next, and not in a read.
+    #[tokio::test]
+    async fn sqlite_writes_run_on_one_connection_of_their_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/t.db", dir.path().display());
+        let pool = super::super::sqlite::connect(&url, 4, std::time::Duration::from_secs(5))
+            .await
+            .unwrap();
+        let mut tx = pool.begin_write().await.unwrap();
+        tx.execute(&Sql::new("create temp table mark (n integer)"))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        for _ in 0..3 {
+            let mut tx = pool.begin_write().await.unwrap();
+            tx.execute(&Sql::new("insert into temp.mark (n) values (1)"))
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        }
+        let mut tx = pool.begin_write().await.unwrap();
+        let (n,): (i64,) = tx
+            .optional(&Sql::new("select count(*) from temp.mark"))
+            .await
+            .unwrap()
+            .unwrap();
+        tx.rollback().await.unwrap();
+        assert_eq!(n, 3);
+        let read = pool
+            .optional::<(i64,)>(&Sql::new("select count(*) from temp.mark"))
+            .await;
+        assert!(read.is_err(), "a read ran on the writers' connection");
     }
 }

@@ -33,7 +33,12 @@ pub async fn connect(
     let pool = SqlitePoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(acquire_timeout)
+        .connect_with(options.clone())
+        .await?;
+    let writer = SqlitePoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(acquire_timeout)
         .connect_with(options)
         .await?;
-    Ok(Pool::new(Backend::Lite(pool)))
+    Ok(Pool::new(Backend::Lite(pool)).with_lite_writer(writer))
 }
