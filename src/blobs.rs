@@ -29,16 +29,6 @@ use object_store::{
 
 use crate::metrics::Metrics;
 
-/// How much of a local file each chunk of a download holds: below the allocator's fixed mmap
-/// threshold (128 KiB, `process.rs`), so that a chunk's buffer comes from the heap and goes back
-/// to it. A larger one was mapped and unmapped for every chunk: with 256 KiB, page faults and
-/// unmapping took a fifth of a 1 MB download's time.
-const READ_CHUNK: usize = 64 * 1024;
-
-/// How many chunks one blocking task reads: each hop to the blocking pool and back costs two
-/// context switches, which were most of a 1 MB download's time at one chunk a hop.
-const CHUNKS_PER_READ: usize = 4;
-
 /// Where documents' blobs live inside the store.
 const DOCUMENTS_PREFIX: &str = "documents";
 
@@ -274,7 +264,7 @@ impl Blobs {
                 if let Err(e) = file.seek(SeekFrom::Start(range.start)) {
                     return Err(local_error(e));
                 }
-                read_local(file, range.end - range.start)
+                local::read(file, range.end - range.start)
                     .map_err(local_error)
                     .boxed()
             }
@@ -521,43 +511,6 @@ impl BlobWriter {
     }
 }
 
-/// `len` bytes of `file` from where it stands, in chunks of `READ_CHUNK`, read on the blocking
-/// pool `CHUNKS_PER_READ` at a time straight into the buffers that are sent (one copy, as
-/// `tokio::fs` makes two); a file that ends early is an error, not a short body.
-fn read_local(
-    file: std::fs::File,
-    len: u64,
-) -> impl futures::Stream<Item = std::io::Result<Bytes>> + Send + 'static {
-    use std::io::Read;
-    futures::stream::try_unfold((file, len), |(mut file, left)| async move {
-        if left == 0 {
-            return Ok::<_, std::io::Error>(None);
-        }
-        let (file, chunks, left) = tokio::task::spawn_blocking(move || {
-            let mut chunks = Vec::with_capacity(CHUNKS_PER_READ);
-            let mut left = left;
-            while left > 0 && chunks.len() < CHUNKS_PER_READ {
-                let want = left.min(READ_CHUNK as u64);
-                let mut chunk = Vec::with_capacity(want as usize);
-                (&mut file).take(want).read_to_end(&mut chunk)?;
-                if chunk.is_empty() {
-                    return Err(std::io::Error::from(std::io::ErrorKind::UnexpectedEof));
-                }
-                left -= chunk.len() as u64;
-                chunks.push(Bytes::from(chunk));
-            }
-            Ok((file, chunks, left))
-        })
-        .await
-        .map_err(std::io::Error::other)??;
-        Ok(Some((
-            futures::stream::iter(chunks.into_iter().map(Ok)),
-            (file, left),
-        )))
-    })
-    .try_flatten()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -588,66 +541,5 @@ mod tests {
             .unwrap();
         assert_eq!(staging.keys().await.unwrap(), ["documents/a"]);
         assert_eq!(production.keys().await.unwrap(), ["documents/b"]);
-    }
-
-    #[tokio::test]
-    async fn a_local_file_streams_whole_and_in_ranges_in_chunks_below_the_mmap_threshold() {
-        let dir = tempfile::tempdir().unwrap();
-        let blobs = Blobs::from_url(dir.path().to_str().unwrap()).unwrap();
-        // Five and a bit chunks: one blocking read takes four, the next the rest.
-        let data: Vec<u8> = (0..5 * READ_CHUNK + 7)
-            .map(|i| (i * 7 % 251) as u8)
-            .collect();
-        blobs
-            .put("documents/big", Bytes::from(data.clone()))
-            .await
-            .unwrap();
-        for range in [
-            None,
-            Some(0..1),
-            Some(100..70_000),
-            Some(READ_CHUNK as u64 - 1..4 * READ_CHUNK as u64 + 1),
-            Some(3..data.len() as u64),
-        ] {
-            let chunks: Vec<Bytes> = blobs
-                .get_range("documents/big", range.clone())
-                .await
-                .unwrap()
-                .try_collect()
-                .await
-                .unwrap();
-            assert!(
-                chunks
-                    .iter()
-                    .all(|c| !c.is_empty() && c.len() <= READ_CHUNK)
-            );
-            let (start, end) =
-                range.map_or((0, data.len()), |r| (r.start as usize, r.end as usize));
-            assert_eq!(chunks.concat(), data[start..end], "{start}..{end}");
-        }
-    }
-
-    #[tokio::test]
-    async fn a_local_file_cut_short_while_it_streams_is_an_error_not_a_short_body() {
-        let dir = tempfile::tempdir().unwrap();
-        let blobs = Blobs::from_url(dir.path().to_str().unwrap()).unwrap();
-        let data = vec![7u8; 6 * READ_CHUNK];
-        blobs.put("documents/cut", Bytes::from(data)).await.unwrap();
-        let mut stream = blobs.get("documents/cut").await.unwrap();
-        let first = stream.next().await.unwrap().unwrap();
-        assert_eq!(first.len(), READ_CHUNK);
-        std::fs::File::options()
-            .write(true)
-            .open(dir.path().join("documents/cut"))
-            .unwrap()
-            .set_len(2 * READ_CHUNK as u64)
-            .unwrap();
-        let rest: Vec<object_store::Result<Bytes>> = stream.collect().await;
-        let read: usize = rest.iter().flatten().map(Bytes::len).sum();
-        assert!(read < 5 * READ_CHUNK, "read {read} bytes after the cut");
-        assert!(
-            rest.last().unwrap().is_err(),
-            "the stream ends with an error"
-        );
     }
 }
