@@ -227,18 +227,20 @@ pub struct Pool {
     /// write's p99 half a second under 8 concurrent writers. Other processes on the same file
     /// still meet the busy handler.
     writers: Arc<Mutex<()>>,
-    /// SQLite: the one connection write transactions run on. SQLite empties a connection's
-    /// page cache whenever another connection has written since its last transaction, so with
-    /// writes spread over the pool every one began cold, reading its pages again under the
-    /// write lock; on a connection of their own they find the pages the last write left.
-    lite_writer: Option<SqlitePool>,
 }
 
 pub use crate::metrics::PoolStats;
 
 pub enum Backend {
     Pg(PgPool),
-    Lite(SqlitePool),
+    Lite {
+        pool: SqlitePool,
+        /// The one connection write transactions run on. SQLite empties a connection's page
+        /// cache whenever another connection has written since its last transaction, so with
+        /// writes spread over the pool every one began cold, reading its pages again under the
+        /// write lock; on a connection of their own they find the pages the last write left.
+        writer: SqlitePool,
+    },
 }
 
 /// Counts a caller as waiting while it exists (a cancelled wait is uncounted too).
@@ -263,15 +265,6 @@ impl Pool {
             backend,
             waiting: AtomicUsize::new(0),
             writers: Arc::default(),
-            lite_writer: None,
-        }
-    }
-
-    /// SQLite: write transactions go to `writer`, a pool of one connection to the same file.
-    pub fn with_lite_writer(self, writer: SqlitePool) -> Pool {
-        Pool {
-            lite_writer: Some(writer),
-            ..self
         }
     }
 
@@ -291,7 +284,7 @@ impl Pool {
         let waiting = self.waiting.load(Ordering::Relaxed);
         match &self.backend {
             Backend::Pg(p) => of(p, waiting),
-            Backend::Lite(p) => of(p, waiting),
+            Backend::Lite { pool: p, .. } => of(p, waiting),
         }
     }
 
@@ -307,14 +300,16 @@ impl Pool {
     pub async fn all<T: Row>(&self, sql: &Sql) -> Result<Vec<T>, sqlx::Error> {
         match &self.backend {
             Backend::Pg(p) => sql.pg().fetch_all(&mut *self.acquire(p).await?).await,
-            Backend::Lite(p) => sql.lite().fetch_all(&mut *self.acquire(p).await?).await,
+            Backend::Lite { pool: p, .. } => {
+                sql.lite().fetch_all(&mut *self.acquire(p).await?).await
+            }
         }
     }
 
     pub async fn optional<T: Row>(&self, sql: &Sql) -> Result<Option<T>, sqlx::Error> {
         match &self.backend {
             Backend::Pg(p) => sql.pg().fetch_optional(&mut *self.acquire(p).await?).await,
-            Backend::Lite(p) => {
+            Backend::Lite { pool: p, .. } => {
                 sql.lite()
                     .fetch_optional(&mut *self.acquire(p).await?)
                     .await
@@ -329,7 +324,7 @@ impl Pool {
                 .execute(&mut *self.acquire(p).await?)
                 .await?
                 .rows_affected(),
-            Backend::Lite(p) => sql
+            Backend::Lite { pool: p, .. } => sql
                 .lite_exec()
                 .execute(&mut *self.acquire(p).await?)
                 .await?
@@ -340,9 +335,9 @@ impl Pool {
     pub async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
         Ok(match &self.backend {
             Backend::Pg(p) => Tx::Pg(Transaction::begin(self.acquire(p).await?, None).await?),
-            Backend::Lite(p) => {
+            Backend::Lite { writer, .. } => {
                 let turn = self.writers.clone().lock_owned().await;
-                let conn = self.acquire(self.lite_writer.as_ref().unwrap_or(p)).await?;
+                let conn = self.acquire(writer).await?;
                 // sqlx's SQLite worker runs the BEGIN on its own thread: a caller dropped while
                 // waiting for it (a client that hung up) would leave the connection in the
                 // pool inside a transaction that holds the write lock, and every later begin
@@ -361,7 +356,7 @@ impl Pool {
     pub fn skip_locked(&self) -> &'static str {
         match self.backend {
             Backend::Pg(_) => " for update skip locked",
-            Backend::Lite(_) => "",
+            Backend::Lite { .. } => "",
         }
     }
 
@@ -370,7 +365,7 @@ impl Pool {
     pub fn lock_rows(&self) -> &'static str {
         match self.backend {
             Backend::Pg(_) => " for update",
-            Backend::Lite(_) => "",
+            Backend::Lite { .. } => "",
         }
     }
 }
@@ -444,10 +439,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_begin_cut_off_anywhere_leaves_no_transaction_behind() {
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}/t.db", dir.path().display());
-        let pool = super::super::sqlite::connect(&url, 1, std::time::Duration::from_secs(5))
-            .await
-            .unwrap();
+        let pool = super::super::sqlite::connect_in(dir.path(), 1).await;
         pool.execute(&Sql::new("create table t (n integer)"))
             .await
             .unwrap();
@@ -480,10 +472,7 @@ mod tests {
     #[tokio::test]
     async fn sqlite_writes_run_on_one_connection_of_their_own() {
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}/t.db", dir.path().display());
-        let pool = super::super::sqlite::connect(&url, 4, std::time::Duration::from_secs(5))
-            .await
-            .unwrap();
+        let pool = super::super::sqlite::connect_in(dir.path(), 4).await;
         let mut tx = pool.begin_write().await.unwrap();
         tx.execute(&Sql::new("create temp table mark (n integer)"))
             .await

@@ -568,7 +568,7 @@ impl Store for SqlStore {
     async fn migrate(&self) -> Result<(), StoreError> {
         match self.pool.backend() {
             db::Backend::Pg(p) => postgres::MIGRATOR.run(p).await?,
-            db::Backend::Lite(p) => sqlite::MIGRATOR.run(p).await?,
+            db::Backend::Lite { pool: p, .. } => sqlite::MIGRATOR.run(p).await?,
         }
         Ok(())
     }

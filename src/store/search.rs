@@ -247,7 +247,7 @@ impl Search for SqlStore {
         }
         let flavour = match self.pool.backend() {
             Backend::Pg(_) => Flavour::Postgres,
-            Backend::Lite(_) => Flavour::Sqlite,
+            Backend::Lite { .. } => Flavour::Sqlite,
         };
         let dir = match search.order {
             Order::Chronological => "asc",

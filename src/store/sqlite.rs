@@ -54,7 +54,7 @@ pub async fn connect(
         .connect_with(options.pragma("wal_autocheckpoint", WRITER_CHECKPOINT_PAGES))
         .await?;
     tokio::spawn(checkpoints(pool.clone()));
-    Ok(Pool::new(Backend::Lite(pool)).with_lite_writer(writer))
+    Ok(Pool::new(Backend::Lite { pool, writer }))
 }
 
 /// Checkpoints the WAL every `CHECKPOINT_EVERY` until the pool closes, on a reading connection,
@@ -73,6 +73,15 @@ async fn checkpoints(pool: SqlitePool) {
     }
 }
 
+/// A pool of at most `max_connections` on the file `t.db` of `dir`, for tests.
+#[cfg(test)]
+pub(super) async fn connect_in(dir: &std::path::Path, max_connections: u32) -> Pool {
+    let url = format!("sqlite://{}", dir.join("t.db").display());
+    connect(&url, max_connections, Duration::from_secs(5))
+        .await
+        .unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,13 +93,7 @@ mod tests {
     async fn the_wal_is_checkpointed_outside_the_writers_turn() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("t.db");
-        let pool = connect(
-            &format!("sqlite://{}", file.display()),
-            2,
-            Duration::from_secs(5),
-        )
-        .await
-        .unwrap();
+        let pool = connect_in(dir.path(), 2).await;
         let mut tx = pool.begin_write().await.unwrap();
         let (pages,): (i64,) = tx
             .optional(&Sql::new("pragma wal_autocheckpoint"))
