@@ -4,7 +4,8 @@
 //! more. A change holds the database's write lock from its first statement to its commit, and
 //! every trip to SQLite's thread and back is time inside it: so the snapshot takes no reads of
 //! its own, and the statements go in the change's batch (`history::append_all_after`), one trip
-//! for the change's rows, its history and its events.
+//! for the change's rows, its history and its events. A dispute's full list of first documents
+//! is kept between events (`keep_documents`) and copied, not built, into each snapshot.
 
 use super::db::Sql;
 use super::events::{Happened, SNAPSHOT_DOCUMENTS};
@@ -15,14 +16,15 @@ fn boolean(column: &str) -> String {
     format!("json(case when {column} then 'true' else 'false' end)")
 }
 
-/// The snapshot of dispute `d` (`event_rows::Snapshot`), `limit` bound by the caller.
+/// The snapshot of dispute `d` (`event_rows::Snapshot`): its documents are the list kept in
+/// `snapshot_documents` (migrations/sqlite/…_snapshot_documents.sql) or, when none is, built.
+/// The parts are joined as text: each is JSON already, and SQLite would parse a kept list of
+/// some 15 KB again to put it in a `json_object`.
 fn snapshot(sql: &mut Sql) {
-    sql.push(
-        "json_object('dispute', json_object('id', d.id, 'account_id', d.account_id, 'livemode', ",
-    )
-    .push(&boolean("d.livemode"))
-    .push(
-        ", 'charge_id', d.charge_id, 'amount', d.amount, 'currency', d.currency, \
+    sql.push("'{\"dispute\":' || json_object('id', d.id, 'account_id', d.account_id, 'livemode', ")
+        .push(&boolean("d.livemode"))
+        .push(
+            ", 'charge_id', d.charge_id, 'amount', d.amount, 'currency', d.currency, \
              'funding_amount', d.funding_amount, 'funding_currency', d.funding_currency, \
              'status', d.status, 'reason', d.reason, 'message', d.message, \
              'admin_message', d.admin_message, 'metadata', json(d.metadata), 'tag', d.tag, \
@@ -30,8 +32,18 @@ fn snapshot(sql: &mut Sql) {
              'credit_transaction_id', d.credit_transaction_id, 'created_at', d.created_at, \
              'closed_at', d.closed_at, 'document_count', d.document_count, \
              'dispute_kind', d.dispute_kind, 'evidence_due_at', d.evidence_due_at, \
-             'contested_amount', d.contested_amount), \
-             'documents', json((select json_group_array(json(doc) order by at, id) from (\
+             'contested_amount', d.contested_amount) || ',\"documents\":' || \
+             coalesce((select k.documents from snapshot_documents k where k.dispute_id = d.id), ",
+        );
+    documents(sql, "d.id");
+    sql.push(") || '}'");
+}
+
+/// The first documents of the dispute whose id is the SQL expression `dispute`, as a JSON
+/// array (`event_rows::Snapshot`'s documents), their number bound.
+fn documents(sql: &mut Sql, dispute: &str) {
+    sql.push(
+        "(select json_group_array(json(doc) order by at, id) from (\
              select x.created_at as at, x.id as id, json_object('id', x.id, \
              'dispute_id', x.dispute_id, 'account_id', x.account_id, 'livemode', ",
     )
@@ -48,10 +60,30 @@ fn snapshot(sql: &mut Sql) {
              'quarantined_at', p.quarantined_at, \
              'quarantine_signature', p.quarantine_signature) as doc \
              from documents x left join pages p on p.document_id = x.id and p.position = 1 \
-             where x.dispute_id = d.id order by x.created_at, x.id limit ",
+             where x.dispute_id = ",
     )
+    .push(dispute)
+    .push(" order by x.created_at, x.id limit ")
     .bind(SNAPSHOT_DOCUMENTS)
-    .push("))))");
+    .push("))");
+}
+
+/// Keeps the list of the first documents of `dispute` when it is full and none is kept: the
+/// list ends at its `SNAPSHOT_DOCUMENTS`th document, which the statement finds first.
+fn keep_documents(batch: &mut Sql, dispute: &Id) {
+    batch.push(
+        "; insert into snapshot_documents (dispute_id, documents, last_created_at, last_id) \
+         select l.dispute_id, ",
+    );
+    documents(batch, "l.dispute_id");
+    batch
+        .push(", l.created_at, l.id from (select dispute_id, created_at, id from documents where dispute_id = ")
+        .bind(dispute)
+        .push(" and not exists (select 1 from snapshot_documents k where k.dispute_id = ")
+        .bind(dispute)
+        .push(") order by created_at, id limit 1 offset ")
+        .bind(SNAPSHOT_DOCUMENTS - 1)
+        .push(") l");
 }
 
 /// Adds the events of one change, and their deliveries, to `batch`: two statements an event,
@@ -60,6 +92,7 @@ fn snapshot(sql: &mut Sql) {
 /// deliveries, selected by its ids, are none.
 pub fn push_record(batch: &mut Sql, happened: &[Happened<'_>]) {
     for h in happened {
+        keep_documents(batch, h.dispute);
         // Its id as its mode has it: the dispute's row says which.
         let second = h.at.timestamp();
         let test = Id::generate(IdKind::Event, Mode::Test, second);

@@ -246,6 +246,50 @@ each_backend! {
         assert_eq!(pages_of(&events[events.len() - 4], &ids[3]), 1);
     }
 
+    async fn a_full_list_of_twenty_is_kept_between_events_until_one_of_its_documents_changes(app) {
+        // Both backends keep a dispute's full list of first documents (the migrations'
+        // …_snapshot_documents.sql) and copy it into the next events; what changes one of its
+        // documents drops it, what comes after it does not.
+        let dispute = app.open_dispute().await;
+        let kept = format!(
+            "select dispute_id from snapshot_documents where dispute_id = '{dispute}' and documents is not null"
+        );
+        let mut ids = Vec::new();
+        for i in 0..21 {
+            let doc = app.upload(&dispute, &format!("slip-{i}.pdf"), PDF, Some("proof_of_receipt")).await.expect(200);
+            ids.push(doc["id"].as_str().unwrap().to_owned());
+            // Shorter lists change with every upload: none is kept before the twentieth.
+            assert_eq!(app.sql_strings(&kept).await.len(), usize::from(i >= 19), "after upload {i}");
+        }
+        // A document after the twenty changes (its first page, as a scan or the page counter
+        // does it): the list stays, and the next event copies it.
+        let set_pages = |id: &str, n: i64| format!("update pages set file_pages = {n} where document_id = '{id}' and position = 1");
+        app.sql_execute(&set_pages(&ids[20], 2)).await;
+        assert_eq!(app.sql_strings(&kept).await.len(), 1);
+        // One of the twenty changes: the list goes, and the next event shows the change.
+        app.sql_execute(&set_pages(&ids[0], 3)).await;
+        assert!(app.sql_strings(&kept).await.is_empty());
+        app.upload(&dispute, "slip-21.pdf", PDF, Some("proof_of_receipt")).await.expect(200);
+        assert_eq!(app.sql_strings(&kept).await.len(), 1);
+        let event = events_of(&app, &dispute).await.pop().unwrap();
+        let listed = event["data"]["documents"]["data"].as_array().unwrap();
+        let shown: Vec<&str> = listed.iter().map(|d| d["id"].as_str().unwrap()).collect();
+        assert_eq!(shown, ids[..20]);
+        assert_eq!(listed[0]["page_count"], 3);
+        // A listed document's row changed, and one removed: each drops the list.
+        app.sql_execute(&format!("update documents set tag = 'moved' where id = '{}'", ids[5])).await;
+        assert!(app.sql_strings(&kept).await.is_empty());
+        app.upload(&dispute, "slip-22.pdf", PDF, Some("proof_of_receipt")).await.expect(200);
+        assert_eq!(app.sql_strings(&kept).await.len(), 1);
+        app.delete_document(&dispute, &ids[7]).await.expect(200);
+        let event = events_of(&app, &dispute).await.pop().unwrap();
+        let shown: Vec<&str> = event["data"]["documents"]["data"].as_array().unwrap().iter()
+            .map(|d| d["id"].as_str().unwrap()).collect();
+        let mut expected: Vec<&str> = ids[..21].iter().map(String::as_str).collect();
+        expected.remove(7);
+        assert_eq!(shown, expected);
+    }
+
     async fn a_registered_endpoint_receives_signed_events_once(app) {
         let receiver = Receiver::start().await;
         let (_, secret) = add_endpoint(&app, &receiver.url()).await;
