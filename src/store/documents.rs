@@ -11,7 +11,7 @@ use serde_json::json;
 use super::changes_pg;
 use super::db::{Sql, Tx};
 use super::history::{Entry, append, append_all_after};
-use super::pages::{page_detail, push_page_insert, stored_page};
+use super::pages::{add_page_lite, page_detail, push_page_insert, stored_page};
 use super::rows::{
     DOCUMENT_COLUMNS, DOCUMENT_FROM, DocumentPageRow, DocumentRow, PAGE_COLUMNS, PageFileRow,
 };
@@ -250,32 +250,9 @@ impl Documents for SqlStore {
             return changes_pg::add_page(&self.pool, scope, dispute, document, page, actor).await;
         }
         let mut tx = self.pool.begin_write().await?;
-        let Some((status, _)) = self.lock_dispute(&mut tx, scope, dispute).await? else {
-            return Err(Refusal::DisputeNotFound);
-        };
-        let Some((doc_status, _)) = Self::document_state(&mut tx, dispute, document).await? else {
-            return Err(Refusal::DocumentNotFound);
-        };
-        guard(status, Some(doc_status)).map_err(Refusal::Guard)?;
-        let mut count = Sql::new("update documents set page_count = page_count + 1 where id = ");
-        count.bind(document).push(" returning page_count");
-        let (position,): (i32,) = tx.optional(&count).await?.unwrap_or_default();
-        let position = i64::from(position);
-        let mut insert = Sql::default();
-        push_page_insert(&mut insert, document, position, page);
-        let detail = page_detail(position, page);
-        let added = Entry {
-            dispute,
-            document: Some(document),
-            kind: HistoryKind::PageAdded,
-            actor,
-            detail,
-            at: page.created_at,
-        };
-        // The page, its history entry and its events: one batch on SQLite.
-        append_all_after(&mut tx, Some(insert), [added]).await?;
+        let added = add_page_lite(&mut tx, scope, dispute, document, page, actor).await?;
         tx.commit().await?;
-        Ok(stored_page(document, position, page))
+        Ok(added)
     }
 
     async fn document_transition(
