@@ -4,6 +4,7 @@
 //! that one dispute is the same object in both. Nested at `/v2.01`.
 
 pub mod auth;
+mod base64_text;
 pub mod disputes;
 pub mod documents;
 pub mod error;
