@@ -261,6 +261,18 @@ pub(super) fn read(
     .try_flatten()
 }
 
+/// The `len` bytes of `file` from its start, in one buffer of that size (one copy); a file
+/// that ends early is an error.
+pub(super) fn read_all(mut file: std::fs::File, len: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    (&mut file).take(len).read_to_end(&mut bytes)?;
+    if (bytes.len() as u64) < len {
+        return Err(std::io::Error::from(ErrorKind::UnexpectedEof));
+    }
+    Ok(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -404,6 +416,57 @@ mod tests {
         assert!(
             rest.last().unwrap().is_err(),
             "the stream ends with an error"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_blob_is_read_whole_into_one_buffer_of_its_size_from_a_local_file_or_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        let data: Vec<u8> = (0..5 * READ_CHUNK + 7)
+            .map(|i| (i * 13 % 251) as u8)
+            .collect();
+        for blobs in [
+            super::super::Blobs::from_url(dir.path().to_str().unwrap()).unwrap(),
+            super::super::Blobs::in_memory(),
+        ] {
+            blobs
+                .put("documents/whole", Bytes::from(data.clone()))
+                .await
+                .unwrap();
+            // The hint is only a hint: too small or too large, the bytes are the blob's.
+            for hint in [0, 10, data.len() as u64, 1 << 30] {
+                let read = blobs.read_whole("documents/whole", hint).await.unwrap();
+                assert_eq!(read, data);
+            }
+            assert!(matches!(
+                blobs.read_whole("documents/absent", 10).await,
+                Err(object_store::Error::NotFound { .. })
+            ));
+        }
+        let whole = read_all(
+            std::fs::File::open(dir.path().join("documents/whole")).unwrap(),
+            data.len() as u64,
+        )
+        .unwrap();
+        assert_eq!(
+            whole.capacity(),
+            data.len(),
+            "one buffer, of the file's size"
+        );
+    }
+
+    #[test]
+    fn a_local_file_shorter_than_its_length_is_an_error_not_a_short_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("short");
+        std::fs::write(&path, vec![1u8; 100]).unwrap();
+        let e = read_all(std::fs::File::open(&path).unwrap(), 101).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::UnexpectedEof);
+        assert_eq!(
+            read_all(std::fs::File::open(&path).unwrap(), 100)
+                .unwrap()
+                .len(),
+            100
         );
     }
 }

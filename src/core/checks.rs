@@ -3,11 +3,8 @@
 //! are read back within the process's memory budget and judged (`crate::files`), and a refused
 //! file's blob is removed before the refusal is answered, so nothing of it remains.
 
-use futures::TryStreamExt;
-
 use super::Core;
 use super::files::{StoredFile, UploadError, discard};
-use crate::blobs::Blobs;
 use crate::files::Checked;
 
 impl Core {
@@ -17,7 +14,7 @@ impl Core {
         let size = u64::try_from(file.size).unwrap_or_default();
         // The share of the budget comes first: the bytes are read only once it is held.
         let reservation = self.files.reserve_check(file.file_type, size).await;
-        let bytes = match read_whole(&self.blobs, &file.blob_key, size).await {
+        let bytes = match self.blobs.read_whole(&file.blob_key, size).await {
             Ok(bytes) => bytes,
             Err(e) => {
                 discard(&self.blobs, &file.blob_key).await;
@@ -33,18 +30,4 @@ impl Core {
             }
         }
     }
-}
-
-/// The whole of a blob of `size` bytes, in memory.
-pub(crate) async fn read_whole(
-    blobs: &Blobs,
-    key: &str,
-    size: u64,
-) -> object_store::Result<Vec<u8>> {
-    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or_default());
-    let mut stream = blobs.get(key).await?;
-    while let Some(chunk) = stream.try_next().await? {
-        bytes.extend_from_slice(&chunk);
-    }
-    Ok(bytes)
 }

@@ -12,7 +12,6 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::Core;
-use super::checks::read_whole;
 use crate::domain::evidence::{self, kind_words};
 use crate::domain::list::MAX_LIMIT;
 use crate::domain::{
@@ -338,7 +337,7 @@ impl Core {
         }
         let mut inputs = gathered.inputs.clone();
         for (source, blob) in inputs.sources.iter_mut().zip(&gathered.blobs) {
-            source.bytes = Arc::new(read_whole(&self.blobs, blob, source.size).await?);
+            source.bytes = Arc::new(self.blobs.read_whole(blob, source.size).await?);
         }
         let packet = build_off_thread(inputs, profile).await?;
         let pdf = Bytes::from(packet.pdf);
@@ -406,7 +405,7 @@ impl Core {
     }
 
     pub(super) async fn kept_packet(&self, key: &str) -> Option<Bytes> {
-        match read_whole(&self.blobs, key, 1024 * 1024).await {
+        match self.blobs.read_whole(key, 1024 * 1024).await {
             Ok(bytes) => Some(Bytes::from(bytes)),
             Err(object_store::Error::NotFound { .. }) => None,
             Err(e) => {

@@ -3,7 +3,6 @@
 //! blob, leniently (the file was accepted before the checks existed, and is not judged again).
 
 use super::Core;
-use super::checks::read_whole;
 use crate::domain::{FileType, Id, Page};
 use crate::store::StoreError;
 
@@ -56,7 +55,7 @@ impl Core {
         }
         let size = u64::try_from(page.size).unwrap_or_default();
         let reservation = self.files.reserve_check(file_type, size).await;
-        let bytes = read_whole(&self.blobs, &page.blob_key, size).await.ok()?;
+        let bytes = self.blobs.read_whole(&page.blob_key, size).await.ok()?;
         self.files
             .count_pages(reservation, bytes)
             .await

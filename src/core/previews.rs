@@ -6,7 +6,6 @@
 use bytes::Bytes;
 
 use super::Core;
-use super::checks::read_whole;
 use crate::domain::{FileType, Page};
 use crate::files::{MAX_SIDE, PreviewError};
 
@@ -46,7 +45,7 @@ impl Core {
             return Ok(Preview { png, etag });
         }
         let size = u64::try_from(page.size).unwrap_or_default();
-        let bytes = read_whole(&self.blobs, &page.blob_key, size)
+        let bytes = self.blobs.read_whole(&page.blob_key, size)
             .await
             .map_err(|e| {
                 tracing::warn!(blob = %page.blob_key, error = %e, "a preview's file cannot be read");
@@ -65,7 +64,7 @@ impl Core {
     }
 
     async fn kept_preview(&self, key: &str) -> Option<Bytes> {
-        match read_whole(&self.blobs, key, 64 * 1024).await {
+        match self.blobs.read_whole(key, 64 * 1024).await {
             Ok(bytes) => Some(Bytes::from(bytes)),
             Err(object_store::Error::NotFound { .. }) => None,
             Err(e) => {
