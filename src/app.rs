@@ -75,6 +75,7 @@ impl AppState {
                     max_pdf_pages: settings.max_pdf_pages,
                     ..crate::files::Limits::default()
                 }),
+                packet_max_input: settings.packet_max_input_mb * 1_000_000,
                 ..crate::core::Parts::new(store, blobs, clock, signer)
             }),
             rate_limiter: std::num::NonZeroU32::new(settings.rate_limit).map(|per_minute| {

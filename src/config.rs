@@ -74,6 +74,9 @@ impl std::str::FromStr for RedisUrl {
 /// The embedded default database.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/dispute-docs.db";
 
+/// `PACKET_MAX_INPUT_MB` unless set: five times the generic packet's 20 MB.
+pub const DEFAULT_PACKET_MAX_INPUT_MB: u64 = 100;
+
 #[derive(clap::Args, Clone)]
 pub struct Settings {
     /// Where rows live: postgres://… (production) or sqlite://… (embedded).
@@ -240,6 +243,14 @@ pub struct Settings {
           value_parser = clap::value_parser!(u32).range(1..))]
     pub max_pdf_pages: u32,
 
+    /// The most a dispute's files may weigh together, in MB (1,000,000 bytes), to be built
+    /// into an evidence packet: a build holds them all in memory. Past it a packet request is
+    /// answered 422 (`evidence_over_budget`) naming the heaviest files, before any is read.
+    /// The largest network budget is 25 MB; pictures shrink to fit, PDF pages do not.
+    #[arg(long, env = "PACKET_MAX_INPUT_MB", default_value_t = DEFAULT_PACKET_MAX_INPUT_MB,
+          global = true, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub packet_max_input_mb: u64,
+
     /// Seconds a request other than an upload or download may take.
     #[arg(long, env = "REQUEST_TIMEOUT", default_value_t = 30, global = true)]
     pub request_timeout: u32,
@@ -331,6 +342,7 @@ impl Settings {
             on_deadline: OnDeadline::Lose,
             test_decision_delay: 0,
             max_pdf_pages: 50,
+            packet_max_input_mb: DEFAULT_PACKET_MAX_INPUT_MB,
         }
     }
 }
@@ -356,6 +368,7 @@ impl fmt::Debug for Settings {
             .field("on_deadline", &self.on_deadline)
             .field("test_decision_delay", &self.test_decision_delay)
             .field("max_pdf_pages", &self.max_pdf_pages)
+            .field("packet_max_input_mb", &self.packet_max_input_mb)
             .field("auth_cache_ttl", &self.auth_cache_ttl)
             .field("rate_limit", &self.rate_limit)
             .field("redis_url", &self.redis_url)

@@ -57,6 +57,9 @@ pub struct Parts {
     pub metrics: crate::metrics::Metrics,
     /// The checks a file passes before it is kept, and its previews, within their bounds.
     pub files: crate::files::Files,
+    /// The most a dispute's files may weigh together to be built into a packet, in bytes
+    /// (`PACKET_MAX_INPUT_MB`): a build holds them all in memory.
+    pub packet_max_input: u64,
     /// Bearer tokens found lately (by their hash), with their key and expiry.
     pub tokens: ttl_cache::TtlCache<
         [u8; 32],
@@ -83,6 +86,7 @@ impl Parts {
             scanner: None,
             tokens: ttl_cache::TtlCache::new(std::time::Duration::ZERO),
             files: crate::files::Files::default(),
+            packet_max_input: crate::config::DEFAULT_PACKET_MAX_INPUT_MB * 1_000_000,
         }
     }
 }

@@ -69,7 +69,7 @@ impl Core {
                 "message": o.message(),
                 "measure": FrozenOver::of(&o),
             }),
-            Err(PacketError::Unreadable(message)) => json!({
+            Err(PacketError::Unreadable(message) | PacketError::TooHeavy(message)) => json!({
                 "profile": profile.as_str(),
                 "fits": false,
                 "message": message,

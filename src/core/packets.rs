@@ -20,8 +20,15 @@ use crate::domain::{
 use crate::packet::{self, BuildError, Facts, Inputs, Over, Profile, Source};
 use crate::store::StoreError;
 
-/// The packet builds of a process that may run at once (each holds its files in memory).
+/// The packet builds of a process that may run at once (each decodes its pictures one at a
+/// time, up to 30 million pixels each).
 static BUILDS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+/// The files of the builds running at once, in KiB: builds go together while their files fit
+/// in it together, and one whose files weigh more runs alone.
+const BUILD_MEMORY_KIB: u32 = 128 * 1024;
+static BUILD_MEMORY: tokio::sync::Semaphore =
+    tokio::sync::Semaphore::const_new(BUILD_MEMORY_KIB as usize);
 
 /// Where packets live in the blob store: apart from documents' blobs, which the sweep walks.
 const PACKETS_PREFIX: &str = "packets";
@@ -55,6 +62,10 @@ pub enum PacketError {
     Over(Box<Over>),
     #[error("{0}")]
     Unreadable(String),
+    /// The files weigh more together than a packet is built from (`Parts::packet_max_input`);
+    /// none of them was read.
+    #[error("{0}")]
+    TooHeavy(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     /// A file's bytes cannot be read from the blob store.
@@ -329,7 +340,23 @@ impl Core {
         if let Some(pdf) = self.kept_packet(&key).await {
             return Ok(built(pdf, profile, key, false));
         }
-        // Builds hold their files in memory: two at a time per process at most.
+        // Builds hold their files in memory: refused past the most a packet is built from, and
+        // within the builds' memory (two at a time per process at most) before any is read.
+        let weight: u64 = gathered.inputs.sources.iter().map(|s| s.size).sum();
+        if weight > self.packet_max_input {
+            return Err(PacketError::TooHeavy(too_heavy(
+                &gathered.inputs,
+                weight,
+                self.packet_max_input,
+            )));
+        }
+        let _memory = BUILD_MEMORY
+            .acquire_many(
+                u32::try_from(weight.div_ceil(1024))
+                    .unwrap_or(u32::MAX)
+                    .clamp(1, BUILD_MEMORY_KIB),
+            )
+            .await;
         let _turn = BUILDS.acquire().await;
         if let Some(pdf) = self.kept_packet(&key).await {
             // Built by another request while this one waited for its turn.
@@ -425,6 +452,30 @@ pub(super) fn built(pdf: Bytes, profile: Profile, blob: String, frozen: bool) ->
         blob,
         frozen,
     }
+}
+
+/// Why files of `weight` bytes together are not built into a packet, naming the heaviest.
+fn too_heavy(inputs: &Inputs, weight: u64, max: u64) -> String {
+    let mut sources: Vec<&Source> = inputs.sources.iter().collect();
+    sources.sort_by(|a, b| b.size.cmp(&a.size).then_with(|| a.label.cmp(&b.label)));
+    let heaviest: Vec<String> = sources
+        .iter()
+        .take(3)
+        .map(|s| {
+            format!(
+                "{} {} ({})",
+                s.label,
+                s.filename,
+                packet::bytes_in_words(s.size)
+            )
+        })
+        .collect();
+    format!(
+        "the evidence's files weigh {} together, more than the {} a packet is built from: remove or replace the heaviest documents: {}",
+        packet::bytes_in_words(weight),
+        packet::bytes_in_words(max),
+        heaviest.join(", ")
+    )
 }
 
 fn fit(profile: Profile, answer: Result<Built, PacketError>) -> Fit {

@@ -33,7 +33,9 @@ pub fn packet_error(e: PacketError, id: &str) -> ApiError {
     match e {
         PacketError::NotFound => ApiError::dispute_not_found(id),
         PacketError::Over(over) => ApiError::EvidenceOverBudget(over.message()),
-        PacketError::Unreadable(message) => ApiError::EvidenceOverBudget(message),
+        PacketError::Unreadable(message) | PacketError::TooHeavy(message) => {
+            ApiError::EvidenceOverBudget(message)
+        }
         PacketError::Store(e) => e.into(),
         PacketError::Blob(e) => ApiError::Internal(e.into()),
     }
@@ -45,7 +47,7 @@ pub fn packet_error(e: PacketError, id: &str) -> ApiError {
         (status = 304, description = "The If-None-Match named this packet's ETag"),
         (status = 400, description = "An unknown profile (bad_request)", body = Error),
         (status = 404, description = "No such dispute (not_found)", body = Error),
-        (status = 422, description = "The evidence does not fit the profile's budget, or a file cannot be put in a packet (evidence_over_budget): the message names the budget, what the packet would be and the documents that weigh most", body = Error)))]
+        (status = 422, description = "The evidence does not fit the profile's budget, or a file cannot be put in a packet, or the files weigh more together than PACKET_MAX_INPUT_MB (evidence_over_budget): the message names the budget, what the packet would be (or what the files weigh) and the documents that weigh most", body = Error)))]
 /// The dispute's evidence packet.
 pub async fn packet(
     State(state): State<OmiseState>,

@@ -18,7 +18,9 @@ fn packet_error(e: PacketError, id: &str) -> OpsError {
     match e {
         PacketError::NotFound => OpsError::NotFound(format!("dispute {id} was not found")),
         PacketError::Over(over) => OpsError::OverBudget(over.message()),
-        PacketError::Unreadable(message) => OpsError::OverBudget(message),
+        PacketError::Unreadable(message) | PacketError::TooHeavy(message) => {
+            OpsError::OverBudget(message)
+        }
         PacketError::Store(e) => e.into(),
         PacketError::Blob(e) => OpsError::Internal(e.into()),
     }
@@ -31,7 +33,7 @@ fn packet_error(e: PacketError, id: &str) -> OpsError {
         (status = 304, description = "The If-None-Match named this packet's ETag"),
         (status = 400, description = "Bad input", body = Error), (status = 401, description = "No valid operator token", body = Error),
         (status = 404, description = "No such dispute", body = Error),
-        (status = 422, description = "The evidence does not fit the profile's budget (evidence_over_budget)", body = Error)))]
+        (status = 422, description = "The evidence does not fit the profile's budget, a file cannot be put in a packet, or the files weigh more together than PACKET_MAX_INPUT_MB (evidence_over_budget)", body = Error)))]
 pub(super) async fn http_packet(
     State(state): State<OpsState>,
     PathParam(id): PathParam<String>,

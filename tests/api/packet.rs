@@ -336,3 +336,63 @@ each_backend! {
         assert_eq!(pdf, api, "the page's packet is the API's");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_heavier_together_than_packet_max_input_are_refused_naming_the_heaviest() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| s.packet_max_input_mb = 1).await;
+    let dispute = app.open_dispute().await;
+    let small = app
+        .upload(
+            &dispute,
+            "small.pdf",
+            &samples::sized(dispute_docs::domain::FileType::Pdf, "small", 300_000),
+            None,
+        )
+        .await
+        .expect(200);
+    app.upload(
+        &dispute,
+        "large.pdf",
+        &samples::sized(dispute_docs::domain::FileType::Pdf, "large", 600_000),
+        None,
+    )
+    .await
+    .expect(200);
+    // 900,000 bytes: built.
+    let (status, _, _) = app.packet(&dispute, "").await;
+    assert_eq!(status, 200);
+    let third = app
+        .upload(
+            &dispute,
+            "third.pdf",
+            &samples::sized(dispute_docs::domain::FileType::Pdf, "third", 200_000),
+            None,
+        )
+        .await
+        .expect(200);
+    // 1,100,000 bytes, past 1 MB: a 422 that says what they weigh and what weighs most.
+    let (status, _, body) = app.packet(&dispute, "?profile=generic").await;
+    assert_eq!(status, 422, "{}", String::from_utf8_lossy(&body));
+    let error: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(error["code"], "evidence_over_budget");
+    assert_eq!(
+        error["message"],
+        "the evidence's files weigh 1.1 MB together, more than the 1 MB a packet is built from: remove or replace the heaviest documents: B large.pdf (600 kB), A small.pdf (300 kB), C third.pdf (200 kB)"
+    );
+    // Readiness says the same of every profile.
+    let readiness = app
+        .get(&format!("/disputes/{dispute}/packet/readiness"))
+        .await
+        .expect(200);
+    for (profile, fit) in readiness["profiles"].as_object().unwrap() {
+        assert_eq!(fit["fits"], false, "{profile}");
+        assert_eq!(fit["message"], error["message"], "{profile}");
+    }
+    // Lighter again, it is built.
+    let third = third["id"].as_str().unwrap();
+    app.delete_document(&dispute, third).await.expect(200);
+    let (status, _, pdf) = app.packet(&dispute, "").await;
+    assert_eq!(status, 200);
+    assert!(pdf.starts_with(b"%PDF"));
+    assert_eq!(small["object"], "document");
+}
