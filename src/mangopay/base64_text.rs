@@ -37,17 +37,13 @@ const CLASSES: [Class; 256] = {
 
 /// How many bytes standard base64 (whitespace allowed, padding optional) decodes to, or
 /// `None` when it is not base64. A page is some 136 KB of it (up to 10 MB): the characters
-/// before the padding are classed in one pass without branches, then the padding checked.
+/// before the padding are classed in one pass without branches (`classes`), then the padding
+/// checked.
 pub(super) fn decoded_len(text: &str) -> Option<u64> {
     let bytes = text.as_bytes();
-    let pad_at = bytes.iter().position(|&b| b == b'=').unwrap_or(bytes.len());
+    let pad_at = memchr::memchr(b'=', bytes).unwrap_or(bytes.len());
     let (body, tail) = bytes.split_at(pad_at);
-    let (mut bad, mut spaces) = (false, 0u64);
-    for &b in body {
-        let class = CLASSES[usize::from(b)];
-        bad |= class == Class::Bad;
-        spaces += u64::from(class == Class::Space);
-    }
+    let (bad, spaces) = classes(body);
     let mut padding = 0u64;
     for &b in tail {
         match CLASSES[usize::from(b)] {
@@ -61,6 +57,29 @@ pub(super) fn decoded_len(text: &str) -> Option<u64> {
         return None;
     }
     Some(chars * 3 / 4)
+}
+
+/// Whether `body` holds a byte that is neither a base64 character nor whitespace, and how many
+/// whitespace bytes it holds: the `CLASSES` of every byte, worked out by comparisons rather
+/// than looked up, a block of bytes at a time into byte-wide counters, which the compiler
+/// turns into vector instructions (a table lookup per byte ran at about 2.5 cycles a byte, the
+/// largest single item of a Mangopay page upload's profile).
+fn classes(body: &[u8]) -> (bool, u64) {
+    let (mut bad, mut spaces) = (0u8, 0u64);
+    // At most 255 bytes a block, so that a byte-wide count cannot overflow.
+    for block in body.chunks(240) {
+        let mut block_spaces = 0u8;
+        for &b in block {
+            let letter = (b | 0x20).wrapping_sub(b'a') < 26;
+            let digit = b.wrapping_sub(b'0') < 10;
+            let symbol = (b == b'+') | (b == b'/');
+            let space = (b == b' ') | (b == b'\t') | (b == b'\n') | (b == 0x0c) | (b == b'\r');
+            bad |= u8::from(!(letter | digit | symbol | space));
+            block_spaces += u8::from(space);
+        }
+        spaces += u64::from(block_spaces);
+    }
+    (bad != 0, spaces)
 }
 
 pub(super) const LENIENT: GeneralPurpose = GeneralPurpose::new(
@@ -136,6 +155,32 @@ mod tests {
         ] {
             assert_eq!(decoded_len(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn classes_by_comparison_are_the_tables_for_every_byte_anywhere_in_a_block() {
+        for b in 0..=255u8 {
+            let class = CLASSES[usize::from(b)];
+            if class == Class::Pad {
+                // Never in a body: the body ends at the first '='.
+                continue;
+            }
+            for (len, at) in [(1, 0), (239, 238), (240, 17), (241, 240), (1000, 481)] {
+                let mut body = vec![b'A'; len];
+                body[at] = b;
+                let (bad, spaces) = classes(&body);
+                assert_eq!(bad, class == Class::Bad, "byte {b:#04x} at {at} of {len}");
+                assert_eq!(
+                    spaces,
+                    u64::from(class == Class::Space),
+                    "byte {b:#04x} at {at} of {len}"
+                );
+            }
+        }
+        let spaced: Vec<u8> = (0..100_000)
+            .map(|i| if i % 7 == 0 { b'\n' } else { b'Q' })
+            .collect();
+        assert_eq!(classes(&spaced), (false, 14_286));
     }
 
     #[test]
