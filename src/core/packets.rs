@@ -390,18 +390,22 @@ impl Core {
             .packet_profile(&d.account)
             .await?
             .unwrap_or(Profile::Generic);
-        let mut profiles = Vec::new();
-        for profile in Profile::ALL {
-            let answer = if d.status != DisputeStatus::AwaitingEvidence {
-                match self.frozen(dispute, profile).await? {
-                    Some(frozen) => frozen,
-                    None => self.packet_of(&gathered, profile).await,
-                }
-            } else {
-                self.packet_of(&gathered, profile).await
-            };
-            profiles.push(fit(profile, answer));
-        }
+        // Every profile at once: the builds take turns (`BUILDS`, `BUILD_MEMORY`), two of them
+        // on two cores rather than one after the other.
+        let gathered = &gathered;
+        let profiles =
+            futures::future::try_join_all(Profile::ALL.into_iter().map(|profile| async move {
+                let answer = if d.status != DisputeStatus::AwaitingEvidence {
+                    match self.frozen(dispute, profile).await? {
+                        Some(frozen) => frozen,
+                        None => self.packet_of(gathered, profile).await,
+                    }
+                } else {
+                    self.packet_of(gathered, profile).await
+                };
+                Ok::<_, PacketError>(fit(profile, answer))
+            }))
+            .await?;
         let documents = self
             .store
             .list_documents(
