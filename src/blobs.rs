@@ -245,29 +245,16 @@ impl Blobs {
         let found = self.observe("read", found)?;
         let bytes = match found.payload {
             GetResultPayload::File(file, path) => {
-                let len = found.range.end - found.range.start;
-                let read = tokio::task::spawn_blocking(move || local::read_all(file, len))
-                    .await
-                    .map_err(std::io::Error::other)
-                    .and_then(|r| r);
-                read.map_err(|source| object_store::Error::Generic {
-                    store: "LocalFileSystem",
-                    source: format!("{}: {source}", path.display()).into(),
-                })
+                local::read_whole(file, path, found.range.end - found.range.start).await
             }
-            GetResultPayload::Stream(mut stream) => {
-                let mut bytes = Vec::with_capacity(usize::try_from(size_hint).unwrap_or(0));
-                let mut read = Ok(());
-                while let Some(chunk) = stream.next().await {
-                    match chunk {
-                        Ok(chunk) => bytes.extend_from_slice(&chunk),
-                        Err(e) => {
-                            read = Err(e);
-                            break;
-                        }
-                    }
-                }
-                read.map(|()| bytes)
+            GetResultPayload::Stream(stream) => {
+                let buffer = Vec::with_capacity(usize::try_from(size_hint).unwrap_or(0));
+                stream
+                    .try_fold(buffer, |mut bytes, chunk| async move {
+                        bytes.extend_from_slice(&chunk);
+                        Ok(bytes)
+                    })
+                    .await
             }
         };
         match &bytes {
@@ -299,10 +286,7 @@ impl Blobs {
         };
         let stream = match found.payload {
             GetResultPayload::File(mut file, path) => {
-                let local_error = move |source: std::io::Error| object_store::Error::Generic {
-                    store: "LocalFileSystem",
-                    source: format!("{}: {source}", path.display()).into(),
-                };
+                let local_error = move |source| local::error(&path, source);
                 // The store checked the range against the file; it is read from its start.
                 let range = found.range;
                 if let Err(e) = file.seek(SeekFrom::Start(range.start)) {

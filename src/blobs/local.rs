@@ -200,7 +200,7 @@ fn sync_dir(_dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-fn error(path: &Path, source: std::io::Error) -> object_store::Error {
+pub(super) fn error(path: &Path, source: std::io::Error) -> object_store::Error {
     object_store::Error::Generic {
         store: STORE,
         source: format!("{}: {source}", path.display()).into(),
@@ -259,6 +259,16 @@ pub(super) fn read(
         )))
     })
     .try_flatten()
+}
+
+/// The `len` bytes of `file` (found at `path`) from its start, read on the blocking pool by
+/// `read_all`.
+pub(super) async fn read_whole(
+    file: std::fs::File,
+    path: PathBuf,
+    len: u64,
+) -> object_store::Result<Vec<u8>> {
+    blocking(move || read_all(file, len).map_err(|e| error(&path, e))).await
 }
 
 /// The `len` bytes of `file` from its start, in one buffer of that size (one copy); a file
