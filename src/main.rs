@@ -230,6 +230,11 @@ enum DisputeCommand {
     },
 }
 
+/// glibc's allocator, keeping a few large freed blocks for reuse (process/large_blocks.rs).
+#[global_allocator]
+static ALLOCATOR: dispute_docs::process::large_blocks::KeepLarge =
+    dispute_docs::process::large_blocks::KeepLarge::new();
+
 fn main() -> anyhow::Result<()> {
     let _ = dotenvy::dotenv();
     dispute_docs::process::no_error_backtraces();

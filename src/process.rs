@@ -1,4 +1,7 @@
-//! Settings of the process itself, made once at start, before any other thread exists.
+//! Settings of the process itself, made once at start, before any other thread exists, and its
+//! allocator (`large_blocks`).
+
+pub mod large_blocks;
 
 /// glibc's allocator raises its mmap threshold to the largest block freed, so that the 10 MB
 /// buffers of checks and scans, once freed, were kept in the process for good: 32 concurrent
@@ -7,7 +10,9 @@
 /// glibc's (eight per core): one per core kept no less memory over 32 uploads (49 to 62 MiB
 /// either way) and cost SQLite's reads, whose connections each run on a thread of their own, a
 /// fifth to a third of their throughput. `MALLOC_MMAP_THRESHOLD_` in the environment still wins:
-/// this runs only when it is unset.
+/// this runs only when it is unset. The binary's allocator (`large_blocks`) keeps the last few
+/// blocks of 1 MiB or more for reuse, within 24 MiB, so that each 10 MB check does not map and
+/// fault in its buffers afresh.
 pub fn return_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
