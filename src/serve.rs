@@ -50,13 +50,7 @@ where
     S::Future: Send + 'static,
 {
     let mut builder = Builder::new(TokioExecutor::new());
-    // A connection reads at most 128 KiB ahead of its handler (hyper's default is about 400
-    // KiB): 32 uploads sent faster than the server stores them held that much each, a third of
-    // their peak memory, and reads of 128 KiB cost no more CPU a byte.
-    builder
-        .http1()
-        .title_case_headers(true)
-        .max_buf_size(128 * 1024);
+    builder.http1().title_case_headers(true);
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
