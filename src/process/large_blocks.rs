@@ -26,7 +26,7 @@ const STEP: usize = 1024 * 1024;
 /// The strictest alignment a kept block may have.
 const MAX_ALIGN: usize = 4096;
 /// The most bytes kept at once.
-pub const KEPT_MAX: usize = 24 * 1024 * 1024;
+const KEPT_MAX: usize = 24 * 1024 * 1024;
 /// Room for as many blocks as `KEPT_MAX` can hold.
 const SLOTS: usize = KEPT_MAX / STEP;
 
@@ -54,7 +54,8 @@ impl KeepLarge {
     }
 
     /// The bytes kept now.
-    pub fn kept_bytes(&self) -> usize {
+    #[cfg(test)]
+    fn kept_bytes(&self) -> usize {
         self.lock().bytes
     }
 
