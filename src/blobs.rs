@@ -212,14 +212,20 @@ impl Blobs {
     }
 
     /// Writes `key` whole (durably on a local directory, as `writer` does).
+    /// One trip to the blocking pool on a local directory, one request on S3 (no multipart
+    /// upload, so nothing for a sweep to find should this process die).
     pub async fn put(&self, key: &str, bytes: Bytes) -> object_store::Result<()> {
-        if let Backend::Local { .. } = self.backend {
-            let mut writer = self.writer(key).await?;
-            writer.write(&bytes).await?;
-            return writer.finish().await;
-        }
         let size = bytes.len();
-        let put = self.store.put(&Path::from(key), bytes.into()).await;
+        let put = match &self.backend {
+            Backend::Local { root } => {
+                local::write_whole(root.clone(), key.to_owned(), bytes).await
+            }
+            _ => self
+                .store
+                .put(&Path::from(key), bytes.into())
+                .await
+                .map(|_| ()),
+        };
         self.observe("write", put)?;
         self.metrics.uploaded(size);
         Ok(())

@@ -115,6 +115,32 @@ impl Drop for DurableUpload {
     }
 }
 
+/// Writes `bytes` as `key` under `root` in one trip to the blocking pool, as durably as an
+/// upload's `complete`: staged, synced, renamed into place and its directory synced. On failure
+/// nothing is left staged.
+pub(super) async fn write_whole(
+    root: PathBuf,
+    key: String,
+    bytes: Bytes,
+) -> object_store::Result<()> {
+    blocking(move || {
+        let dest = file_path(&root, &key)?;
+        let (mut file, staged) = stage(&dest).map_err(|e| error(&dest, e))?;
+        if let Err(e) = file.write_all(&bytes).and_then(|()| file.sync_data()) {
+            let _ = std::fs::remove_file(&staged);
+            return Err(error(&staged, e));
+        }
+        drop(file);
+        if let Err(e) = std::fs::rename(&staged, &dest) {
+            let _ = std::fs::remove_file(&staged);
+            return Err(error(&dest, e));
+        }
+        // As in `complete`: should this fail, the caller removes the file (or the sweep will).
+        sync_parent(&dest).map_err(|e| error(&dest, e))
+    })
+    .await
+}
+
 /// Creates `dir` and any missing parent, each new entry synced into its parent directory: a
 /// directory created for a file must survive a crash as the file does.
 pub(super) fn create_dir_durably(dir: &Path) -> std::io::Result<()> {
@@ -316,6 +342,22 @@ mod tests {
         let path = root.path().join("documents/abc");
         assert_eq!(std::fs::read(path).unwrap(), b"hello world");
         assert!(staged_files(&root.path().join("documents")).is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_whole_write_is_in_place_in_a_new_directory_and_nothing_is_left_staged() {
+        let root = tempfile::tempdir().unwrap();
+        let bytes = Bytes::from_static(b"hello world");
+        write_whole(root.path().into(), "documents/new/abc".into(), bytes)
+            .await
+            .unwrap();
+        let dir = root.path().join("documents/new");
+        assert_eq!(std::fs::read(dir.join("abc")).unwrap(), b"hello world");
+        assert!(staged_files(&dir).is_empty());
+        // A key that is no plain file name is refused before anything is written.
+        let refused = write_whole(root.path().into(), "documents/../x".into(), Bytes::new()).await;
+        assert!(refused.is_err());
+        assert!(!root.path().join("x").exists());
     }
 
     #[tokio::test]

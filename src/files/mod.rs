@@ -76,13 +76,13 @@ impl Files {
         &self,
         reservation: Reservation,
         file_type: FileType,
-        bytes: Vec<u8>,
+        bytes: impl AsRef<[u8]> + Send + 'static,
     ) -> Result<Checked, Refusal> {
         let limits = self.limits;
         let outcome = self
             .checks
             .run(reservation, move || {
-                check::check(file_type, &bytes, &limits)
+                check::check(file_type, bytes.as_ref(), &limits)
             })
             .await;
         match outcome {
