@@ -101,6 +101,7 @@ impl Default for KeepLarge {
 
 /// The layout asked of glibc for `layout`: its size class, or `None` for a block too small to
 /// keep (or too strictly aligned to share).
+#[inline]
 fn class(layout: Layout) -> Option<Layout> {
     if layout.size() < STEP || layout.align() > MAX_ALIGN {
         return None;
@@ -117,6 +118,7 @@ fn class(layout: Layout) -> Option<Layout> {
 // cache alone until handed out again; every block goes back to glibc with the layout it was
 // allocated with. The lock allocates nothing (a futex).
 unsafe impl GlobalAlloc for KeepLarge {
+    #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         match class(layout) {
             None => unsafe { System.alloc(layout) },
@@ -127,6 +129,7 @@ unsafe impl GlobalAlloc for KeepLarge {
         }
     }
 
+    #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         match class(layout) {
             None => unsafe { System.alloc_zeroed(layout) },
@@ -140,6 +143,7 @@ unsafe impl GlobalAlloc for KeepLarge {
         }
     }
 
+    #[inline]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         match class(layout) {
             None => unsafe { System.dealloc(ptr, layout) },
@@ -151,6 +155,7 @@ unsafe impl GlobalAlloc for KeepLarge {
         }
     }
 
+    #[inline]
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         // SAFETY: the caller guarantees new_size, rounded to the alignment, does not overflow.
         let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
