@@ -72,17 +72,7 @@ impl MultipartUpload for DurableUpload {
         blocking(move || {
             // Every part's write is done: `WriteMultipart` waits for them before completing.
             let file = file.lock().expect("the staged file");
-            if let Err(e) = file.sync_data() {
-                let _ = std::fs::remove_file(&staged);
-                return Err(error(&staged, e));
-            }
-            if let Err(e) = std::fs::rename(&staged, &dest) {
-                let _ = std::fs::remove_file(&staged);
-                return Err(error(&dest, e));
-            }
-            // The new name reaches the disk with its directory. Should this fail, the file is
-            // there under its name; the caller removes it (or the sweep will).
-            sync_parent(&dest).map_err(|e| error(&dest, e))?;
+            put_in_place(&file, &staged, &dest)?;
             Ok(PutResult {
                 e_tag: None,
                 version: None,
@@ -126,19 +116,29 @@ pub(super) async fn write_whole(
     blocking(move || {
         let dest = file_path(&root, &key)?;
         let (mut file, staged) = stage(&dest).map_err(|e| error(&dest, e))?;
-        if let Err(e) = file.write_all(&bytes).and_then(|()| file.sync_data()) {
+        if let Err(e) = file.write_all(&bytes) {
             let _ = std::fs::remove_file(&staged);
             return Err(error(&staged, e));
         }
-        drop(file);
-        if let Err(e) = std::fs::rename(&staged, &dest) {
-            let _ = std::fs::remove_file(&staged);
-            return Err(error(&dest, e));
-        }
-        // As in `complete`: should this fail, the caller removes the file (or the sweep will).
-        sync_parent(&dest).map_err(|e| error(&dest, e))
+        put_in_place(&file, &staged, &dest)
     })
     .await
+}
+
+/// Moves a fully written staged `file` to `dest` durably: its bytes synced, renamed into place,
+/// then the directory entry synced. Until the rename, a failure removes the staged file; should
+/// the directory's sync fail, the file is there under its name, and the caller removes it (or
+/// the sweep will).
+fn put_in_place(file: &File, staged: &Path, dest: &Path) -> object_store::Result<()> {
+    if let Err(e) = file.sync_data() {
+        let _ = std::fs::remove_file(staged);
+        return Err(error(staged, e));
+    }
+    if let Err(e) = std::fs::rename(staged, dest) {
+        let _ = std::fs::remove_file(staged);
+        return Err(error(dest, e));
+    }
+    sync_parent(dest).map_err(|e| error(dest, e))
 }
 
 /// Creates `dir` and any missing parent, each new entry synced into its parent directory: a

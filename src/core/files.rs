@@ -113,23 +113,26 @@ where
                 w.write(&chunk).await?;
                 continue;
             }
-            if file_type.is_some() && held.len() + chunk.len() > held_whole {
-                // Too large to hold: what was held goes first, and the file streams from here.
-                let w = writer.insert(Tee::open(blobs, scanner, &blob_key).await?);
-                w.write(&std::mem::take(&mut held)).await?;
-                w.write(&chunk).await?;
-                continue;
-            }
-            held.extend_from_slice(&chunk);
-            if file_type.is_none() && held.len() >= SNIFF_LEN {
+            // What of the chunk is not held yet: all of it, once the type is known.
+            let mut rest: &[u8] = &chunk;
+            if file_type.is_none() {
+                held.extend_from_slice(&chunk);
+                rest = &[];
+                if held.len() < SNIFF_LEN {
+                    continue;
+                }
                 file_type = Some(rules.accept(&held).ok_or(UploadError::InvalidFileType)?);
             }
-            if file_type.is_some() && held.len() > held_whole {
-                // The sniffing window's chunk, when nothing is held whole (a scanner) or it is
-                // larger than that. The writer is kept before its first write, so that a failed
-                // one is aborted below.
-                let w = writer.insert(Tee::open(blobs, scanner, &blob_key).await?);
-                w.write(&std::mem::take(&mut held)).await?;
+            if held.len() + rest.len() <= held_whole {
+                held.extend_from_slice(rest);
+                continue;
+            }
+            // Too large to hold: what was held goes first, and the file streams from here. The
+            // writer is kept before its first write, so that a failed one is aborted below.
+            let w = writer.insert(Tee::open(blobs, scanner, &blob_key).await?);
+            w.write(&std::mem::take(&mut held)).await?;
+            if !rest.is_empty() {
+                w.write(rest).await?;
             }
         }
         if size < rules.min_size {
